@@ -51,8 +51,8 @@ public sealed class PhiloxNoiseGenerator
 
     internal static float BoxMuller(uint x, uint y)
     {
-        var u = x * TwoPow32Inverse + TwoPow32Inverse / 2;
-        var v = y * TwoPow32InverseTwoPi + TwoPow32InverseTwoPi / 2;
+        var u = (x + 0.5) * TwoPow32Inverse;
+        var v = (y + 0.5) * TwoPow32InverseTwoPi;
         var s = Math.Sqrt(-2.0 * Math.Log(u));
         return (float)(s * Math.Sin(v));
     }
