@@ -60,6 +60,13 @@ public sealed class PhiloxNoiseGenerator
     /// <summary>Philox4x32-10; returns the first two of the four output words.</summary>
     internal static (uint First, uint Second) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
+        var (a, b, _, _) = Block4(c0, c1, c2, c3, k0, k1);
+        return (a, b);
+    }
+
+    /// <summary>Philox4x32-10 (Salmon et al. 2011): all four output words.</summary>
+    internal static (uint, uint, uint, uint) Block4(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    {
         for (var round = 0; round < Rounds; round++)
         {
             var productA = (ulong)c0 * MultiplierA;
@@ -76,6 +83,6 @@ public sealed class PhiloxNoiseGenerator
             k1 += WeylB;
         }
 
-        return (c0, c1);
+        return (c0, c1, c2, c3);
     }
 }
