@@ -45,6 +45,7 @@ public sealed class SessionFactory
     {
         if (options.Provider == ExecutionProviderPreference.Cpu)
             return (CpuName, null);
+        _ = OrtEnv.Instance(); // the environment (and its logger) must exist before provider options are created
         try
         {
             using var probe = CreateCudaOptions(options);
