@@ -35,6 +35,11 @@ public sealed class InferenceOptions
     public int DeviceId { get; set; }
     /// <summary>Intra-op threads for the CPU provider; 0 = ONNX Runtime's default (one per physical core).</summary>
     public int IntraOpThreads { get; set; }
+    /// <summary>
+    /// Let idle CPU worker threads busy-wait for work. Faster on a dedicated machine, much slower when the cores are
+    /// shared (a web server, other jobs), so it is off by default.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
     public CudaProviderSettings Cuda { get; set; } = new();
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
