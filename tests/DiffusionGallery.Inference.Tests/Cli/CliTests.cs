@@ -12,7 +12,7 @@ public sealed class CliTests : IDisposable
 
     private static string CliDll()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<Configuration>/net10.0
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
         var path = Path.Combine(TestPaths.RepositoryRoot, "src", "DiffusionGallery.Cli", "bin", configuration, "net10.0", "DiffusionGallery.Cli.dll");
         Assert.SkipUnless(File.Exists(path), $"CLI not built at {path}");
         return path;
