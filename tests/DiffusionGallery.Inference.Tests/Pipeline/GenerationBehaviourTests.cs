@@ -199,6 +199,20 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Temperature_ScalesOnlyTheFreshNoiseOfStochasticSamplers()
+    {
+        var ancestral = Request() with { Sampler = SamplerKind.EulerAncestral };
+        var deterministic = Request() with { Sampler = SamplerKind.DpmPlusPlus2M };
+
+        Assert.NotEqual(await Latents(ancestral), await Latents(ancestral with { Temperature = 0.5f }));
+        Assert.Equal(await Latents(deterministic), await Latents(deterministic with { Temperature = 0.5f }));
+        // DDIM's eta noise is scaled too, while at eta 0 DDIM draws none and ignores the temperature.
+        var ddim = Request() with { Sampler = SamplerKind.Ddim };
+        Assert.Equal(await Latents(ddim), await Latents(ddim with { Temperature = 0f }));
+        Assert.NotEqual(await Latents(ddim with { Eta = 1f }), await Latents(ddim with { Eta = 1f, Temperature = 0f }));
+    }
+
     private async Task<float[]> Latents(GenerationRequest request)
     {
         using var run = await fixture.Generator.RunAsync(request, null, Ct);
