@@ -38,6 +38,19 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentCalls_AreSerializedAndEachGetsItsOwnResult()
+    {
+        var requests = Enumerable.Range(0, 4).Select(i => Request() with { Seed = 500 + i }).ToList();
+        var sequential = new List<byte[]>();
+        foreach (var r in requests)
+            sequential.Add((await fixture.Generator.GenerateAsync(r, null, Ct)).Images[0].Png);
+
+        var concurrent = await Task.WhenAll(requests.Select(r => Task.Run(() => fixture.Generator.GenerateAsync(r, null, Ct), Ct)));
+
+        Assert.Equal(sequential, concurrent.Select(c => c.Images[0].Png));
+    }
+
+    [Fact]
     public async Task DifferentSeeds_GiveDifferentImages()
     {
         var first = await fixture.Generator.GenerateAsync(Request(), null, Ct);
