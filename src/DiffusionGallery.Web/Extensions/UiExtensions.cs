@@ -1,0 +1,53 @@
+using DiffusionGallery.Web.Components;
+using DiffusionGallery.Web.Api;
+using DiffusionGallery.Web.Hubs;
+using MudBlazor.Services;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class UiExtensions
+{
+    /// <summary>Blazor Server (interactive server render mode) with MudBlazor.</summary>
+    public static IHostApplicationBuilder AddUi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>The request pipeline and every endpoint, in order.</summary>
+    public static WebApplication MapDiffusionGallery(this WebApplication app)
+    {
+        if (app.Environment.IsDevelopment())
+        {
+            app.UseMigrationsEndPoint();
+        }
+        else
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers["Referrer-Policy"] = "same-origin";
+            return next(context);
+        });
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAdditionalIdentityEndpoints();
+        app.MapGenerationsApi();
+        app.MapImageFiles();
+        app.MapHub<GenerationHub>(GenerationHub.Path);
+        app.MapOpenApi();
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}
