@@ -74,18 +74,24 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
                 while (await _signal.Reader.WaitToReadAsync(_stop.Token))
                 {
                     _signal.Reader.TryRead(out _);
-                    // States queued before the latest progress frame go first; a terminal state always goes last.
-                    while (_states.TryPeek(out var state) && !state.IsFinished)
+                    while (!_stop.IsCancellationRequested)
                     {
-                        _states.TryDequeue(out _);
-                        await DeliverAsync(state);
-                    }
-                    var progress = Interlocked.Exchange(ref _latestProgress, null);
-                    if (progress is not null) await DeliverAsync(progress);
-                    while (_states.TryDequeue(out var state))
-                    {
-                        await DeliverAsync(state);
-                        if (state.IsFinished) { Dispose(); return; }
+                        // Order: queued non-final states, then the latest progress frame, then the final state.
+                        if (_states.TryPeek(out var state) && !state.IsFinished)
+                        {
+                            _states.TryDequeue(out _);
+                            await DeliverAsync(state);
+                            continue;
+                        }
+                        var progress = Interlocked.Exchange(ref _latestProgress, null);
+                        if (progress is not null)
+                        {
+                            await DeliverAsync(progress);
+                            continue;
+                        }
+                        if (!_states.TryDequeue(out var final)) break;
+                        await DeliverAsync(final);
+                        if (final.IsFinished) { Dispose(); return; }
                     }
                 }
             }

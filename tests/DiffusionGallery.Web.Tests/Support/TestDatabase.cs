@@ -1,0 +1,38 @@
+using DiffusionGallery.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DiffusionGallery.Web.Tests.Support;
+
+/// <summary>A migrated SQLite file in a temporary folder, with the app's pragmas; deleted on dispose.</summary>
+internal sealed class TestDatabase : IDisposable, IDbContextFactory<ApplicationDbContext>
+{
+    private readonly DbContextOptions<ApplicationDbContext> _options;
+
+    public TestDatabase()
+    {
+        Folder = Directory.CreateTempSubdirectory("dg-unit-").FullName;
+        ConnectionString = $"Data Source={Path.Combine(Folder, "test.db")};Pooling=False";
+        _options = new DbContextOptionsBuilder<ApplicationDbContext>().UseSqlite(ConnectionString).AddInterceptors(new SqlitePragmaInterceptor(5000)).Options;
+        using var db = CreateDbContext();
+        db.Database.Migrate();
+    }
+
+    public string Folder { get; }
+    public string ConnectionString { get; }
+
+    public ApplicationDbContext CreateDbContext() => new(_options);
+
+    public async Task<string> AddUserAsync(string email)
+    {
+        await using var db = CreateDbContext();
+        var user = new ApplicationUser { Id = Guid.NewGuid().ToString(), UserName = email, Email = email, NormalizedEmail = email.ToUpperInvariant(), NormalizedUserName = email.ToUpperInvariant() };
+        db.Users.Add(user);
+        await db.SaveChangesAsync();
+        return user.Id;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+    }
+}
