@@ -66,7 +66,11 @@ public sealed record GenerationProgress(
     IReadOnlyList<PreviewFrame>? Previews);
 
 /// <summary>One finished image: PNG bytes already carrying the metadata chunks, plus its seed.</summary>
-public sealed record GenerationOutput(long Seed, int Width, int Height, byte[] Png, string ParametersText);
+public sealed record GenerationOutput(long Seed, int Width, int Height, byte[] Png, string ParametersText)
+{
+    /// <summary>Everything needed to reproduce this image (also stored in the PNG's JSON chunk).</summary>
+    public Metadata.GenerationMetadata? Metadata { get; init; }
+}
 
 public sealed record GenerationResult(
     IReadOnlyList<GenerationOutput> Images,
@@ -74,6 +78,17 @@ public sealed record GenerationResult(
     string ModelHash,
     string ExecutionProvider,
     string RuntimeVersion,
-    IReadOnlyDictionary<string, TimeSpan> StageTimings);
+    IReadOnlyDictionary<string, TimeSpan> StageTimings)
+{
+    /// <summary>The request as it was run.</summary>
+    public GenerationRequest? Settings { get; init; }
+    /// <summary>Prompt tokens dropped because the prompt exceeded 75 tokens (CLIP's 77 with BOS/EOS).</summary>
+    public int PromptTokensTruncated { get; init; }
+    public int NegativePromptTokensTruncated { get; init; }
+    /// <summary>Why Auto fell back from CUDA to CPU; null when it did not.</summary>
+    public string? ExecutionProviderNote { get; init; }
+    /// <summary>UNet/sampler steps actually run (fewer than Steps for img2img).</summary>
+    public int StepsRun { get; init; }
+}
 
 public class InvalidGenerationRequestException(string message) : ArgumentException(message);

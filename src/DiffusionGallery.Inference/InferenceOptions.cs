@@ -1,0 +1,83 @@
+namespace DiffusionGallery.Inference;
+
+/// <summary>Which ONNX Runtime execution provider to use.</summary>
+public enum ExecutionProviderPreference
+{
+    /// <summary>CUDA when its provider loads, otherwise CPU (the fallback is logged and reported in results).</summary>
+    Auto,
+    /// <summary>CUDA only; construction fails with <see cref="Onnx.ExecutionProviderUnavailableException"/> when unavailable.</summary>
+    Cuda,
+    Cpu,
+}
+
+/// <summary>CUDA execution provider settings (ORT <c>OrtCUDAProviderOptions</c> keys).</summary>
+public sealed class CudaProviderSettings
+{
+    /// <summary><c>EXHAUSTIVE</c>, <c>HEURISTIC</c> or <c>DEFAULT</c> (cuDNN convolution algorithm search).</summary>
+    public string CudnnConvAlgoSearch { get; set; } = "HEURISTIC";
+    /// <summary>Upper bound of the CUDA memory arena in bytes; 0 = no limit.</summary>
+    public long GpuMemoryLimitBytes { get; set; }
+    /// <summary><c>kNextPowerOfTwo</c> or <c>kSameAsRequested</c>.</summary>
+    public string ArenaExtendStrategy { get; set; } = "kSameAsRequested";
+}
+
+/// <summary>
+/// Settings of the inference engine. Bindable from configuration (the web app's <c>Inference</c> section);
+/// call <see cref="Validate"/> (or let <see cref="Pipeline.DiffusionImageGenerator"/> do it) before use.
+/// </summary>
+public sealed class InferenceOptions
+{
+    /// <summary>Folder whose sub-folders are model folders (diffusers ONNX layout).</summary>
+    public string ModelsRoot { get; set; } = "models";
+    /// <summary>Model used when a request names none; null = the first model found.</summary>
+    public string? DefaultModel { get; set; }
+    public ExecutionProviderPreference Provider { get; set; } = ExecutionProviderPreference.Auto;
+    public int DeviceId { get; set; }
+    /// <summary>Intra-op threads for the CPU provider; 0 = ONNX Runtime's default (one per physical core).</summary>
+    public int IntraOpThreads { get; set; }
+    public CudaProviderSettings Cuda { get; set; } = new();
+    /// <summary>Largest batch a request may ask for.</summary>
+    public int MaxBatchSize { get; set; } = 8;
+    /// <summary>How many models keep their sessions loaded; switching beyond this unloads the least recently used.</summary>
+    public int MaxLoadedModels { get; set; } = 1;
+    /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
+    public int PreviewUpscale { get; set; } = 4;
+    /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>All problems with these settings (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ModelsRoot))
+            errors.Add("ModelsRoot is required.");
+        else if (!Directory.Exists(ModelsRoot))
+            errors.Add($"ModelsRoot '{ModelsRoot}' does not exist.");
+        if (!Enum.IsDefined(Provider))
+            errors.Add($"Provider '{Provider}' is not one of Auto, Cuda, Cpu.");
+        if (DeviceId < 0)
+            errors.Add("DeviceId must be 0 or more.");
+        if (IntraOpThreads is < 0 or > 1024)
+            errors.Add("IntraOpThreads must be between 0 (default) and 1024.");
+        if (MaxBatchSize is < 1 or > 64)
+            errors.Add("MaxBatchSize must be between 1 and 64.");
+        if (MaxLoadedModels < 1)
+            errors.Add("MaxLoadedModels must be at least 1.");
+        if (PreviewUpscale is < 1 or > 16)
+            errors.Add("PreviewUpscale must be between 1 and 16.");
+        if (Cuda.CudnnConvAlgoSearch is not ("EXHAUSTIVE" or "HEURISTIC" or "DEFAULT"))
+            errors.Add("Cuda.CudnnConvAlgoSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT.");
+        if (Cuda.ArenaExtendStrategy is not ("kNextPowerOfTwo" or "kSameAsRequested"))
+            errors.Add("Cuda.ArenaExtendStrategy must be kNextPowerOfTwo or kSameAsRequested.");
+        if (Cuda.GpuMemoryLimitBytes < 0)
+            errors.Add("Cuda.GpuMemoryLimitBytes must be 0 (no limit) or more.");
+        return errors;
+    }
+
+    public void ThrowIfInvalid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid inference options: " + string.Join(" ", errors));
+    }
+}

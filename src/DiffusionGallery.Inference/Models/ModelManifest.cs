@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DiffusionGallery.Inference.Previews;
+
+namespace DiffusionGallery.Inference.Models;
+
+/// <summary>Our optional <c>diffusion_gallery.json</c>: display data, sizes, VAE scaling, preview factors, recommendations.</summary>
+public sealed record ModelManifest
+{
+    public const string FileName = "diffusion_gallery.json";
+
+    public string? Name { get; init; }
+    public string? DisplayName { get; init; }
+    public int? NativeWidth { get; init; }
+    public int? NativeHeight { get; init; }
+    public int? MaxWidth { get; init; }
+    public int? MaxHeight { get; init; }
+    public double? ScalingFactor { get; init; }
+    public PreviewSection? Preview { get; init; }
+    public RecommendedSection? Recommended { get; init; }
+    public List<string>? ExamplePrompts { get; init; }
+    public string? License { get; init; }
+
+    public sealed record PreviewSection
+    {
+        public float[][]? Factors { get; init; }
+        public float[]? Bias { get; init; }
+        public double? FitRmse { get; init; }
+    }
+
+    public sealed record RecommendedSection
+    {
+        public string? Sampler { get; init; }
+        public int? Steps { get; init; }
+        public float? GuidanceScale { get; init; }
+    }
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static ModelManifest Parse(string json) =>
+        JsonSerializer.Deserialize<ModelManifest>(json, Options) ?? new ModelManifest();
+
+    /// <summary>The preview factors if they are well-formed (4 rows of 3), else null.</summary>
+    public PreviewFactors? PreviewFactors =>
+        Preview?.Factors is { Length: > 0 } f && f.All(r => r.Length == 3)
+            ? new PreviewFactors(f, Preview.Bias is { Length: 3 } b ? b : [0f, 0f, 0f])
+            : null;
+}

@@ -1,0 +1,77 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace DiffusionGallery.Inference.Onnx;
+
+/// <summary>
+/// Creates ONNX Runtime sessions for the chosen execution provider. The provider is resolved once:
+/// Auto probes CUDA and falls back to CPU (recording why), Cuda throws when CUDA cannot be loaded.
+/// </summary>
+public sealed class SessionFactory
+{
+    public const string CudaName = "CUDA";
+    public const string CpuName = "CPU";
+
+    private readonly InferenceOptions _options;
+
+    public SessionFactory(InferenceOptions options)
+    {
+        _options = options;
+        (Provider, FallbackReason) = Resolve(options);
+        if (FallbackReason is not null)
+            options.Log?.Invoke($"CUDA execution provider unavailable ({FallbackReason}); using CPU.");
+        options.Log?.Invoke($"ONNX Runtime {RuntimeVersion}, execution provider {Provider}.");
+    }
+
+    /// <summary>"CUDA" or "CPU".</summary>
+    public string Provider { get; }
+
+    /// <summary>Why Auto fell back to CPU; null when it did not.</summary>
+    public string? FallbackReason { get; }
+
+    public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
+
+    /// <summary>Session options for one graph; the caller owns (and disposes) them.</summary>
+    public SessionOptions CreateSessionOptions()
+    {
+        var options = Provider == CudaName ? CreateCudaOptions(_options) : new SessionOptions();
+        options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
+        if (_options.IntraOpThreads > 0)
+            options.IntraOpNumThreads = _options.IntraOpThreads;
+        return options;
+    }
+
+    private static (string Provider, string? Fallback) Resolve(InferenceOptions options)
+    {
+        if (options.Provider == ExecutionProviderPreference.Cpu)
+            return (CpuName, null);
+        try
+        {
+            using var probe = CreateCudaOptions(options);
+            return (CudaName, null);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            if (options.Provider == ExecutionProviderPreference.Cuda)
+                throw new ExecutionProviderUnavailableException(
+                    $"The CUDA execution provider could not be loaded on device {options.DeviceId}: {ex.Message} " +
+                    "(needs an NVIDIA GPU with the CUDA and cuDNN libraries ONNX Runtime was built for; use Provider=Auto or Cpu otherwise).", ex);
+            return (CpuName, ex.Message.Split('\n')[0]);
+        }
+    }
+
+    private static SessionOptions CreateCudaOptions(InferenceOptions options)
+    {
+        using var cuda = new OrtCUDAProviderOptions();
+        var settings = new Dictionary<string, string>
+        {
+            ["device_id"] = options.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["cudnn_conv_algo_search"] = options.Cuda.CudnnConvAlgoSearch,
+            ["arena_extend_strategy"] = options.Cuda.ArenaExtendStrategy,
+        };
+        if (options.Cuda.GpuMemoryLimitBytes > 0)
+            settings["gpu_mem_limit"] = options.Cuda.GpuMemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        cuda.UpdateOptions(settings);
+        return SessionOptions.MakeSessionOptionWithCudaProvider(cuda);
+    }
+}

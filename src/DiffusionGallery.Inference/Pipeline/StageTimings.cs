@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace DiffusionGallery.Inference.Pipeline;
+
+/// <summary>Accumulates wall time per named stage of one job.</summary>
+public sealed class StageTimings
+{
+    public const string Tokenize = "tokenize";
+    public const string TextEncoder = "text_encoder";
+    public const string VaeEncode = "vae_encode";
+    public const string Unet = "unet";
+    public const string Scheduler = "scheduler";
+    public const string Noise = "noise";
+    public const string TensorIo = "tensor_io";
+    public const string Preview = "preview";
+    public const string VaeDecode = "vae_decode";
+    public const string PngEncode = "png_encode";
+    public const string Total = "total";
+
+    /// <summary>Stages that are ONNX Runtime <c>Run</c> calls and nothing else.</summary>
+    public static IReadOnlyList<string> OnnxStages { get; } = [TextEncoder, VaeEncode, Unet, VaeDecode];
+
+    private readonly Dictionary<string, long> _ticks = new();
+
+    public void Add(string stage, long startTimestamp) =>
+        _ticks[stage] = _ticks.GetValueOrDefault(stage) + (Stopwatch.GetTimestamp() - startTimestamp);
+
+    public IReadOnlyDictionary<string, TimeSpan> ToDictionary() =>
+        _ticks.ToDictionary(kv => kv.Key, kv => TimeSpan.FromSeconds(kv.Value / (double)Stopwatch.Frequency));
+}

@@ -1,0 +1,37 @@
+namespace DiffusionGallery.Inference.Tests.Support;
+
+/// <summary>Locates the repository (by DiffusionGallery.sln) so tests read fixtures, golden files and models in place.</summary>
+internal static class TestPaths
+{
+    private static readonly Lazy<string> Root = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DiffusionGallery.sln")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root (DiffusionGallery.sln) not found");
+    });
+
+    public static string RepositoryRoot => Root.Value;
+    public static string TestProject => Path.Combine(RepositoryRoot, "tests", "DiffusionGallery.Inference.Tests");
+    public static string Fixtures => Path.Combine(TestProject, "Fixtures");
+    public static string Golden => Path.Combine(TestProject, "Golden");
+    public static string ModelsRoot => Path.Combine(RepositoryRoot, "models");
+    public static string TinyModel => Path.Combine(ModelsRoot, "tiny-shapes");
+
+    public static string Fixture(string name) => Path.Combine(Fixtures, name);
+
+    /// <summary>Path of a golden file; skips the test (with the reason) while the lead has not written it yet.</summary>
+    public static string RequireGolden(string name)
+    {
+        var path = Path.Combine(Golden, name);
+        Assert.SkipUnless(File.Exists(path), $"golden file Golden/{name} has not been generated yet (tools/tiny-model/reference.py)");
+        return path;
+    }
+
+    /// <summary>The bundled model folder; skips the test while it has not been committed yet.</summary>
+    public static string RequireTinyModel()
+    {
+        Assert.SkipUnless(File.Exists(Path.Combine(TinyModel, "unet", "model.onnx")), "models/tiny-shapes has not been exported yet");
+        return TinyModel;
+    }
+}
