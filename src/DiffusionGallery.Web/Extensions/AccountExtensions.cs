@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -14,7 +15,6 @@ public static class AccountExtensions
     /// <summary>Identity with roles, lockout, the password policy, cookies for the UI and personal access tokens for clients.</summary>
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
-        var auth = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         var services = builder.Services;
 
         services.AddCascadingAuthenticationState();
@@ -42,22 +42,24 @@ public static class AccountExtensions
             cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
         });
 
-        services.AddIdentityCore<ApplicationUser>(options =>
-            {
-                options.SignIn.RequireConfirmedAccount = auth.RequireConfirmedEmail;
-                options.SignIn.RequireConfirmedEmail = auth.RequireConfirmedEmail;
-                options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
-                options.User.RequireUniqueEmail = true;
-                options.Password.RequiredLength = auth.MinPasswordLength;
-                options.Password.RequireDigit = false;
-                options.Password.RequireLowercase = false;
-                options.Password.RequireUppercase = false;
-                options.Password.RequireNonAlphanumeric = false;
-                options.Password.RequiredUniqueChars = 1;
-                options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAccessAttempts;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
-            })
+        services.AddOptions<IdentityOptions>().Configure<IOptions<AuthOptions>>((options, authOptions) =>
+        {
+            var auth = authOptions.Value;
+            options.SignIn.RequireConfirmedAccount = auth.RequireConfirmedEmail;
+            options.SignIn.RequireConfirmedEmail = auth.RequireConfirmedEmail;
+            options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
+            options.User.RequireUniqueEmail = true;
+            options.Password.RequiredLength = auth.MinPasswordLength;
+            options.Password.RequireDigit = false;
+            options.Password.RequireLowercase = false;
+            options.Password.RequireUppercase = false;
+            options.Password.RequireNonAlphanumeric = false;
+            options.Password.RequiredUniqueChars = 1;
+            options.Lockout.AllowedForNewUsers = true;
+            options.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAccessAttempts;
+            options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
+        });
+        services.AddIdentityCore<ApplicationUser>()
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddSignInManager()

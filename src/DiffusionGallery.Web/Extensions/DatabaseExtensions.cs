@@ -13,11 +13,12 @@ public static class DatabaseExtensions
     /// <summary>EF Core on SQLite (WAL, busy timeout, foreign keys), as a context factory for components and singletons.</summary>
     public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        var connectionString = options.ConnectionString;
-        EnsureFolderFor(connectionString);
-        var pragmas = new SqlitePragmaInterceptor(options.BusyTimeoutMs);
-        builder.Services.AddDbContextFactory<ApplicationDbContext>(db => db.UseSqlite(connectionString).AddInterceptors(pragmas));
+        builder.Services.AddDbContextFactory<ApplicationDbContext>((services, db) =>
+        {
+            var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            EnsureFolderFor(options.ConnectionString);
+            db.UseSqlite(options.ConnectionString).AddInterceptors(new SqlitePragmaInterceptor(options.BusyTimeoutMs));
+        });
         builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;
     }
