@@ -35,7 +35,7 @@ public static class ImageTensors
 
     internal static byte ToByte(float value)
     {
-        var unit = Math.Clamp(value / 2f + 0.5f, 0f, 1f);
+        var unit = Math.Clamp((value + 1f) / 2f, 0f, 1f);
         return (byte)MathF.Round(unit * 255f, MidpointRounding.ToEven);
     }
 }

@@ -51,14 +51,21 @@ public sealed class PhiloxNoiseGenerator
 
     internal static float BoxMuller(uint x, uint y)
     {
-        var u = x * TwoPow32Inverse + TwoPow32Inverse / 2;
-        var v = y * TwoPow32InverseTwoPi + TwoPow32InverseTwoPi / 2;
+        var u = (x + 0.5) * TwoPow32Inverse;
+        var v = (y + 0.5) * TwoPow32InverseTwoPi;
         var s = Math.Sqrt(-2.0 * Math.Log(u));
         return (float)(s * Math.Sin(v));
     }
 
     /// <summary>Philox4x32-10; returns the first two of the four output words.</summary>
     internal static (uint First, uint Second) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    {
+        var (a, b, _, _) = Block4(c0, c1, c2, c3, k0, k1);
+        return (a, b);
+    }
+
+    /// <summary>Philox4x32-10 (Salmon et al. 2011): all four output words.</summary>
+    internal static (uint, uint, uint, uint) Block4(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
         for (var round = 0; round < Rounds; round++)
         {
@@ -76,6 +83,6 @@ public sealed class PhiloxNoiseGenerator
             k1 += WeylB;
         }
 
-        return (c0, c1);
+        return (c0, c1, c2, c3);
     }
 }

@@ -85,16 +85,7 @@ internal sealed record GraphContract(string File, TensorRequirement[] Inputs, Te
                 $"{kind} has element type {Name(meta.ElementDataType)}; expected {string.Join(" or ", requirement.Types.Select(Name))}");
     }
 
-    internal static string Describe(NodeMetadata meta) =>
-        string.Join(",", meta.Dimensions.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : meta.SymbolicDimensions.Length > i && meta.SymbolicDimensions[i].Length > 0 ? meta.SymbolicDimensions[i] : "?"));
+    internal static string Describe(NodeMetadata meta) => TensorText.Shape(meta);
 
-    internal static string Name(TensorElementType type) => type switch
-    {
-        TensorElementType.Float => "float32",
-        TensorElementType.Float16 => "float16",
-        TensorElementType.Int64 => "int64",
-        TensorElementType.Int32 => "int32",
-        _ => type.ToString().ToLowerInvariant(),
-    };
+    internal static string Name(TensorElementType type) => TensorText.ElementType(type);
 }

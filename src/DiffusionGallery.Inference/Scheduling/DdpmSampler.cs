@@ -13,7 +13,7 @@ public sealed class DdpmSampler : Sampler
 
     public override SamplerKind Kind => SamplerKind.Ddpm;
 
-    public override bool NeedsNoise(int step) => Timesteps[step] > 0;
+    public override bool NeedsNoise(int step) => Timesteps[step] > 0 && Timesteps[step] - Schedule.TrainTimesteps / StepCount >= 0;
 
     public override void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised)
     {

@@ -7,7 +7,7 @@ public sealed class EulerAncestralSampler(NoiseSchedule schedule, int steps, boo
 {
     public override SamplerKind Kind => SamplerKind.EulerAncestral;
 
-    public override bool NeedsNoise(int step) => true;
+    public override bool NeedsNoise(int step) => Sigmas[step + 1] > 0;
 
     public override void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised)
     {
@@ -20,7 +20,8 @@ public sealed class EulerAncestralSampler(NoiseSchedule schedule, int steps, boo
         for (var i = 0; i < sample.Length; i++)
         {
             var derivative = (sample[i] - (double)denoised[i]) / sigmaFrom;
-            sample[i] = (float)(sample[i] + derivative * dt + noise[i] * sigmaUp);
+            var next = sample[i] + derivative * dt;
+            sample[i] = (float)(sigmaUp > 0 ? next + noise[i] * sigmaUp : next);
         }
     }
 }

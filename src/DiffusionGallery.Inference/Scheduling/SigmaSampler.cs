@@ -43,8 +43,9 @@ public abstract class SigmaSampler : Sampler
         var sigmas = timesteps.Select(schedule.SigmaAt).ToArray();
         if (karras)
         {
-            sigmas = NoiseSchedule.KarrasSigmas(sigmas[^1], sigmas[0], steps);
-            timesteps = sigmas.Select(schedule.SigmaToTimestep).ToArray();
+            // Bounds from the whole training table and rounded timesteps, as tools/tiny-model/reference.py does.
+            sigmas = NoiseSchedule.KarrasSigmas(schedule.SigmaTable[0], schedule.SigmaTable[^1], steps);
+            timesteps = sigmas.Select(s => Math.Round(schedule.SigmaToTimestep(s))).ToArray();
         }
 
         return (timesteps, [.. sigmas, 0.0]);

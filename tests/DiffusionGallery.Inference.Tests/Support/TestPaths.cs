@@ -14,9 +14,11 @@ internal static class TestPaths
     public static string RepositoryRoot => Root.Value;
     public static string TestProject => Path.Combine(RepositoryRoot, "tests", "DiffusionGallery.Inference.Tests");
     public static string Fixtures => Path.Combine(TestProject, "Fixtures");
-    public static string Golden => Path.Combine(TestProject, "Golden");
+    /// <summary>Golden vectors; <c>DG_GOLDEN_DIR</c> overrides the folder (for trying freshly generated ones).</summary>
+    public static string Golden => Environment.GetEnvironmentVariable("DG_GOLDEN_DIR") is { Length: > 0 } dir ? dir : Path.Combine(TestProject, "Golden");
     public static string ModelsRoot => Path.Combine(RepositoryRoot, "models");
-    public static string TinyModel => Path.Combine(ModelsRoot, "tiny-shapes");
+    /// <summary>The bundled model; <c>DG_TINY_MODEL</c> overrides the folder.</summary>
+    public static string TinyModel => Environment.GetEnvironmentVariable("DG_TINY_MODEL") is { Length: > 0 } dir ? dir : Path.Combine(ModelsRoot, "tiny-shapes");
 
     public static string Fixture(string name) => Path.Combine(Fixtures, name);
 

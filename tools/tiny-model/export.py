@@ -1,0 +1,163 @@
+"""ONNX export (opset 17, SD tensor names, dynamic batch and size) plus the files around the graphs.
+
+Python here has no onnxruntime, so the PyTorch-vs-ONNX comparison (max abs error < 1e-4) is written as a
+check file of random inputs and PyTorch outputs (export_check.json) that the C# test suite runs through
+ONNX Runtime; onnx.checker validates each graph here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from models import ExportedTextEncoder, ExportedVaeEncoder
+
+OPSET = 17
+EXAMPLE_PROMPTS = [
+    "a red circle on a blue background",
+    "a large yellow star in the top left on a black background",
+    "a small white heart at the bottom right over a sunset gradient",
+    "a green triangle on the left and an orange ring on the right on a white background",
+    "a blue square in the centre under a blue sky above green grass",
+    "a purple ring at the top on a gradient from blue to white",
+]
+
+
+def _export(module, args, path: Path, inputs, outputs, axes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, dynamic_axes=axes,
+                      opset_version=OPSET, do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(str(path)))
+
+
+def _tensor(t: torch.Tensor) -> dict:
+    a = t.detach().cpu().numpy()
+    dtype = {np.float32: "float32", np.int32: "int32"}[a.dtype.type]
+    vals = a.reshape(-1).tolist() if dtype == "int32" else [float(f"{v:.8g}") for v in a.reshape(-1)]
+    return {"shape": list(a.shape), "dtype": dtype, "values": vals}
+
+
+@torch.no_grad()
+def fit_preview(enc, images: np.ndarray, scaling: float) -> dict:
+    """Least-squares latent(UNet space)->RGB factors: rgb[-1,1] of the 8x8 block mean = latent . W + b."""
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    z = enc(x)[0] * scaling
+    target = torch.nn.functional.avg_pool2d(x, 8)
+    A = z.permute(0, 2, 3, 1).reshape(-1, 4).numpy().astype(np.float64)
+    Y = target.permute(0, 2, 3, 1).reshape(-1, 3).numpy().astype(np.float64)
+    A1 = np.concatenate([A, np.ones((len(A), 1))], 1)
+    W, *_ = np.linalg.lstsq(A1, Y, rcond=None)
+    rmse = float(np.sqrt(((A1 @ W - Y) ** 2).mean()))
+    return {"factors": [[round(float(v), 5) for v in row] for row in W[:4]],
+            "bias": [round(float(v), 5) for v in W[4]], "fit_rmse": round(rmse, 4),
+            "note": "rgb = latent . factors + bias on [-1,1] per latent pixel; fit_rmse on [-1,1]"}
+
+
+def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_images: np.ndarray, stats: dict,
+                 check_path: Path | None = None) -> None:
+    out = Path(out)
+    te, unet, enc, dec = te.eval(), unet.eval(), enc.eval(), dec.eval()
+    dim = te.dim
+    g = torch.Generator().manual_seed(7)
+    ids = torch.tensor([tok.encode(EXAMPLE_PROMPTS[0])[0], tok.encode("")[0]], dtype=torch.int32)
+    _export(ExportedTextEncoder(te), (ids,), out / "text_encoder/model.onnx", ["input_ids"],
+            ["last_hidden_state", "pooler_output"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"},
+                                                    "pooler_output": {0: "batch"}})
+    sample = torch.randn(2, 4, 16, 16, generator=g)
+    timestep = torch.tensor([981.0, 981.0])
+    ctx = torch.randn(2, 77, dim, generator=g)
+    _export(unet, (sample, timestep, ctx), out / "unet/model.onnx", ["sample", "timestep", "encoder_hidden_states"],
+            ["out_sample"], {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
+                             "encoder_hidden_states": {0: "batch"}, "out_sample": {0: "batch", 2: "height", 3: "width"}})
+    lat = torch.randn(1, 4, 8, 8, generator=g)
+    _export(dec, (lat,), out / "vae_decoder/model.onnx", ["latent_sample"], ["sample"],
+            {"latent_sample": {0: "batch", 2: "height", 3: "width"}, "sample": {0: "batch", 2: "height", 3: "width"}})
+    img = torch.rand(1, 3, 64, 64, generator=g) * 2 - 1
+    _export(ExportedVaeEncoder(enc), (img,), out / "vae_encoder/model.onnx", ["sample"], ["latent_sample"],
+            {"sample": {0: "batch", 2: "height", 3: "width"}, "latent_sample": {0: "batch", 2: "height", 3: "width"}})
+
+    # check file: random inputs (one at a non-native size) and the PyTorch outputs
+    with torch.no_grad():
+        s2 = torch.randn(1, 4, 12, 20, generator=g)
+        c2 = torch.randn(1, 77, dim, generator=g)
+        t2 = torch.tensor([417.0])
+        h, pooled = te(ids)
+        checks = [
+            {"file": "text_encoder/model.onnx", "inputs": {"input_ids": _tensor(ids)},
+             "outputs": {"last_hidden_state": _tensor(h), "pooler_output": _tensor(pooled)}},
+            {"file": "unet/model.onnx", "inputs": {"sample": _tensor(sample), "timestep": _tensor(timestep),
+                                                   "encoder_hidden_states": _tensor(ctx)},
+             "outputs": {"out_sample": _tensor(unet(sample, timestep, ctx))}},
+            {"file": "unet/model.onnx", "inputs": {"sample": _tensor(s2), "timestep": _tensor(t2),
+                                                   "encoder_hidden_states": _tensor(c2)},
+             "outputs": {"out_sample": _tensor(unet(s2, t2, c2))}},
+            {"file": "vae_decoder/model.onnx", "inputs": {"latent_sample": _tensor(lat)},
+             "outputs": {"sample": _tensor(dec(lat))}},
+            {"file": "vae_encoder/model.onnx", "inputs": {"sample": _tensor(img)},
+             "outputs": {"latent_sample": _tensor(enc(img)[0])}},
+        ]
+    check_path = check_path or out.parent / (out.name + ".work") / "export_check.json"
+    check_path.write_text(json.dumps({"tolerance": 1e-4, "graphs": checks}))
+
+    (out / "model_index.json").write_text(json.dumps({
+        "_class_name": "OnnxStableDiffusionPipeline", "_diffusers_version": "0.30.0",
+        "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
+        "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
+        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False,
+    }, indent=2))
+    (out / "scheduler").mkdir(exist_ok=True)
+    (out / "scheduler/scheduler_config.json").write_text(json.dumps({
+        "_class_name": "PNDMScheduler", "_diffusers_version": "0.30.0", "beta_start": 0.00085, "beta_end": 0.012,
+        "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
+        "skip_prk_steps": True, "steps_offset": 1, "clip_sample": False, "prediction_type": "epsilon",
+        "trained_betas": None,
+    }, indent=2))
+    (out / "diffusion_gallery.json").write_text(json.dumps({
+        "name": out.name, "display_name": "Tiny Shapes (bundled)",
+        "description": "A ~4 M-parameter latent diffusion model trained from scratch on a procedural world of coloured shapes.",
+        "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
+        "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
+        "preview": fit_preview(enc, sample_images, scaling),
+        "recommended": {"sampler": "dpmpp_2m", "steps": 25, "guidance_scale": 7.0},
+        "example_prompts": EXAMPLE_PROMPTS,
+        "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
+    }, indent=2))
+    (out / "training.json").write_text(json.dumps(stats, indent=2))
+
+
+def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None:
+    """Exports from train.py's work folder (vae.pt + unet_ema.pt), e.g. an intermediate checkpoint."""
+    import clip_tokenizer
+    import shapes_world
+    from models import TextEncoder, UNet, VaeDecoder, VaeEncoder
+    vae = torch.load(work / "vae.pt", map_location="cpu")
+    un = torch.load(work / "unet_ema.pt", map_location="cpu")
+    tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
+    te, unet, enc, dec = TextEncoder(len(tok.encoder)), UNet(), VaeEncoder(), VaeDecoder()
+    te.load_state_dict(un["te"])
+    unet.load_state_dict(un["unet"])
+    enc.load_state_dict(vae["enc"])
+    dec.load_state_dict(vae["dec"])
+    stats_file = out / "training.json"
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    stats["unet_steps"] = un.get("step", stats.get("unet_steps"))
+    images, _, _ = shapes_world.make_dataset(512, 99)
+    export_model(out, te, unet, enc, dec, vae["scaling"], tok, images, stats, work / "export_check.json")
+    if combined:
+        combined.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
+                    "scaling": vae["scaling"], "step": stats["unet_steps"]}, combined)
+
+
+if __name__ == "__main__":
+    import argparse
+    p = argparse.ArgumentParser(description="export a model folder from train.py's work folder")
+    p.add_argument("--work", required=True, help="OUT.work folder written by train.py")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--combined", help="also write the PyTorch checkpoint reference.py loads")
+    a = p.parse_args()
+    export_from_checkpoint(Path(a.work), Path(a.out), Path(a.combined) if a.combined else None)

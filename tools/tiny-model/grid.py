@@ -1,0 +1,54 @@
+"""A labelled grid of samples (prompts x seeds) for the model card.
+
+    python3 grid.py --model ../../models/tiny-shapes --out ../../docs/model-samples.png
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+import reference
+
+PROMPTS = [
+    "a red circle on a blue background",
+    "a large yellow star in the top left on a black background",
+    "a small white heart at the bottom right over a sunset gradient",
+    "a green triangle on the left and an orange ring on the right on a white background",
+    "a blue square in the centre under a blue sky above green grass",
+    "a purple ring at the top on a gradient from blue to white",
+    "a large purple star in the centre on a yellow background   (held out: purple star)",
+    "a large black triangle in the bottom right on a gray background   (held out: triangle bottom right)",
+]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", required=True)
+    p.add_argument("--checkpoint")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seeds", type=int, default=4)
+    p.add_argument("--sampler", default="dpmpp_2m")
+    a = p.parse_args()
+    model = reference.ReferenceModel(a.model, a.checkpoint)
+    rows = []
+    for prompt in PROMPTS:
+        text = prompt.split("   (")[0]
+        _, imgs = reference.sample(model, [text] * a.seeds, "", a.sampler, 25, 7.0, seed=0)
+        rows.append((prompt, np.concatenate(list(imgs), axis=1)))
+    cell, label_h, pad = 128, 18, 4
+    w = cell * a.seeds
+    canvas = Image.new("RGB", (w + 2 * pad, len(rows) * (cell + label_h + pad) + pad), (255, 255, 255))
+    d = ImageDraw.Draw(canvas)
+    y = pad
+    for prompt, strip in rows:
+        d.text((pad, y + 3), prompt, fill=(0, 0, 0))
+        canvas.paste(Image.fromarray(strip), (pad, y + label_h))
+        y += cell + label_h + pad
+    canvas.save(a.out)
+    print(f"wrote {a.out}: {len(rows)} prompts x {a.seeds} seeds ({a.sampler}, 25 steps, CFG 7)")
+
+
+if __name__ == "__main__":
+    main()
