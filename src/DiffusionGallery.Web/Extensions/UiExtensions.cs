@@ -34,7 +34,9 @@ public static class UiExtensions
             context.Response.Headers["Referrer-Policy"] = "same-origin";
             return next(context);
         });
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Friendly status pages for the UI only: API, image and hub responses keep their status and body.
+        app.UseWhen(context => !IsMachineEndpoint(context.Request.Path),
+            ui => ui.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 
         app.UseAuthentication();
         app.UseAuthorization();
@@ -50,4 +52,7 @@ public static class UiExtensions
         app.MapHealthChecks("/healthz");
         return app;
     }
+
+    internal static bool IsMachineEndpoint(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi");
 }

@@ -47,6 +47,8 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("Inference:ModelsRoot", RepoPaths.Models);
         builder.UseSetting("Inference:Provider", "Cpu");
         builder.UseSetting("Inference:Threads", "2");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Error");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 

@@ -1,5 +1,7 @@
 using DiffusionGallery.Web.Data;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DiffusionGallery.Web.Tests.Support;
 
@@ -12,7 +14,11 @@ internal sealed class TestDatabase : IDisposable, IDbContextFactory<ApplicationD
     {
         Folder = Directory.CreateTempSubdirectory("dg-unit-").FullName;
         ConnectionString = $"Data Source={Path.Combine(Folder, "test.db")};Pooling=False";
-        _options = new DbContextOptionsBuilder<ApplicationDbContext>().UseSqlite(ConnectionString).AddInterceptors(new SqlitePragmaInterceptor(5000)).Options;
+        var identity = new ServiceCollection();
+        identity.Configure<IdentityOptions>(o => o.Stores.SchemaVersion = IdentitySchemaVersions.Version3); // as the app
+        _options = new DbContextOptionsBuilder<ApplicationDbContext>().UseSqlite(ConnectionString)
+            .UseApplicationServiceProvider(identity.BuildServiceProvider())
+            .AddInterceptors(new SqlitePragmaInterceptor(5000)).Options;
         using var db = CreateDbContext();
         db.Database.Migrate();
     }
