@@ -12,7 +12,7 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
     private static string? ScreenshotDir => Environment.GetEnvironmentVariable("DG_SCREENSHOTS_DIR") is { Length: > 0 } dir ? dir : null;
 
     private static async Task WaitForCircuitAsync(IPage page) =>
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('.mud-layout') !== null");
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     [Fact]
     public async Task RegisterSignInGenerate_PreviewChanges_ResultInGallery_DownloadHasParameters()
