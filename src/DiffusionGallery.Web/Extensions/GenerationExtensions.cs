@@ -18,6 +18,7 @@ public static class GenerationExtensions
         services.AddSingleton<JobQueries>();
         services.AddSingleton<GalleryService>();
         services.AddSingleton<UserPreferencesService>();
+        services.AddSingleton<IPromptTokenCounter, ClipPromptTokenCounter>();
         services.AddHostedService<GenerationWorker>();
         services.AddScoped<GenerationSession>();
 

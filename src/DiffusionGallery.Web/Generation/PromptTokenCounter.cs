@@ -1,24 +1,33 @@
-using System.Text.RegularExpressions;
+using System.Collections.Concurrent;
+using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Inference.Prompting;
+using DiffusionGallery.Inference.Tokenization;
 
 namespace DiffusionGallery.Web.Generation;
 
-/// <summary>
-/// Approximate CLIP token count for the prompt box (x/75): words, numbers and punctuation each count one,
-/// long words count one per four characters, as CLIP's BPE splits them. The engine truncates exactly.
-/// </summary>
-public static partial class PromptTokenCounter
+/// <summary>Counts prompt tokens as the model's text encoder will see them (for the x/75 counter).</summary>
+public interface IPromptTokenCounter
 {
-    public const int Limit = 75;
+    int Count(string? prompt, string? model);
+}
 
-    [GeneratedRegex(@"[\p{L}]+|\p{N}|[^\s\p{L}\p{N}]", RegexOptions.CultureInvariant)]
-    private static partial Regex Pieces();
+/// <summary>
+/// Exact count with the model's own CLIP BPE tokenizer (from its tokenizer/ folder), after removing
+/// emphasis syntax such as <c>(word:1.2)</c>, as the engine does.
+/// </summary>
+public sealed class ClipPromptTokenCounter(DiffusionImageGenerator generator) : IPromptTokenCounter
+{
+    /// <summary>Tokens the text encoder reads; the rest of a longer prompt is cut off.</summary>
+    public static int Limit => ClipTokenizer.ContentLength;
 
-    public static int Count(string? prompt)
+    private readonly ConcurrentDictionary<string, ClipTokenizer> _tokenizers = new(StringComparer.Ordinal);
+
+    public int Count(string? prompt, string? model)
     {
         if (string.IsNullOrWhiteSpace(prompt)) return 0;
-        var count = 0;
-        foreach (Match match in Pieces().Matches(prompt.ToLowerInvariant()))
-            count += match.Value.Length <= 6 ? 1 : (match.Value.Length + 3) / 4;
-        return count;
+        var info = generator.ResolveModel(string.IsNullOrEmpty(model) ? null : model);
+        var tokenizer = _tokenizers.GetOrAdd(info.Name, _ => ClipTokenizer.Load(Path.Combine(info.Folder, "tokenizer")));
+        var text = string.Join(" ", PromptAttentionParser.Parse(prompt).Select(fragment => fragment.Text));
+        return tokenizer.EncodeContent(text).Count;
     }
 }

@@ -8,6 +8,7 @@ namespace DiffusionGallery.Web.Tests.Components;
 
 public sealed class PromptFormTests : MudTestContext
 {
+
     private IRenderedComponent<PromptForm> RenderForm(GenerationSettings settings, Action<GenerationSettings>? onGenerate = null, bool busy = false) =>
         Render<PromptForm>(p => p
             .Add(x => x.Settings, settings)

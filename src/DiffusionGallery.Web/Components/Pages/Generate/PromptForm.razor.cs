@@ -27,7 +27,11 @@ public partial class PromptForm
     /// <summary>Raised with a copy of the settings in which the seed is concrete.</summary>
     [Parameter] public EventCallback<GenerationSettings> OnGenerate { get; set; }
 
-    private int TokenCount => PromptTokenCounter.Count(Settings.Prompt);
+    [Inject] private IPromptTokenCounter TokenCounter { get; set; } = default!;
+
+    private int TokenCount => TokenCounter.Count(Settings.Prompt, Settings.Model);
+
+    private static int TokenLimit => ClipPromptTokenCounter.Limit;
 
     private bool RandomSeed
     {
