@@ -35,6 +35,11 @@ public sealed class InferenceOptions
     public int DeviceId { get; set; }
     /// <summary>Intra-op threads for the CPU provider; 0 = ONNX Runtime's default (one per physical core).</summary>
     public int IntraOpThreads { get; set; }
+    /// <summary>
+    /// Let idle CPU worker threads busy-wait for work. Faster on a dedicated machine, much slower when the cores are
+    /// shared (a web server, other jobs), so it is off by default.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
     public CudaProviderSettings Cuda { get; set; } = new();
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
@@ -42,6 +47,8 @@ public sealed class InferenceOptions
     public int MaxLoadedModels { get; set; } = 1;
     /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
     public int PreviewUpscale { get; set; } = 4;
+    /// <summary>zlib level (0–9) of the PNGs produced; higher is smaller and slower.</summary>
+    public int PngCompressionLevel { get; set; } = Imaging.PngWriter.DefaultCompressionLevel;
     /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>
     public Action<string>? Log { get; set; }
 
@@ -65,6 +72,8 @@ public sealed class InferenceOptions
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)
             errors.Add("PreviewUpscale must be between 1 and 16.");
+        if (PngCompressionLevel is < 0 or > 9)
+            errors.Add("PngCompressionLevel must be between 0 and 9.");
         if (Cuda.CudnnConvAlgoSearch is not ("EXHAUSTIVE" or "HEURISTIC" or "DEFAULT"))
             errors.Add("Cuda.CudnnConvAlgoSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT.");
         if (Cuda.ArenaExtendStrategy is not ("kNextPowerOfTwo" or "kSameAsRequested"))

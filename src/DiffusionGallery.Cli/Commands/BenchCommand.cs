@@ -12,7 +12,7 @@ internal static class BenchCommand
     {
         var engine = new EngineOptions();
         var request = new RequestOptions();
-        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs.", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs.", DefaultValueFactory = _ => 2 };
         var runs = new Option<int>("--runs") { Description = "Timed runs.", DefaultValueFactory = _ => 5 };
         var json = new Option<FileInfo>("--json") { Description = "Also write the figures as JSON to this file." };
         var command = new Command("bench", "Benchmark generation: per-stage timings and time spent outside ONNX Runtime.");

@@ -28,6 +28,8 @@ internal sealed class EngineOptions
 
     public Option<int> Threads { get; } = new("--threads") { Description = "CPU intra-op threads (0 = ONNX Runtime default).", DefaultValueFactory = _ => 0 };
 
+    public Option<bool> Spin { get; } = new("--spin") { Description = "Let idle ONNX Runtime CPU threads busy-wait (faster on an otherwise idle machine)." };
+
     public Option<string> CudnnSearch { get; } = new("--cudnn-conv-algo-search")
     {
         Description = "cuDNN convolution algorithm search: EXHAUSTIVE, HEURISTIC or DEFAULT.",
@@ -43,6 +45,7 @@ internal sealed class EngineOptions
         command.Add(Provider);
         command.Add(Device);
         command.Add(Threads);
+        command.Add(Spin);
         command.Add(CudnnSearch);
         command.Add(GpuMemLimit);
     }
@@ -66,6 +69,7 @@ internal sealed class EngineOptions
             Provider = parse.GetValue(Provider),
             DeviceId = parse.GetValue(Device),
             IntraOpThreads = parse.GetValue(Threads),
+            AllowSpinning = parse.GetValue(Spin),
             Cuda = new CudaProviderSettings
             {
                 CudnnConvAlgoSearch = parse.GetValue(CudnnSearch)!,

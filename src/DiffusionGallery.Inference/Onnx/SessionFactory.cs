@@ -38,6 +38,9 @@ public sealed class SessionFactory
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
         if (_options.IntraOpThreads > 0)
             options.IntraOpNumThreads = _options.IntraOpThreads;
+        var spin = _options.AllowSpinning ? "1" : "0";
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", spin);
+        options.AddSessionConfigEntry("session.inter_op.allow_spinning", spin);
         return options;
     }
 
@@ -45,6 +48,7 @@ public sealed class SessionFactory
     {
         if (options.Provider == ExecutionProviderPreference.Cpu)
             return (CpuName, null);
+        _ = OrtEnv.Instance(); // the environment (and its logger) must exist before provider options are created
         try
         {
             using var probe = CreateCudaOptions(options);

@@ -211,7 +211,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             t0 = Stopwatch.GetTimestamp();
             var metadata = Describe(request, b, initImageHash);
             var parameters = InfotextBuilder.Build(metadata);
-            var png = PngMetadata.Embed(PngWriter.Encode(images[b]), parameters, metadata);
+            var png = PngMetadata.Embed(PngWriter.Encode(images[b], options.PngCompressionLevel), parameters, metadata);
             timings.Add(StageTimings.PngEncode, t0);
             outputs.Add(new GenerationOutput(unchecked(request.Seed + b), request.Width, request.Height, png, parameters) { Metadata = metadata });
         }

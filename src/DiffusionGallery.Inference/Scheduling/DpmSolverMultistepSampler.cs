@@ -41,12 +41,9 @@ public sealed class DpmSolverMultistepSampler : Sampler
         for (var i = 0; i < sample.Length; i++)
         {
             double x = sample[i], m = modelOutput[i];
-            denoised[i] = Config.PredictionType switch
-            {
-                "epsilon" => (float)((x - scaleS0 * m) / alphaS0),
-                "v_prediction" => (float)(alphaS0 * x - scaleS0 * m),
-                _ => (float)m,
-            };
+            denoised[i] = IsEpsilon ? (float)((x - scaleS0 * m) / alphaS0)
+                : IsVPrediction ? (float)(alphaS0 * x - scaleS0 * m)
+                : (float)m;
         }
 
         var lambdaT = Math.Log(alphaT) - Math.Log(scaleT);

@@ -14,7 +14,11 @@ public abstract class Sampler
 
     protected Sampler(NoiseSchedule schedule, double[] timesteps, double[] sigmas)
     {
+        if (schedule.Config.PredictionType is not ("epsilon" or "v_prediction" or "sample"))
+            throw new ArgumentException($"Unsupported prediction_type '{schedule.Config.PredictionType}'.", nameof(schedule));
         Schedule = schedule;
+        IsEpsilon = schedule.Config.PredictionType == "epsilon";
+        IsVPrediction = schedule.Config.PredictionType == "v_prediction";
         _timesteps = timesteps;
         _sigmas = sigmas;
     }
@@ -55,8 +59,8 @@ public abstract class Sampler
     public virtual void AddNoise(int step, ReadOnlySpan<float> clean, ReadOnlySpan<float> noise, Span<float> destination) =>
         ForwardDiffusion.AddNoise(clean, noise, Schedule.AlphaCumprodAt((int)Math.Round(_timesteps[step])), destination);
 
-    protected bool IsEpsilon => Config.PredictionType == "epsilon";
-    protected bool IsVPrediction => Config.PredictionType == "v_prediction";
+    protected bool IsEpsilon { get; }
+    protected bool IsVPrediction { get; }
 
     /// <summary>(x̂₀, ε̂) of one element for ᾱ-parameterised samplers; x̂₀ clipped when the config says so.</summary>
     protected (double X0, double Epsilon) PredictDiscrete(double sqrtAlpha, double sqrtBeta, double x, double m)
@@ -88,14 +92,19 @@ public abstract class Sampler
     {
         var vScaleOut = -sigma / Math.Sqrt(sigma * sigma + 1);
         var vScaleIn = 1 / (sigma * sigma + 1);
-        for (var i = 0; i < sample.Length; i++)
+        if (IsEpsilon)
         {
-            x0[i] = Config.PredictionType switch
-            {
-                "epsilon" => (float)(sample[i] - sigma * modelOutput[i]),
-                "v_prediction" => (float)(modelOutput[i] * vScaleOut + sample[i] * vScaleIn),
-                _ => modelOutput[i],
-            };
+            for (var i = 0; i < sample.Length; i++)
+                x0[i] = (float)(sample[i] - sigma * modelOutput[i]);
+        }
+        else if (IsVPrediction)
+        {
+            for (var i = 0; i < sample.Length; i++)
+                x0[i] = (float)(modelOutput[i] * vScaleOut + sample[i] * vScaleIn);
+        }
+        else
+        {
+            modelOutput.CopyTo(x0);
         }
     }
 
