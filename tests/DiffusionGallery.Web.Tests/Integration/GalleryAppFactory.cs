@@ -38,10 +38,11 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
     public string DatabasePath => Path.Combine(Folder, "app.db");
     public string ImagesPath => Path.Combine(Folder, "images");
     public Dictionary<string, string?> Settings { get; } = [];
+    public string Environment { get; init; } = "Development";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(Environment);
         builder.UseSetting("Database:ConnectionString", $"Data Source={DatabasePath}");
         builder.UseSetting("Storage:Root", ImagesPath);
         builder.UseSetting("Inference:ModelsRoot", RepoPaths.Models);
