@@ -16,8 +16,9 @@ public static class DatabaseExtensions
         builder.Services.AddDbContextFactory<ApplicationDbContext>((services, db) =>
         {
             var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            EnsureFolderFor(options.ConnectionString);
-            db.UseSqlite(options.ConnectionString).AddInterceptors(new SqlitePragmaInterceptor(options.BusyTimeoutMs));
+            var connectionString = AppPaths.ResolveSqlite(options.ConnectionString);
+            EnsureFolderFor(connectionString);
+            db.UseSqlite(connectionString).AddInterceptors(new SqlitePragmaInterceptor(options.BusyTimeoutMs));
         });
         builder.Services.AddHostedService<DatabaseInitializer>();
         return builder;

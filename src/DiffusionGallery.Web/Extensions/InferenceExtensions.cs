@@ -21,10 +21,10 @@ public static class InferenceExtensions
             var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
             var generation = sp.GetRequiredService<IOptions<GenerationOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DiffusionGallery.Inference");
-            var modelsRoot = Path.GetFullPath(options.ModelsRoot);
+            var modelsRoot = AppPaths.Resolve(options.ModelsRoot);
             if (!Directory.Exists(modelsRoot))
                 throw new OptionsValidationException(nameof(WebInferenceOptions.ModelsRoot), typeof(WebInferenceOptions),
-                    [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Run from the repository root or set Inference__ModelsRoot."]);
+                    [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Set Inference__ModelsRoot to the folder holding the model folders."]);
             return new DiffusionImageGenerator(new EngineOptions
             {
                 ModelsRoot = modelsRoot,
@@ -51,7 +51,7 @@ internal sealed class ModelWarmup(DiffusionImageGenerator generator, IServer ser
             throw new InvalidOperationException("No model found under Inference:ModelsRoot. The bundled model lives in models/tiny-shapes.");
         var model = await generator.LoadModelAsync(null, cancellationToken);
         logger.LogInformation("Model {Model} loaded; execution provider {Provider}{Note}", model.Name, generator.ExecutionProvider,
-            generator.ExecutionProviderNote is { } note ? $" ({note})" : "");
+            generator.ExecutionProviderNote is null ? "" : " (CUDA could not be loaded, see above)");
         lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

@@ -7,7 +7,7 @@ public sealed class InferenceOptions
 {
     public const string SectionName = "Inference";
 
-    /// <summary>Folder holding one sub-folder per model (diffusers ONNX layout). Relative paths resolve against the working directory.</summary>
+    /// <summary>Folder holding one sub-folder per model (diffusers ONNX layout). Relative paths: see <see cref="AppPaths"/>.</summary>
     [Required] public string ModelsRoot { get; set; } = "models";
 
     /// <summary>Folder name of the default model.</summary>
@@ -43,7 +43,7 @@ public sealed class StorageOptions
 {
     public const string SectionName = "Storage";
 
-    /// <summary>Root folder for images and thumbnails. Relative paths resolve against the working directory.</summary>
+    /// <summary>Root folder for images and thumbnails. Relative paths: see <see cref="AppPaths"/>.</summary>
     [Required] public string Root { get; set; } = "data/images";
 
     [Range(32, 1024)] public int ThumbnailSize { get; set; } = 256;

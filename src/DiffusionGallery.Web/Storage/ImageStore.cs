@@ -24,7 +24,7 @@ public sealed class ImageStore
     public ImageStore(IOptions<StorageOptions> options)
     {
         _options = options.Value;
-        RootPath = Path.GetFullPath(_options.Root);
+        RootPath = AppPaths.Resolve(_options.Root);
         Directory.CreateDirectory(RootPath);
         // Only the formats this class reads or writes.
         _imageConfiguration = new Configuration(new PngConfigurationModule(), new WebpConfigurationModule());

@@ -21,7 +21,8 @@ public sealed class SecurityTests(GenerationFlowTests.AppFixture fixture) : ICla
         await using var hub = await HubTestClient.ConnectAsync(App, await App.CreateTokenAsync(userId));
         var limit = App.Services.GetRequiredService<IOptions<GenerationOptions>>().Value.MaxQueuedJobsPerUser;
 
-        var attempts = Enumerable.Range(0, 20).Select(i => hub.SubmitAsync(new { prompt = "a circle", steps = 2, seed = i })).ToList();
+        // Long jobs, so that at most one of them can start while the flood is being submitted.
+        var attempts = Enumerable.Range(0, 20).Select(i => hub.SubmitAsync(new { prompt = "a circle", steps = 100, seed = i })).ToList();
         var refused = 0;
         foreach (var attempt in attempts)
         {
@@ -33,6 +34,9 @@ public sealed class SecurityTests(GenerationFlowTests.AppFixture fixture) : ICla
         var created = await db.GenerationJobs.CountAsync(j => j.OwnerId == userId);
         Assert.InRange(created, 1, limit + 1); // the queue limit, plus at most the one that already started
         Assert.Equal(20 - created, refused);
+
+        foreach (var id in await db.GenerationJobs.Where(j => j.OwnerId == userId).Select(j => j.Id).ToListAsync())
+            await hub.Connection.InvokeAsync<bool>("Cancel", id); // free the shared worker for the other tests
     }
 
     [Fact]
