@@ -11,6 +11,8 @@ public class ApplicationDbContext(DbContextOptions<ApplicationDbContext> options
     public DbSet<UsageEntry> UsageEntries => Set<UsageEntry>();
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
     public DbSet<UserPreference> UserPreferences => Set<UserPreference>();
+    public DbSet<QuotaPolicy> QuotaPolicies => Set<QuotaPolicy>();
+    public DbSet<Like> Likes => Set<Like>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

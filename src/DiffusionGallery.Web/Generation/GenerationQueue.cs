@@ -23,6 +23,7 @@ public sealed class GenerationQueue(
     private readonly Lock _gate = new();
     private readonly LinkedList<string> _userOrder = new();
     private readonly Dictionary<string, Queue<Guid>> _perUser = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _available = new(0);
     private RunningJob? _running;
 
@@ -40,17 +41,36 @@ public sealed class GenerationQueue(
         normalized.Prompt = request.Prompt;
         normalized.NegativePrompt = request.NegativePrompt;
 
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
+        var maxQueued = policy?.MaxQueuedJobs ?? options.Value.MaxQueuedJobsPerUser;
         lock (_gate)
         {
-            var mine = _perUser.TryGetValue(userId, out var q) ? q.Count : 0;
-            if (mine >= options.Value.MaxQueuedJobsPerUser)
-                throw new QuotaExceededException($"You already have {mine} jobs waiting (limit {options.Value.MaxQueuedJobsPerUser}). Wait for one to finish.");
-            if (_perUser.Values.Sum(x => x.Count) >= options.Value.MaxQueueLength)
+            // Slots being stored right now count too, so concurrent submissions cannot overshoot the limits.
+            var mine = (_perUser.TryGetValue(userId, out var q) ? q.Count : 0) + _reserved.GetValueOrDefault(userId);
+            if (mine >= maxQueued)
+                throw new QuotaExceededException($"You already have {mine} jobs waiting (limit {maxQueued}). Wait for one to finish.");
+            if (_perUser.Values.Sum(x => x.Count) + _reserved.Values.Sum() >= options.Value.MaxQueueLength)
                 throw new QuotaExceededException("The server queue is full. Try again in a moment.");
+            _reserved[userId] = _reserved.GetValueOrDefault(userId) + 1;
         }
+        try
+        {
+            return await StoreAndQueueAsync(db, userId, normalized, parentImageId, cancellationToken);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (--_reserved[userId] == 0) _reserved.Remove(userId);
+            }
+        }
+    }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await EnsureDailyQuotaAsync(db, userId, normalized.BatchCount, cancellationToken);
+    private async Task<GenerationJob> StoreAndQueueAsync(ApplicationDbContext db, string userId, GenerationSettings normalized, Guid? parentImageId, CancellationToken cancellationToken)
+    {
+        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
+        await EnsureDailyQuotaAsync(db, userId, policy?.ImagesPerDay ?? quotas.Value.ImagesPerDay, normalized.BatchCount, cancellationToken);
         if (parentImageId is { } parent && !await db.GeneratedImages.AnyAsync(i => i.Id == parent && i.OwnerId == userId, cancellationToken))
             parentImageId = null; // lineage only to images the user may see
 
@@ -73,9 +93,8 @@ public sealed class GenerationQueue(
         return job;
     }
 
-    private async Task EnsureDailyQuotaAsync(ApplicationDbContext db, string userId, int images, CancellationToken cancellationToken)
+    private async Task EnsureDailyQuotaAsync(ApplicationDbContext db, string userId, int limit, int images, CancellationToken cancellationToken)
     {
-        var limit = quotas.Value.ImagesPerDay;
         if (limit <= 0) return;
         var since = time.GetUtcNow().AddDays(-1);
         var used = await db.UsageEntries.Where(u => u.UserId == userId && u.CreatedAt >= since).SumAsync(u => u.Images, cancellationToken);

@@ -50,6 +50,37 @@ public sealed class GenerationQueueTests
     }
 
     [Fact]
+    public async Task Enqueue_ConcurrentSubmissions_NeverOvershootPerUserLimit()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 3 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            try { await h.Queue.EnqueueAsync(a, QueueHarness.Settings(seed: i), null, Ct); return true; }
+            catch (QuotaExceededException) { return false; }
+        }));
+
+        Assert.Equal(3, attempts.Count(ok => ok));
+        Assert.Equal(3, h.Queue.QueuedCount);
+    }
+
+    [Fact]
+    public async Task Enqueue_PerUserQuotaPolicy_OverridesDefaults()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 5 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        await using (var db = h.Database.CreateDbContext())
+        {
+            db.QuotaPolicies.Add(new QuotaPolicy { UserId = a, MaxQueuedJobs = 1, UpdatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync(Ct);
+        }
+        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct));
+        Assert.Contains("limit 1", ex.Message);
+    }
+
+    [Fact]
     public async Task Enqueue_DailyImageQuotaReached_Throws()
     {
         using var h = new QueueHarness(quotas: new QuotaOptions { ImagesPerDay = 3 });

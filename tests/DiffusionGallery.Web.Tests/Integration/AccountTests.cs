@@ -69,6 +69,39 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task ChangePassword_NewOneWorks_OldOneRefused()
+    {
+        var email = $"change-{Guid.NewGuid():N}@example.test";
+        var (client, _) = await App.RegisterAsync(email);
+        const string newPassword = "an entirely new passphrase";
+
+        var change = await GalleryAppFactory.PostFormAsync(client, "/Account/Manage/ChangePassword", new()
+        {
+            ["Input.OldPassword"] = GalleryAppFactory.Password, ["Input.NewPassword"] = newPassword, ["Input.ConfirmPassword"] = newPassword,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, change.StatusCode);
+
+        var withOld = await LoginAsync(NewClient(), email, GalleryAppFactory.Password);
+        Assert.Equal(HttpStatusCode.OK, withOld.StatusCode);
+        Assert.Contains("Invalid login attempt", await withOld.Content.ReadAsStringAsync());
+        var fresh = NewClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await LoginAsync(fresh, email, newPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheCookieSession()
+    {
+        var (client, _) = await App.RegisterAsync($"out-{Guid.NewGuid():N}@example.test");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/images")).StatusCode);
+        var home = await (await client.GetAsync("/Account/Manage")).Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(home, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var logout = await client.PostAsync("/Account/Logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token, ["ReturnUrl"] = "/" }));
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Fact]
     public async Task LoginPost_WithoutAntiforgeryToken_Is400()
     {
         var client = NewClient();

@@ -47,6 +47,25 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task DeleteImage_ByOwner_RemovesRowAndFiles()
+    {
+        var (client, userId) = await App.RegisterAsync($"del-{Guid.NewGuid():N}@example.test");
+        await using var hub = await HubTestClient.ConnectAsync(App, await App.CreateTokenAsync(userId));
+        var final = await hub.WaitFinishedAsync(await hub.SubmitAsync(new { prompt = "a circle", steps = 3, seed = 8 }));
+        var imageId = Assert.Single(final.ImageIds);
+        var store = App.Services.GetRequiredService<DiffusionGallery.Web.Storage.ImageStore>();
+        Assert.True(File.Exists(store.GetImagePath(imageId)));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/images/{imageId}")).StatusCode);
+
+        Assert.False(File.Exists(store.GetImagePath(imageId)));
+        Assert.False(File.Exists(store.GetThumbnailPath(imageId)));
+        await using var db = App.CreateDbContext();
+        Assert.False(await db.GeneratedImages.AnyAsync(i => i.Id == imageId));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/images/{imageId}")).StatusCode);
+    }
+
+    [Fact]
     public async Task RevokedToken_IsRefusedByApiAndHub()
     {
         var (_, userId) = await App.RegisterAsync($"revoke-{Guid.NewGuid():N}@example.test");

@@ -92,3 +92,23 @@ public sealed class UserPreferenceConfiguration : IEntityTypeConfiguration<UserP
         builder.HasOne(p => p.User).WithOne().HasForeignKey<UserPreference>(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+public sealed class QuotaPolicyConfiguration : IEntityTypeConfiguration<QuotaPolicy>
+{
+    public void Configure(EntityTypeBuilder<QuotaPolicy> builder)
+    {
+        builder.HasKey(q => q.UserId);
+        builder.HasOne(q => q.User).WithOne().HasForeignKey<QuotaPolicy>(q => q.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class LikeConfiguration : IEntityTypeConfiguration<Like>
+{
+    public void Configure(EntityTypeBuilder<Like> builder)
+    {
+        builder.HasKey(l => new { l.UserId, l.ImageId });
+        builder.HasOne<ApplicationUser>().WithMany().HasForeignKey(l => l.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<GeneratedImage>().WithMany().HasForeignKey(l => l.ImageId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(l => l.ImageId);
+    }
+}

@@ -327,6 +327,24 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.ToTable("GenerationJobs");
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.Like", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("Likes");
+                });
+
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.PersonalAccessToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -369,6 +387,28 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.HasIndex("UserId");
 
                     b.ToTable("PersonalAccessTokens");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.QuotaPolicy", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ImagesPerDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxQueuedJobs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Weight")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("QuotaPolicies");
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.UsageEntry", b =>
@@ -607,11 +647,37 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Navigation("Owner");
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.Like", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.Entities.GeneratedImage", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.PersonalAccessToken", b =>
                 {
                     b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", "User")
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.QuotaPolicy", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", "User")
+                        .WithOne()
+                        .HasForeignKey("DiffusionGallery.Web.Data.Entities.QuotaPolicy", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
