@@ -10,7 +10,15 @@ public static class UiExtensions
     /// <summary>Blazor Server (interactive server render mode) with MudBlazor.</summary>
     public static IHostApplicationBuilder AddUi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // Circuit limits: the framework defaults, stated here so a test guards them (see the security checklist).
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents(circuit =>
+        {
+            circuit.DisconnectedCircuitMaxRetained = 100;
+            circuit.DisconnectedCircuitRetentionPeriod = TimeSpan.FromMinutes(3);
+            circuit.JSInteropDefaultCallTimeout = TimeSpan.FromMinutes(1);
+            circuit.MaxBufferedUnacknowledgedRenderBatches = 10;
+            circuit.DetailedErrors = builder.Environment.IsDevelopment();
+        });
         builder.Services.AddMudServices();
         builder.Services.AddHealthChecks();
         return builder;

@@ -144,6 +144,18 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     }
 
     [Fact]
+    public void CircuitAndHubLimits_AreTheDocumentedValues()
+    {
+        var circuit = App.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Components.Server.CircuitOptions>>().Value;
+        Assert.Equal(100, circuit.DisconnectedCircuitMaxRetained);
+        Assert.Equal(TimeSpan.FromMinutes(3), circuit.DisconnectedCircuitRetentionPeriod);
+        Assert.Equal(TimeSpan.FromMinutes(1), circuit.JSInteropDefaultCallTimeout);
+        Assert.Equal(10, circuit.MaxBufferedUnacknowledgedRenderBatches);
+        var hub = App.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.SignalR.HubOptions>>().Value;
+        Assert.Equal(32 * 1024, hub.MaximumReceiveMessageSize);
+    }
+
+    [Fact]
     public async Task Sqlite_UsesWalBusyTimeoutAndForeignKeys()
     {
         await using var db = App.CreateDbContext();
