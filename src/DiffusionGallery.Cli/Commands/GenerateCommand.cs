@@ -21,12 +21,16 @@ internal static class GenerateCommand
             using (generator)
             {
                 var req = request.Build(parse, model);
-                var progress = new SynchronousProgress<GenerationProgress>(p =>
-                    Console.Error.Write($"\rstep {p.Step}/{p.TotalSteps}  t={p.Timestep:F1}  σ={p.Sigma:F3}  eta {p.EstimatedRemaining?.TotalSeconds:F1}s   "));
-                var result = await generator.GenerateAsync(req, progress, ct);
-                Console.Error.WriteLine();
                 var folder = parse.GetValue(output)!;
                 folder.Create();
+                var progress = new SynchronousProgress<GenerationProgress>(p =>
+                {
+                    Console.Error.Write($"\rstep {p.Step}/{p.TotalSteps}  t={p.Timestep:F1}  σ={p.Sigma:F3}  eta {p.EstimatedRemaining?.TotalSeconds:F1}s   ");
+                    for (var i = 0; i < (p.Previews?.Count ?? 0); i++)
+                        SavePreview(p.Previews![i], Path.Combine(folder.FullName, $"preview-{p.Step:D3}-{i}.png"));
+                });
+                var result = await generator.GenerateAsync(req, progress, ct);
+                Console.Error.WriteLine();
                 foreach (var image in result.Images)
                 {
                     var path = Path.Combine(folder.FullName, $"{result.ModelName}-{unchecked((ulong)image.Seed)}.png");
@@ -42,6 +46,12 @@ internal static class GenerateCommand
             }
         }));
         return command;
+    }
+
+    private static void SavePreview(PreviewFrame frame, string path)
+    {
+        using var image = SixLabors.ImageSharp.Image.LoadPixelData<SixLabors.ImageSharp.PixelFormats.Rgb24>(frame.Rgb24, frame.Width, frame.Height);
+        File.WriteAllBytes(path, DiffusionGallery.Inference.Imaging.PngWriter.Encode(image));
     }
 }
 

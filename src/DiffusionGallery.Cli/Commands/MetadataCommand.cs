@@ -8,13 +8,13 @@ internal static class MetadataCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "PNG file." };
+        var file = new Argument<FileInfo>("file") { Description = "PNG, JPEG or WebP file." };
         var json = new Option<bool>("--json") { Description = "Also print the diffusion_gallery JSON chunk and all other text chunks." };
-        var command = new Command("metadata", "Print a PNG's generation parameters.") { file, json };
+        var command = new Command("metadata", "Print the generation parameters of a PNG (or an A1111 JPEG/WebP).") { file, json };
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
             var bytes = await File.ReadAllBytesAsync(parse.GetValue(file)!.FullName, ct);
-            var metadata = PngMetadata.Read(bytes);
+            var metadata = ImageMetadataReader.Read(bytes);
             if (metadata.Parameters is null && metadata.Generation is null)
             {
                 Console.Error.WriteLine("no generation parameters found");

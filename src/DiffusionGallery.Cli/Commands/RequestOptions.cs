@@ -22,7 +22,7 @@ internal sealed class RequestOptions
     public Option<float> Temperature { get; } = new("--temperature") { Description = "Scale of the fresh noise of stochastic samplers.", DefaultValueFactory = _ => 1f };
     public Option<FileInfo> InitImage { get; } = new("--init-image") { Description = "PNG/JPEG/WebP for img2img." };
     public Option<float> Strength { get; } = new("--strength") { Description = "img2img denoising strength (0-1).", DefaultValueFactory = _ => 0.75f };
-    public Option<int> PreviewEvery { get; } = new("--preview-every") { Description = "Compute a latent preview every N steps (0 = off).", DefaultValueFactory = _ => 0 };
+    public Option<int> PreviewEvery { get; } = new("--preview-every") { Description = "Write a cheap latent preview PNG every N steps into --out (0 = off).", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)
     {

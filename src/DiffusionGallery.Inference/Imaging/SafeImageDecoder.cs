@@ -36,28 +36,43 @@ public sealed class SafeImageDecoder
 
     public ImageDecodeLimits Limits { get; }
 
-    /// <summary>Decodes to RGB24 after checking size, format and dimensions.</summary>
-    public Image<Rgb24> Decode(byte[] encoded)
+    /// <summary>Reads only the header (format, size, metadata) and checks it against the limits.</summary>
+    public IImageInfo Identify(byte[] encoded)
     {
         if (encoded.Length == 0)
             throw new InvalidImageException("The image is empty.");
         if (encoded.Length > Limits.MaxEncodedBytes)
             throw new InvalidImageException($"The image is {encoded.Length} bytes; the limit is {Limits.MaxEncodedBytes}.");
-        try
+        return Guard(() =>
         {
-            using (var probe = new MemoryStream(encoded, writable: false))
-            {
-                var info = Image.Identify(_configuration, probe)
-                    ?? throw new InvalidImageException("The image format is not supported (PNG, JPEG or WebP only).");
-                if (info.Width <= 0 || info.Height <= 0)
-                    throw new InvalidImageException("The image has no pixels.");
-                if (info.Width > Limits.MaxDimension || info.Height > Limits.MaxDimension
-                    || (long)info.Width * info.Height > Limits.MaxPixels)
-                    throw new InvalidImageException($"The image is {info.Width}x{info.Height}; at most {Limits.MaxDimension} per side and {Limits.MaxPixels} pixels are accepted.");
-            }
+            using var probe = new MemoryStream(encoded, writable: false);
+            var info = Image.Identify(_configuration, probe)
+                ?? throw new InvalidImageException("The image format is not supported (PNG, JPEG or WebP only).");
+            if (info.Width <= 0 || info.Height <= 0)
+                throw new InvalidImageException("The image has no pixels.");
+            if (info.Width > Limits.MaxDimension || info.Height > Limits.MaxDimension
+                || (long)info.Width * info.Height > Limits.MaxPixels)
+                throw new InvalidImageException($"The image is {info.Width}x{info.Height}; at most {Limits.MaxDimension} per side and {Limits.MaxPixels} pixels are accepted.");
+            return info;
+        });
+    }
 
+    /// <summary>Decodes to RGB24 after <see cref="Identify"/> accepted the header.</summary>
+    public Image<Rgb24> Decode(byte[] encoded)
+    {
+        Identify(encoded);
+        return Guard(() =>
+        {
             using var stream = new MemoryStream(encoded, writable: false);
             return Image.Load<Rgb24>(_configuration, stream);
+        });
+    }
+
+    private static T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
         }
         catch (InvalidImageException)
         {

@@ -63,6 +63,7 @@ public sealed class LoadedModel : IDisposable
     public static async Task<LoadedModel> LoadAsync(ModelInfo info, SessionFactory factory, CancellationToken cancellationToken)
     {
         var graphs = new List<OnnxGraph>();
+        Task<string>? hashTask = null;
         try
         {
             var tokenizerFolder = Path.Combine(info.Folder, "tokenizer");
@@ -82,7 +83,7 @@ public sealed class LoadedModel : IDisposable
                 throw new ModelLoadException(info.Name, "tokenizer/vocab.json", null, $"cannot be read as a CLIP tokenizer: {ex.Message}", ex);
             }
 
-            var hashTask = Task.Run(() => HashFolder(info.Folder, cancellationToken), cancellationToken);
+            hashTask = Task.Run(() => HashFolder(info.Folder, cancellationToken), cancellationToken);
 
             OnnxGraph Load(GraphContract contract, out string output)
             {
@@ -114,6 +115,8 @@ public sealed class LoadedModel : IDisposable
         {
             foreach (var graph in graphs)
                 graph.Dispose();
+            // Observe the hash task's own failure or cancellation; the load error is the one that matters.
+            _ = hashTask?.ContinueWith(t => t.Exception, TaskScheduler.Default);
             throw;
         }
     }

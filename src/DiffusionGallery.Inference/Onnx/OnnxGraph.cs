@@ -28,6 +28,18 @@ public sealed class OnnxGraph : IDisposable
         if (!File.Exists(path))
             throw new ModelLoadException(modelName, relativePath, null, "file is missing");
         cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            return Create(modelName, path, relativePath, factory, cancellationToken);
+        }
+        catch (ModelLoadException ex) when (ex.InnerException is OnnxRuntimeException inner && factory.TryFallBackToCpu(inner))
+        {
+            return Create(modelName, path, relativePath, factory, cancellationToken);
+        }
+    }
+
+    private static OnnxGraph Create(string modelName, string path, string relativePath, SessionFactory factory, CancellationToken cancellationToken)
+    {
         using var options = factory.CreateSessionOptions();
         using var registration = cancellationToken.Register(() => options.SetLoadCancellationFlag(true));
         try

@@ -23,10 +23,24 @@ public sealed class SessionFactory
     }
 
     /// <summary>"CUDA" or "CPU".</summary>
-    public string Provider { get; }
+    public string Provider { get; private set; }
 
     /// <summary>Why Auto fell back to CPU; null when it did not.</summary>
-    public string? FallbackReason { get; }
+    public string? FallbackReason { get; private set; }
+
+    /// <summary>
+    /// With Auto, a CUDA session that cannot be created (the provider library loaded but no usable device) moves
+    /// the factory to CPU for good; returns whether the caller should retry. Cuda and Cpu never fall back.
+    /// </summary>
+    public bool TryFallBackToCpu(Exception error)
+    {
+        if (_options.Provider != ExecutionProviderPreference.Auto || Provider != CudaName)
+            return false;
+        Provider = CpuName;
+        FallbackReason = error.Message.Split('\n')[0];
+        _options.Log?.Invoke($"CUDA session creation failed ({FallbackReason}); using CPU.");
+        return true;
+    }
 
     public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
 

@@ -136,6 +136,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IDisposable
         try
         {
             var model = await LoadModelCoreAsync(ResolveModel(request.Model), cancellationToken).ConfigureAwait(false);
+            Validate(request); // again, now that the model's graphs (e.g. an LCM timestep_cond input) are known
             var pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason);
             return await Task.Run(() => pipeline.Run(request, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
         }

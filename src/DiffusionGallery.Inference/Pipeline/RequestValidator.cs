@@ -44,8 +44,7 @@ public static class RequestValidator
         {
             if (!model.HasVaeEncoder)
                 throw new UnsupportedByModelException($"img2img needs vae_encoder/model.onnx, which model '{model.Name}' does not have.");
-            if (imageDecoder is not null && request.InitImage.Length > imageDecoder.Limits.MaxEncodedBytes)
-                throw new InvalidImageException($"The init image is {request.InitImage.Length} bytes; the limit is {imageDecoder.Limits.MaxEncodedBytes}.");
+            imageDecoder?.Identify(request.InitImage);
         }
     }
 

@@ -150,6 +150,23 @@ public sealed class ModelLoadingTests : IDisposable
         Assert.Equal(512, info.Descriptor.NativeWidth);
     }
 
+    [Fact]
+    public async Task LcmModel_AcceptsTheLcmSamplerAndVisitsItsTimesteps()
+    {
+        var folder = CopyModel("lcm");
+        var config = Path.Combine(folder, "scheduler", "scheduler_config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("PNDMScheduler", "LCMScheduler"));
+        using var generator = Generator();
+        var timesteps = new List<double>();
+        var progress = new DiffusionGallery.Inference.Tests.Pipeline.CallbackProgress(p => timesteps.Add(p.Timestep));
+
+        var result = await generator.GenerateAsync(new() { Prompt = "a red circle", Model = "lcm", Sampler = DiffusionGallery.Inference.Abstractions.SamplerKind.Lcm, Steps = 4, GuidanceScale = 1f }, progress, Ct);
+
+        Assert.Equal([999.0, 759, 499, 259], timesteps);
+        Assert.Equal(4, result.StepsRun);
+        Assert.Equal("LCM", DiffusionGallery.Inference.Metadata.PngMetadata.Read(result.Images[0].Png).Parameters!["Sampler"]);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_root))

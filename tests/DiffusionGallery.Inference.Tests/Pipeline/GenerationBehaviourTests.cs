@@ -38,6 +38,19 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentCalls_AreSerializedAndEachGetsItsOwnResult()
+    {
+        var requests = Enumerable.Range(0, 4).Select(i => Request() with { Seed = 500 + i }).ToList();
+        var sequential = new List<byte[]>();
+        foreach (var r in requests)
+            sequential.Add((await fixture.Generator.GenerateAsync(r, null, Ct)).Images[0].Png);
+
+        var concurrent = await Task.WhenAll(requests.Select(r => Task.Run(() => fixture.Generator.GenerateAsync(r, null, Ct), Ct)));
+
+        Assert.Equal(sequential, concurrent.Select(c => c.Images[0].Png));
+    }
+
+    [Fact]
     public async Task DifferentSeeds_GiveDifferentImages()
     {
         var first = await fixture.Generator.GenerateAsync(Request(), null, Ct);
@@ -197,6 +210,20 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
             var expected = Math.Sqrt(high.AlphaCumprod) * clean + Math.Sqrt(1 - high.AlphaCumprod) * noise[i];
             Assert.Equal(expected, high.Latent[i], 3);
         }
+    }
+
+    [Fact]
+    public async Task Temperature_ScalesOnlyTheFreshNoiseOfStochasticSamplers()
+    {
+        var ancestral = Request() with { Sampler = SamplerKind.EulerAncestral };
+        var deterministic = Request() with { Sampler = SamplerKind.DpmPlusPlus2M };
+
+        Assert.NotEqual(await Latents(ancestral), await Latents(ancestral with { Temperature = 0.5f }));
+        Assert.Equal(await Latents(deterministic), await Latents(deterministic with { Temperature = 0.5f }));
+        // DDIM's eta noise is scaled too, while at eta 0 DDIM draws none and ignores the temperature.
+        var ddim = Request() with { Sampler = SamplerKind.Ddim };
+        Assert.Equal(await Latents(ddim), await Latents(ddim with { Temperature = 0f }));
+        Assert.NotEqual(await Latents(ddim with { Eta = 1f }), await Latents(ddim with { Eta = 1f, Temperature = 0f }));
     }
 
     private async Task<float[]> Latents(GenerationRequest request)

@@ -106,6 +106,7 @@ public sealed class GoldenPipelineTests(TinyModelFixture fixture)
         using var run = await fixture.Generator.RunAsync(request, null, TestContext.Current.CancellationToken);
 
         var error = Golden.RelativeError(run.FinalLatents, Golden.Floats(golden.GetProperty("latent")));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{samplerName}: relative error {error:E3}");
         Assert.True(error < 1e-3, $"{samplerName}: relative error {error:E3}");
     }
 }
