@@ -47,7 +47,8 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
             [FromForm] string returnUrl) =>
         {
             await signInManager.SignOutAsync();
-            return TypedResults.LocalRedirect($"~/{returnUrl}");
+            // Base-relative return URL; leading slashes are dropped so "~//host" can never be formed.
+            return TypedResults.LocalRedirect($"~/{returnUrl.TrimStart('/', '\\')}");
         });
 
         accountGroup.MapPost("/PasskeyCreationOptions", async (

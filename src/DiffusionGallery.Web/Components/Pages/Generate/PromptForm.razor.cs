@@ -1,0 +1,109 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Api;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
+
+namespace DiffusionGallery.Web.Components.Pages.Generate;
+
+public sealed record SizePreset(string Key, string Label, int Width, int Height);
+
+public partial class PromptForm
+{
+    /// <summary>The settings being edited (bound in place). A negative seed means "random".</summary>
+    [Parameter, EditorRequired] public GenerationSettings Settings { get; set; } = new();
+
+    [Parameter] public IReadOnlyList<ModelDescriptor> Models { get; set; } = [];
+
+    [Parameter] public bool Busy { get; set; }
+
+    [Parameter] public int MaxSteps { get; set; } = 100;
+
+    [Parameter] public int MaxBatch { get; set; } = 4;
+
+    [Parameter] public int MaxPromptLength { get; set; } = 1000;
+
+    /// <summary>Raised with a copy of the settings in which the seed is concrete.</summary>
+    [Parameter] public EventCallback<GenerationSettings> OnGenerate { get; set; }
+
+    [Inject] private IPromptTokenCounter TokenCounter { get; set; } = default!;
+
+    private int TokenCount => TokenCounter.Count(Settings.Prompt, Settings.Model);
+
+    private static int TokenLimit => ClipPromptTokenCounter.Limit;
+
+    private bool RandomSeed
+    {
+        get => Settings.Seed < 0;
+        set => Settings.Seed = value ? -1 : LastSeed ?? 0;
+    }
+
+    /// <summary>The seed used for the last submission (shown after generation).</summary>
+    public long? LastSeed { get; private set; }
+
+    private ModelDescriptor? SelectedModel => Models.FirstOrDefault(m => m.Name == Settings.Model) ?? Models.FirstOrDefault();
+
+    private IReadOnlyList<SizePreset> SizePresets
+    {
+        get
+        {
+            var w = SelectedModel?.NativeWidth ?? 128;
+            var h = SelectedModel?.NativeHeight ?? 128;
+            static int R(double v) => (int)Math.Round(v / 8) * 8;
+            return
+            [
+                new("square", $"Square {w}×{h}", w, h),
+                new("portrait", $"Portrait {R(w * 0.75)}×{h}", R(w * 0.75), h),
+                new("landscape", $"Landscape {w}×{R(h * 0.75)}", w, R(h * 0.75)),
+                new("large", $"Large {w * 2}×{h * 2}", w * 2, h * 2),
+            ];
+        }
+    }
+
+    private string? CurrentSizeKey => SizePresets.FirstOrDefault(p => p.Width == Settings.Width && p.Height == Settings.Height)?.Key;
+
+    protected override void OnParametersSet()
+    {
+        if (string.IsNullOrEmpty(Settings.Model) && Models.Count > 0) Settings.Model = Models[0].Name;
+    }
+
+    private void OnSizeSelected(string? key)
+    {
+        var preset = SizePresets.FirstOrDefault(p => p.Key == key);
+        if (preset is null) return;
+        Settings.Width = preset.Width;
+        Settings.Height = preset.Height;
+    }
+
+    private void OnSeedChanged(long seed) => Settings.Seed = Math.Max(0, seed);
+
+    private async Task OnPromptKeyDown(KeyboardEventArgs e)
+    {
+        if (e.Key == "Enter" && (e.CtrlKey || e.MetaKey)) await SubmitAsync();
+    }
+
+    public async Task SubmitAsync()
+    {
+        if (Busy) return;
+        var submitted = Settings.Clone();
+        if (submitted.Seed < 0) submitted.Seed = GenerateRequestDto.RandomSeed();
+        LastSeed = submitted.Seed;
+        await OnGenerate.InvokeAsync(submitted);
+    }
+}
+
+public static class SamplerNames
+{
+    public static string Display(SamplerKind sampler) => sampler switch
+    {
+        SamplerKind.Ddim => "DDIM",
+        SamplerKind.Ddpm => "DDPM",
+        SamplerKind.Euler => "Euler",
+        SamplerKind.EulerAncestral => "Euler a",
+        SamplerKind.Lms => "LMS",
+        SamplerKind.DpmPlusPlus2M => "DPM++ 2M",
+        SamplerKind.Lcm => "LCM",
+        _ => sampler.ToString(),
+    };
+}

@@ -1,0 +1,63 @@
+using DiffusionGallery.Inference;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Web.Options;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using EngineOptions = DiffusionGallery.Inference.InferenceOptions;
+using WebInferenceOptions = DiffusionGallery.Web.Options.InferenceOptions;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class InferenceExtensions
+{
+    /// <summary>The inference engine (one <see cref="DiffusionImageGenerator"/> for the process), configured from the Inference section.</summary>
+    public static IHostApplicationBuilder AddInference(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
+            var generation = sp.GetRequiredService<IOptions<GenerationOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DiffusionGallery.Inference");
+            var modelsRoot = AppPaths.Resolve(options.ModelsRoot);
+            if (!Directory.Exists(modelsRoot))
+                throw new OptionsValidationException(nameof(WebInferenceOptions.ModelsRoot), typeof(WebInferenceOptions),
+                    [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Set Inference__ModelsRoot to the folder holding the model folders."]);
+            return new DiffusionImageGenerator(new EngineOptions
+            {
+                ModelsRoot = modelsRoot,
+                DefaultModel = options.DefaultModel,
+                Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
+                DeviceId = options.DeviceId,
+                IntraOpThreads = options.Threads,
+                MaxBatchSize = generation.MaxBatch,
+                Log = message => logger.LogInformation("{Message}", message),
+            });
+        });
+        services.AddSingleton<IImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
+        services.AddHostedService<ModelWarmup>();
+        return builder;
+    }
+}
+
+/// <summary>Loads the default model before the server accepts requests, then says where to browse.</summary>
+internal sealed class ModelWarmup(DiffusionImageGenerator generator, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWarmup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (generator.Models.Count == 0)
+            throw new InvalidOperationException("No model found under Inference:ModelsRoot. The bundled model lives in models/tiny-shapes.");
+        var model = await generator.LoadModelAsync(null, cancellationToken);
+        logger.LogInformation("Model {Model} loaded; execution provider {Provider}{Note}", model.Name, generator.ExecutionProvider,
+            generator.ExecutionProviderNote is null ? "" : " (CUDA could not be loaded, see above)");
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            foreach (var address in addresses) logger.LogInformation("DiffusionGallery is ready: open {Url}", address);
+        });
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+using Microsoft.AspNetCore.Components.Authorization;
+
+namespace DiffusionGallery.Web.Generation;
+
+/// <summary>
+/// One per circuit: submits the signed-in user's jobs and tracks the latest state of each, raising
+/// <see cref="Changed"/> (components re-render with InvokeAsync). Disposed with the circuit.
+/// </summary>
+public sealed class GenerationSession(
+    GenerationQueue queue,
+    JobNotifier notifier,
+    AuthenticationStateProvider authentication,
+    ILogger<GenerationSession> logger) : IDisposable
+{
+    private readonly Dictionary<Guid, IDisposable> _subscriptions = [];
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    /// <summary>The job shown on the generate page (the most recent one submitted).</summary>
+    public JobUpdate? Current { get; private set; }
+
+    /// <summary>Settings of <see cref="Current"/>, as stored (model resolved, prompt trimmed).</summary>
+    public GenerationSettings? CurrentSettings { get; private set; }
+
+    public event Func<Task>? Changed;
+
+    public async Task<string> GetUserIdAsync()
+    {
+        var state = await authentication.GetAuthenticationStateAsync();
+        return state.User.FindFirstValue(ClaimTypes.NameIdentifier)
+            ?? throw new UnauthorizedAccessException("You are signed out. Sign in again to generate.");
+    }
+
+    /// <summary>Queues a job; throws <see cref="InvalidGenerationRequestException"/> or <see cref="QuotaExceededException"/> with a message for the user.</summary>
+    public async Task<Guid> SubmitAsync(GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var userId = await GetUserIdAsync();
+        var job = await queue.EnqueueAsync(userId, settings, parentImageId, cancellationToken);
+        CurrentSettings = job.Settings;
+        Current = new JobUpdate { JobId = job.Id, State = JobState.Queued, QueuePosition = queue.GetPosition(job.Id), TotalSteps = job.Settings.Steps };
+        lock (_gate)
+        {
+            if (!_disposed) _subscriptions[job.Id] = notifier.Subscribe(job.Id, update => OnUpdateAsync(update));
+        }
+        // The job may have started (or finished) between enqueue and subscribe.
+        if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id && Current.State == JobState.Queued)
+            logger.LogDebug("Job {JobId} left the queue before the session subscribed", job.Id);
+        await RaiseChangedAsync();
+        return job.Id;
+    }
+
+    public async Task<bool> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        var userId = await GetUserIdAsync();
+        return await queue.CancelAsync(jobId, userId, cancellationToken);
+    }
+
+    private async Task OnUpdateAsync(JobUpdate update)
+    {
+        if (Current is null || update.JobId != Current.JobId)
+        {
+            if (update.IsFinished) Unsubscribe(update.JobId);
+            return;
+        }
+        // Keep the last preview when an update carries none (e.g. the final Succeeded state).
+        Current = update.PreviewPng is null && Current.PreviewPng is not null && update.State == JobState.Running
+            ? update with { PreviewPng = Current.PreviewPng }
+            : update;
+        if (update.IsFinished) Unsubscribe(update.JobId);
+        await RaiseChangedAsync();
+    }
+
+    private void Unsubscribe(Guid jobId)
+    {
+        lock (_gate)
+        {
+            if (_subscriptions.Remove(jobId, out var subscription)) subscription.Dispose();
+        }
+    }
+
+    private async Task RaiseChangedAsync()
+    {
+        var handlers = Changed;
+        if (handlers is null) return;
+        foreach (var handler in handlers.GetInvocationList().Cast<Func<Task>>())
+        {
+            try
+            {
+                await handler();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the component's renderer is gone
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var subscription in _subscriptions.Values) subscription.Dispose();
+            _subscriptions.Clear();
+        }
+    }
+}

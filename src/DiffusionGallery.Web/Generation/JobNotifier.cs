@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace DiffusionGallery.Web.Generation;
+
+/// <summary>
+/// Singleton pub/sub for job updates. Each subscription delivers on its own pump: state changes in order,
+/// progress coalesced to the latest frame, so a slow circuit or hub client never builds a backlog.
+/// </summary>
+public sealed class JobNotifier(ILogger<JobNotifier> logger)
+{
+    private ILogger Logger => logger;
+
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscriptions = new();
+
+    public int SubscriberCount(Guid jobId) => _subscriptions.TryGetValue(jobId, out var set) ? set.Count : 0;
+
+    public IDisposable Subscribe(Guid jobId, Func<JobUpdate, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var subscription = new Subscription(this, jobId, handler);
+        _subscriptions.GetOrAdd(jobId, _ => new()).TryAdd(subscription, 0);
+        return subscription;
+    }
+
+    public void Publish(JobUpdate update)
+    {
+        if (!_subscriptions.TryGetValue(update.JobId, out var set)) return;
+        foreach (var subscription in set.Keys) subscription.Post(update);
+        if (update.IsFinished) _subscriptions.TryRemove(update.JobId, out _);
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        if (_subscriptions.TryGetValue(subscription.JobId, out var set))
+        {
+            set.TryRemove(subscription, out _);
+            if (set.IsEmpty) _subscriptions.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Subscription, byte>>(subscription.JobId, set));
+        }
+    }
+
+    private sealed class Subscription : IDisposable
+    {
+        private readonly JobNotifier _owner;
+        private readonly Func<JobUpdate, Task> _handler;
+        private readonly ConcurrentQueue<JobUpdate> _states = new();
+        private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        private readonly CancellationTokenSource _stop = new();
+        private JobUpdate? _latestProgress;
+
+        public Subscription(JobNotifier owner, Guid jobId, Func<JobUpdate, Task> handler)
+        {
+            _owner = owner;
+            JobId = jobId;
+            _handler = handler;
+            _ = Task.Run(PumpAsync);
+        }
+
+        public Guid JobId { get; }
+
+        public void Post(JobUpdate update)
+        {
+            if (update.State == Data.Entities.JobState.Running && update.Step > 0)
+                Interlocked.Exchange(ref _latestProgress, update);
+            else
+                _states.Enqueue(update);
+            _signal.Writer.TryWrite(true);
+        }
+
+        private async Task PumpAsync()
+        {
+            try
+            {
+                while (await _signal.Reader.WaitToReadAsync(_stop.Token))
+                {
+                    _signal.Reader.TryRead(out _);
+                    while (!_stop.IsCancellationRequested)
+                    {
+                        // Order: queued non-final states, then the latest progress frame, then the final state.
+                        if (_states.TryPeek(out var state) && !state.IsFinished)
+                        {
+                            _states.TryDequeue(out _);
+                            await DeliverAsync(state);
+                            continue;
+                        }
+                        var progress = Interlocked.Exchange(ref _latestProgress, null);
+                        if (progress is not null)
+                        {
+                            await DeliverAsync(progress);
+                            continue;
+                        }
+                        if (!_states.TryDequeue(out var final)) break;
+                        await DeliverAsync(final);
+                        if (final.IsFinished) { Dispose(); return; }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                // disposed
+            }
+        }
+
+        private async Task DeliverAsync(JobUpdate update)
+        {
+            if (_stop.IsCancellationRequested) return;
+            try
+            {
+                await _handler(update);
+            }
+            catch (ObjectDisposedException)
+            {
+                Dispose(); // the circuit or connection went away
+            }
+            catch (Exception ex)
+            {
+                _owner.Logger.LogWarning(ex, "A job update handler failed for job {JobId}", JobId);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_stop.IsCancellationRequested) return;
+            _stop.Cancel();
+            _owner.Remove(this);
+        }
+    }
+}

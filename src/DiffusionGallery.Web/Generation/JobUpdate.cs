@@ -1,0 +1,22 @@
+using DiffusionGallery.Web.Data.Entities;
+
+namespace DiffusionGallery.Web.Generation;
+
+/// <summary>What circuits and hub clients learn about one job. Sent as-is over the hub.</summary>
+public sealed record JobUpdate
+{
+    public required Guid JobId { get; init; }
+    public required JobState State { get; init; }
+    /// <summary>1-based place in the queue (1 = next to run); null when not queued.</summary>
+    public int? QueuePosition { get; init; }
+    public int Step { get; init; }
+    public int TotalSteps { get; init; }
+    public double? IterationsPerSecond { get; init; }
+    public double? EtaSeconds { get; init; }
+    /// <summary>PNG of the latest latent preview of batch item 0.</summary>
+    public byte[]? PreviewPng { get; init; }
+    public IReadOnlyList<Guid> ImageIds { get; init; } = [];
+    public string? Error { get; init; }
+
+    public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using DiffusionGallery.Web.Tests.Support;
+
+namespace DiffusionGallery.EndToEnd.Tests;
+
+/// <summary>
+/// Runs the published web app (DG_E2E_APP_DIR, as scripts/test.sh publishes it; otherwise this fixture publishes it)
+/// as a real process on a free port, with a temporary database and image folder and the bundled model on CPU.
+/// </summary>
+public sealed class AppProcess : IAsyncLifetime
+{
+    private Process? _process;
+    private readonly StringBuilder _output = new();
+
+    public string AppDir { get; private set; } = "";
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("dg-e2e-").FullName;
+    public Uri BaseUrl { get; private set; } = null!;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public async ValueTask InitializeAsync()
+    {
+        AppDir = Environment.GetEnvironmentVariable("DG_E2E_APP_DIR") is { Length: > 0 } dir ? dir : await PublishAsync();
+        var port = FreePort();
+        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppDir, "DiffusionGallery.Web.dll")])
+        {
+            WorkingDirectory = DataDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = BaseUrl.ToString().TrimEnd('/');
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(DataDir, "app.db")}";
+        start.Environment["Storage__Root"] = Path.Combine(DataDir, "images");
+        start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
+        start.Environment["Inference__Provider"] = "Cpu";
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException("The app exited during start-up:\n" + Output);
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseUrl, "healthz"))).StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The app did not start:\n" + Output);
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<string> PublishAsync()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "dg-e2e-publish");
+        var publish = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.Combine(RepoPaths.Root, "src", "DiffusionGallery.Web"), "-c", "Release", "-o", output, "--nologo"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var log = await publish.StandardOutput.ReadToEndAsync();
+        await publish.WaitForExitAsync();
+        if (publish.ExitCode != 0) throw new InvalidOperationException("dotnet publish failed:\n" + log);
+        return output;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process?.Dispose();
+        try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.Playwright;
+
+namespace DiffusionGallery.EndToEnd.Tests;
+
+public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private const string Password = "a long enough passphrase";
+
+    /// <summary>When set (scripts/screenshots.sh), the journey saves PNG screenshots there.</summary>
+    private static string? ScreenshotDir => Environment.GetEnvironmentVariable("DG_SCREENSHOTS_DIR") is { Length: > 0 } dir ? dir : null;
+
+    private static async Task WaitForCircuitAsync(IPage page) =>
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    [Fact]
+    public async Task RegisterSignInGenerate_PreviewChanges_ResultInGallery_DownloadHasParameters()
+    {
+        var page = await fixture.NewPageAsync();
+        var email = $"e2e-{Guid.NewGuid():N}@example.test";
+
+        // Register (static form) — lands signed in.
+        await page.GotoAsync("Account/Register");
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", Password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Register"));
+
+        // Sign out, then sign in again.
+        await page.GotoAsync("");
+        await WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GotoAsync("Account/Login");
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Login"));
+        await Assertions.Expect(page.GetByTestId("account-link")).ToContainTextAsync(email);
+
+        // Generate, watching the live preview.
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        var prompt = page.Locator("#prompt");
+        await prompt.FillAsync("a red circle on a blue background");
+        var steps = page.GetByLabel("Steps");
+        await steps.FillAsync("100");
+        await steps.PressAsync("Tab");
+        await page.EvaluateAsync("""
+            () => {
+              window.__previews = new Set();
+              const record = () => document.querySelectorAll('[data-testid=preview]').forEach(i => window.__previews.add(i.getAttribute('src')));
+              new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
+            }
+            """);
+        await prompt.PressAsync("Control+Enter");
+
+        await page.Locator("[data-testid=preview]").WaitForAsync();
+        if (ScreenshotDir is { } dir)
+        {
+            await page.WaitForFunctionAsync("() => window.__previews.size >= 4");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "generate.png") });
+        }
+        var card = page.Locator("[data-testid=results] [data-testid=image-card]").First;
+        await card.WaitForAsync(new() { Timeout = 60_000 });
+        var distinctPreviews = await page.EvaluateAsync<int>("() => window.__previews.size");
+        Assert.True(distinctPreviews >= 2, $"the preview changed only {distinctPreviews} time(s)");
+        Assert.Contains("Seed", await page.GetByTestId("used-seed").InnerTextAsync());
+        var imageId = await card.GetAttributeAsync("data-image-id");
+        Assert.NotNull(imageId);
+
+        // The gallery shows it, newest first.
+        await page.GotoAsync("gallery");
+        await WaitForCircuitAsync(page);
+        var galleryCard = page.Locator($"[data-testid=gallery-grid] [data-image-id='{imageId}']");
+        await galleryCard.WaitForAsync();
+        Assert.Equal(imageId, await page.Locator("[data-testid=gallery-grid] [data-testid=image-card]").First.GetAttributeAsync("data-image-id"));
+        if (ScreenshotDir is { } galleryDir)
+        {
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('.dg-thumb')].every(i => i.complete && i.naturalWidth > 0)");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(galleryDir, "gallery.png") });
+        }
+
+        // Download through the owner-checked endpoint and read the A1111 parameters chunk.
+        var download = await page.RunAndWaitForDownloadAsync(() => galleryCard.Locator("[data-testid=download]").ClickAsync());
+        var file = Path.Combine(fixture.App.DataDir, "download.png");
+        await download.SaveAsAsync(file);
+        var parameters = PngChunks.ReadText(await File.ReadAllBytesAsync(file))["parameters"];
+        Assert.StartsWith("a red circle on a blue background", parameters);
+        Assert.Contains("Steps: 100", parameters);
+
+        // The image detail page shows every setting.
+        await page.GotoAsync($"gallery/{imageId}");
+        await WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByTestId("detail-prompt")).ToHaveTextAsync("a red circle on a blue background");
+    }
+
+    [Fact]
+    public async Task PublishedApp_ServesRootWwwrootAndShipsRootAppsettings()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.App.BaseUrl };
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "wwwroot", "app.css")), await http.GetStringAsync("app.css"));
+        var shipped = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(fixture.App.AppDir, "appsettings.json")));
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "appsettings.json")));
+        Assert.Equal(root.RootElement.GetRawText(), shipped.RootElement.GetRawText());
+        Assert.False(File.Exists(Path.Combine(RepoPaths.Root, "src", "DiffusionGallery.Web", "appsettings.json")));
+        Assert.Contains("Model tiny-shapes loaded", fixture.App.Output);
+        Assert.Contains("DiffusionGallery is ready: open http://127.0.0.1:", fixture.App.Output);
+    }
+}

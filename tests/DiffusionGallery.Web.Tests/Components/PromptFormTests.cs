@@ -1,0 +1,82 @@
+using Bunit;
+using DiffusionGallery.Web.Components.Pages.Generate;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.AspNetCore.Components.Web;
+
+namespace DiffusionGallery.Web.Tests.Components;
+
+public sealed class PromptFormTests : MudTestContext
+{
+
+    private IRenderedComponent<PromptForm> RenderForm(GenerationSettings settings, Action<GenerationSettings>? onGenerate = null, bool busy = false) =>
+        Render<PromptForm>(p => p
+            .Add(x => x.Settings, settings)
+            .Add(x => x.Models, [FakeImageGenerator.Model])
+            .Add(x => x.Busy, busy)
+            .Add(x => x.OnGenerate, s => onGenerate?.Invoke(s)));
+
+    [Fact]
+    public void TokenCount_ShownAndWarnsPast75()
+    {
+        var settings = new GenerationSettings { Prompt = "a red circle" };
+        var form = RenderForm(settings);
+        Assert.Contains("3/75 tokens", form.Find("[data-testid=token-count]").TextContent);
+
+        settings.Prompt = string.Join(' ', Enumerable.Repeat("blue", 80));
+        form.Render();
+        var counter = form.Find("[data-testid=token-count]");
+        Assert.Contains("80/75 tokens", counter.TextContent);
+        Assert.Contains("ignored", counter.TextContent);
+    }
+
+    [Fact]
+    public void CtrlEnter_InPrompt_RaisesGenerateWithConcreteRandomSeed()
+    {
+        GenerationSettings? submitted = null;
+        var form = RenderForm(new GenerationSettings { Prompt = "a red circle", Seed = -1 }, s => submitted = s);
+
+        form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
+
+        Assert.NotNull(submitted);
+        Assert.True(submitted.Seed >= 0);
+        Assert.Equal("a red circle", submitted.Prompt);
+        Assert.Equal(submitted.Seed, form.Instance.LastSeed);
+    }
+
+    [Fact]
+    public void PlainEnter_DoesNotSubmit()
+    {
+        var submitted = false;
+        var form = RenderForm(new GenerationSettings { Prompt = "x" }, _ => submitted = true);
+        form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter" });
+        Assert.False(submitted);
+    }
+
+    [Fact]
+    public void FixedSeed_IsSubmittedAsIs()
+    {
+        GenerationSettings? submitted = null;
+        var form = RenderForm(new GenerationSettings { Prompt = "x", Seed = 1234 }, s => submitted = s);
+        form.Find("[data-testid=generate]").Click();
+        Assert.Equal(1234, submitted?.Seed);
+    }
+
+    [Fact]
+    public void Busy_DisablesGenerate()
+    {
+        var submitted = false;
+        var form = RenderForm(new GenerationSettings { Prompt = "x" }, _ => submitted = true, busy: true);
+        Assert.True(form.Find("[data-testid=generate]").HasAttribute("disabled"));
+        form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
+        Assert.False(submitted);
+    }
+
+    [Fact]
+    public void EmptyModel_DefaultsToFirstModel()
+    {
+        var settings = new GenerationSettings { Prompt = "x", Model = "" };
+        RenderForm(settings);
+        Assert.Equal("tiny-shapes", settings.Model);
+    }
+}

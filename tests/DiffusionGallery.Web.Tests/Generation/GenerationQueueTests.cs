@@ -1,0 +1,163 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Options;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+
+namespace DiffusionGallery.Web.Tests.Generation;
+
+public sealed class GenerationQueueTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Dequeue_JobsOfSeveralUsers_RunRoundRobin()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var c = await h.Database.AddUserAsync("c@x.test");
+        var a1 = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("a1"), null, Ct);
+        var a2 = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("a2"), null, Ct);
+        var b1 = await h.Queue.EnqueueAsync(b, QueueHarness.Settings("b1"), null, Ct);
+        var c1 = await h.Queue.EnqueueAsync(c, QueueHarness.Settings("c1"), null, Ct);
+
+        Assert.Equal(4, h.Queue.GetPosition(a2.Id));
+        Assert.Equal(2, h.Queue.GetPosition(b1.Id));
+
+        var order = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var running = await h.Queue.DequeueAsync(Ct);
+            order.Add(running.JobId);
+            h.Queue.Complete(running);
+        }
+        Assert.Equal([a1.Id, b1.Id, c1.Id, a2.Id], order);
+    }
+
+    [Fact]
+    public async Task Enqueue_OverPerUserLimit_ThrowsQuotaAndStoresNothing()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 2 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+
+        await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct));
+        await using var db = h.Database.CreateDbContext();
+        Assert.Equal(2, await db.GenerationJobs.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_ConcurrentSubmissions_NeverOvershootPerUserLimit()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 3 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            try { await h.Queue.EnqueueAsync(a, QueueHarness.Settings(seed: i), null, Ct); return true; }
+            catch (QuotaExceededException) { return false; }
+        }));
+
+        Assert.Equal(3, attempts.Count(ok => ok));
+        Assert.Equal(3, h.Queue.QueuedCount);
+    }
+
+    [Fact]
+    public async Task Enqueue_PerUserQuotaPolicy_OverridesDefaults()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 5 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        await using (var db = h.Database.CreateDbContext())
+        {
+            db.QuotaPolicies.Add(new QuotaPolicy { UserId = a, MaxQueuedJobs = 1, UpdatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync(Ct);
+        }
+        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct));
+        Assert.Contains("limit 1", ex.Message);
+    }
+
+    [Fact]
+    public async Task Enqueue_DailyImageQuotaReached_Throws()
+    {
+        using var h = new QueueHarness(quotas: new QuotaOptions { ImagesPerDay = 3 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(batch: 2), null, Ct);
+        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(batch: 2), null, Ct));
+        Assert.Contains("Daily quota", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(10000, "tiny-shapes", "Steps must be between")]
+    [InlineData(20, "../x", "Unknown model")]
+    [InlineData(0, "tiny-shapes", "Steps must be between")]
+    public async Task Enqueue_InvalidSettings_RejectedByService(int steps, string model, string message)
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var settings = QueueHarness.Settings(steps: steps);
+        settings.Model = model;
+
+        var ex = await Assert.ThrowsAsync<InvalidGenerationRequestException>(() => h.Queue.EnqueueAsync(a, settings, null, Ct));
+        Assert.Contains(message, ex.Message);
+        await using var db = h.Database.CreateDbContext();
+        Assert.Equal(0, await db.GenerationJobs.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedJob_MarksCancelledAndSkipsIt()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var first = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("first"), null, Ct);
+        var second = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("second"), null, Ct);
+
+        Assert.True(await h.Queue.CancelAsync(first.Id, a, Ct));
+        var running = await h.Queue.DequeueAsync(Ct);
+        Assert.Equal(second.Id, running.JobId);
+        await using var db = h.Database.CreateDbContext();
+        Assert.Equal(JobState.Cancelled, (await db.GenerationJobs.SingleAsync(j => j.Id == first.Id, Ct)).State);
+    }
+
+    [Fact]
+    public async Task Cancel_OtherUsersJob_ReturnsFalseAndLeavesItQueued()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var job = await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+
+        Assert.False(await h.Queue.CancelAsync(job.Id, b, Ct));
+        Assert.Equal(1, h.Queue.GetPosition(job.Id));
+    }
+
+    [Fact]
+    public async Task Recover_RunningFailedAndQueuedResumedInOrder()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var older = Guid.NewGuid();
+        var newer = Guid.NewGuid();
+        var crashed = Guid.NewGuid();
+        await using (var db = h.Database.CreateDbContext())
+        {
+            db.GenerationJobs.AddRange(
+                new GenerationJob { Id = newer, OwnerId = a, State = JobState.Queued, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow },
+                new GenerationJob { Id = older, OwnerId = a, State = JobState.Queued, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-1) },
+                new GenerationJob { Id = crashed, OwnerId = a, State = JobState.Running, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-2) });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await h.Queue.RecoverAsync(Ct);
+
+        Assert.Equal(1, h.Queue.GetPosition(older));
+        Assert.Equal(2, h.Queue.GetPosition(newer));
+        await using var check = h.Database.CreateDbContext();
+        var failed = await check.GenerationJobs.SingleAsync(j => j.Id == crashed, Ct);
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains("stopped", failed.Error);
+    }
+}

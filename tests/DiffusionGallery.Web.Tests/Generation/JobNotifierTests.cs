@@ -1,0 +1,79 @@
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DiffusionGallery.Web.Tests.Generation;
+
+public sealed class JobNotifierTests
+{
+    private static JobUpdate Progress(Guid id, int step) => new() { JobId = id, State = JobState.Running, Step = step, TotalSteps = 100 };
+
+    [Fact]
+    public async Task SlowSubscriber_GetsLatestProgressAndFinalState_NotABacklog()
+    {
+        var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
+        var jobId = Guid.NewGuid();
+        var received = new List<JobUpdate>();
+        var release = new TaskCompletionSource();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = notifier.Subscribe(jobId, async update =>
+        {
+            lock (received) received.Add(update);
+            if (update.Step == 1) await release.Task; // the client is stuck on the first frame
+            if (update.IsFinished) done.TrySetResult();
+        });
+
+        notifier.Publish(Progress(jobId, 1));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        for (var step = 2; step <= 100; step++) notifier.Publish(Progress(jobId, step));
+        notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Succeeded });
+        release.SetResult();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.True(received.Count <= 4, $"expected coalescing, got {received.Count} deliveries");
+        Assert.Equal(1, received[0].Step);
+        Assert.Equal(100, received[^2].Step);
+        Assert.Equal(JobState.Succeeded, received[^1].State);
+    }
+
+    [Fact]
+    public async Task Subscriber_OnlyReceivesItsOwnJob()
+    {
+        var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
+        var mine = Guid.NewGuid();
+        var other = Guid.NewGuid();
+        var received = new List<Guid>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = notifier.Subscribe(mine, update =>
+        {
+            lock (received) received.Add(update.JobId);
+            if (update.IsFinished) done.TrySetResult();
+            return Task.CompletedTask;
+        });
+
+        notifier.Publish(Progress(other, 1));
+        notifier.Publish(new JobUpdate { JobId = other, State = JobState.Succeeded });
+        notifier.Publish(Progress(mine, 1));
+        notifier.Publish(new JobUpdate { JobId = mine, State = JobState.Cancelled });
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.All(received, id => Assert.Equal(mine, id));
+        Assert.Equal(0, notifier.SubscriberCount(mine));
+    }
+
+    [Fact]
+    public async Task DisposedSubscription_ReceivesNothing()
+    {
+        var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
+        var jobId = Guid.NewGuid();
+        var count = 0;
+        var subscription = notifier.Subscribe(jobId, _ => { Interlocked.Increment(ref count); return Task.CompletedTask; });
+        subscription.Dispose();
+
+        notifier.Publish(Progress(jobId, 1));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, count);
+        Assert.Equal(0, notifier.SubscriberCount(jobId));
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Options;
+using DiffusionGallery.Web.Storage;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionGallery.Web.Tests.Integration;
+
+public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClassFixture<GenerationFlowTests.AppFixture>
+{
+    private GalleryAppFactory App => fixture.App;
+
+    private HttpClient NewClient() => App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    private static Task<HttpResponseMessage> LoginAsync(HttpClient client, string email, string password) =>
+        GalleryAppFactory.PostFormAsync(client, "/Account/Login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
+
+    [Fact]
+    public async Task Lockout_AfterFiveFailures_CorrectPasswordRefused()
+    {
+        var email = $"lock-{Guid.NewGuid():N}@example.test";
+        await App.RegisterAsync(email);
+        var client = NewClient();
+        for (var i = 0; i < 6; i++) await LoginAsync(client, email, "wrong password " + i);
+
+        var response = await LoginAsync(client, email, GalleryAppFactory.Password);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("Account/Lockout", response.Headers.Location!.OriginalString);
+        Assert.DoesNotContain(response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], c => c.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal) && !c.Contains("expires=Thu, 01 Jan 1970"));
+    }
+
+    [Fact]
+    public async Task Login_CorrectPassword_SignsIn()
+    {
+        var email = $"login-{Guid.NewGuid():N}@example.test";
+        await App.RegisterAsync(email);
+        var client = NewClient();
+        var response = await LoginAsync(client, email, GalleryAppFactory.Password);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("short77", false)]
+    [InlineData("lowercase passphrase", true)]
+    public async Task PasswordPolicy_EightCharactersNoCompositionRules(string password, bool accepted)
+    {
+        var email = $"pw-{Guid.NewGuid():N}@example.test";
+        var client = NewClient();
+        var response = await GalleryAppFactory.PostFormAsync(client, "/Account/Register", new()
+        {
+            ["Input.Email"] = email, ["Input.Password"] = password, ["Input.ConfirmPassword"] = password,
+        });
+        await using var db = App.CreateDbContext();
+        Assert.Equal(accepted, await db.Users.AnyAsync(u => u.Email == email));
+        Assert.Equal(accepted ? HttpStatusCode.Redirect : HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Password64Characters_Accepted()
+    {
+        var (client, _) = await App.RegisterAsync($"long-{Guid.NewGuid():N}@example.test", new string('p', 64));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ChangePassword_NewOneWorks_OldOneRefused()
+    {
+        var email = $"change-{Guid.NewGuid():N}@example.test";
+        var (client, _) = await App.RegisterAsync(email);
+        const string newPassword = "an entirely new passphrase";
+
+        var change = await GalleryAppFactory.PostFormAsync(client, "/Account/Manage/ChangePassword", new()
+        {
+            ["Input.OldPassword"] = GalleryAppFactory.Password, ["Input.NewPassword"] = newPassword, ["Input.ConfirmPassword"] = newPassword,
+        });
+        Assert.Equal(HttpStatusCode.Redirect, change.StatusCode);
+
+        var withOld = await LoginAsync(NewClient(), email, GalleryAppFactory.Password);
+        Assert.Equal(HttpStatusCode.OK, withOld.StatusCode);
+        Assert.Contains("Invalid login attempt", await withOld.Content.ReadAsStringAsync());
+        var fresh = NewClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await LoginAsync(fresh, email, newPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheCookieSession()
+    {
+        var (client, _) = await App.RegisterAsync($"out-{Guid.NewGuid():N}@example.test");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/images")).StatusCode);
+        var home = await (await client.GetAsync("/Account/Manage")).Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(home, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        var logout = await client.PostAsync("/Account/Logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token, ["ReturnUrl"] = "/" }));
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/images")).StatusCode);
+    }
+
+    [Fact]
+    public async Task LoginPost_WithoutAntiforgeryToken_Is400()
+    {
+        var client = NewClient();
+        var response = await GalleryAppFactory.PostFormAsync(client, "/Account/Login", new() { ["Input.Email"] = "a@b.test", ["Input.Password"] = "whatever1" }, includeAntiforgery: false);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Roles_FirstAccountAdmin_LaterAccountsUser()
+    {
+        // The fixture's first registration may come from any test; the earliest user must be the only Admin.
+        await App.RegisterAsync($"role-{Guid.NewGuid():N}@example.test");
+        var (_, later) = await App.RegisterAsync($"role-{Guid.NewGuid():N}@example.test");
+        await using var db = App.CreateDbContext();
+        var first = await db.Users.OrderBy(u => u.CreatedAt).FirstAsync();
+        Assert.True(await App.IsInRoleAsync(first.Id, AccountRoles.Admin));
+        Assert.True(await App.IsInRoleAsync(later, AccountRoles.User));
+        Assert.False(await App.IsInRoleAsync(later, AccountRoles.Admin));
+    }
+
+    [Fact]
+    public async Task DeleteAccount_RemovesImagesFilesAndRows()
+    {
+        var (client, userId) = await App.RegisterAsync($"delete-{Guid.NewGuid():N}@example.test");
+        await using var hub = await HubTestClient.ConnectAsync(App, await App.CreateTokenAsync(userId));
+        var final = await hub.WaitFinishedAsync(await hub.SubmitAsync(new { prompt = "a circle", steps = 3, seed = 2 }));
+        var imageId = Assert.Single(final.ImageIds);
+        var store = App.Services.GetRequiredService<ImageStore>();
+        Assert.True(File.Exists(store.GetImagePath(imageId)));
+
+        var response = await GalleryAppFactory.PostFormAsync(client, "/Account/Manage/DeletePersonalData", new() { ["Input.Password"] = GalleryAppFactory.Password });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.False(File.Exists(store.GetImagePath(imageId)));
+        Assert.False(File.Exists(store.GetThumbnailPath(imageId)));
+        await using var db = App.CreateDbContext();
+        Assert.False(await db.Users.AnyAsync(u => u.Id == userId));
+        Assert.False(await db.GeneratedImages.AnyAsync(i => i.OwnerId == userId));
+        Assert.False(await db.GenerationJobs.AnyAsync(j => j.OwnerId == userId));
+    }
+
+    [Fact]
+    public void CircuitAndHubLimits_AreTheDocumentedValues()
+    {
+        var circuit = App.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Components.Server.CircuitOptions>>().Value;
+        Assert.Equal(100, circuit.DisconnectedCircuitMaxRetained);
+        Assert.Equal(TimeSpan.FromMinutes(3), circuit.DisconnectedCircuitRetentionPeriod);
+        Assert.Equal(TimeSpan.FromMinutes(1), circuit.JSInteropDefaultCallTimeout);
+        Assert.Equal(10, circuit.MaxBufferedUnacknowledgedRenderBatches);
+        var hub = App.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.SignalR.HubOptions>>().Value;
+        Assert.Equal(32 * 1024, hub.MaximumReceiveMessageSize);
+    }
+
+    [Fact]
+    public async Task Sqlite_UsesWalBusyTimeoutAndForeignKeys()
+    {
+        await using var db = App.CreateDbContext();
+        await db.Database.OpenConnectionAsync();
+        var connection = db.Database.GetDbConnection();
+        async Task<string> Pragma(string name)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA {name};";
+            return Convert.ToString(await command.ExecuteScalarAsync())!;
+        }
+        Assert.Equal("wal", await Pragma("journal_mode"));
+        Assert.Equal("1", await Pragma("foreign_keys"));
+        Assert.Equal("5000", await Pragma("busy_timeout"));
+    }
+
+    [Fact]
+    public async Task RootFiles_AppsettingsAndWwwrootAreTheOnesUsed()
+    {
+        using var rootSettings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Support.RepoPaths.Root, "appsettings.json")));
+        var maxSteps = rootSettings.RootElement.GetProperty("Generation").GetProperty("MaxSteps").GetInt32();
+        Assert.NotEqual(new GenerationOptions().MaxSteps, maxSteps); // so equality below proves the file was read
+        Assert.Equal(maxSteps, App.Services.GetRequiredService<IOptions<GenerationOptions>>().Value.MaxSteps);
+
+        using var client = App.CreateClient();
+        var css = await client.GetStringAsync("/app.css");
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Support.RepoPaths.Root, "wwwroot", "app.css")), css);
+        var home = await client.GetStringAsync("/");
+        Assert.Contains("_content/MudBlazor/MudBlazor.min", home);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Data;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DiffusionGallery.Web.Tests.Integration;
+
+/// <summary>
+/// The real app: a temporary SQLite file and image folder, the bundled model from models/ on the CPU provider.
+/// </summary>
+public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
+{
+    public const string Password = "correct horse battery";
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly bool _ownsFolder;
+
+    public GalleryAppFactory() : this(Directory.CreateTempSubdirectory("dg-it-").FullName, ownsFolder: true) { }
+
+    public GalleryAppFactory(string folder, bool ownsFolder = false)
+    {
+        Folder = folder;
+        _ownsFolder = ownsFolder;
+    }
+
+    public string Folder { get; }
+    public string DatabasePath => Path.Combine(Folder, "app.db");
+    public string ImagesPath => Path.Combine(Folder, "images");
+    public Dictionary<string, string?> Settings { get; } = [];
+    public string Environment { get; init; } = "Development";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environment);
+        builder.UseSetting("Database:ConnectionString", $"Data Source={DatabasePath}");
+        builder.UseSetting("Storage:Root", ImagesPath);
+        builder.UseSetting("Inference:ModelsRoot", RepoPaths.Models);
+        builder.UseSetting("Inference:Provider", "Cpu");
+        builder.UseSetting("Inference:Threads", "2");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Error");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+    }
+
+    public ApplicationDbContext CreateDbContext() => Services.GetRequiredService<IDbContextFactory<ApplicationDbContext>>().CreateDbContext();
+
+    /// <summary>Registers through the real static-rendered form (antiforgery included) and returns a signed-in client.</summary>
+    public async Task<(HttpClient Client, string UserId)> RegisterAsync(string email, string password = Password)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var response = await PostFormAsync(client, "/Account/Register", new()
+        {
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+            ["Input.ConfirmPassword"] = password,
+        });
+        if (response.StatusCode != HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"Registration of {email} failed: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        await using var db = CreateDbContext();
+        var user = await db.Users.SingleAsync(u => u.Email == email);
+        return (client, user.Id);
+    }
+
+    /// <summary>GETs a static form page, then POSTs it back with its hidden fields (antiforgery token, handler) plus the given fields.</summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, Dictionary<string, string> fields, bool includeAntiforgery = true)
+    {
+        var page = await (await client.GetAsync(path)).Content.ReadAsStringAsync();
+        var form = new Dictionary<string, string>();
+        foreach (Match hidden in HiddenInput().Matches(page))
+        {
+            var name = WebUtility.HtmlDecode(hidden.Groups["name"].Value);
+            if (!includeAntiforgery && name == "__RequestVerificationToken") continue;
+            form.TryAdd(name, WebUtility.HtmlDecode(hidden.Groups["value"].Value));
+        }
+        foreach (var (key, value) in fields) form[key] = value;
+        return await client.PostAsync(path, new FormUrlEncodedContent(form));
+    }
+
+    [GeneratedRegex("""<input[^>]*type="hidden"[^>]*name="(?<name>[^"]+)"[^>]*value="(?<value>[^"]*)"[^>]*>""")]
+    private static partial Regex HiddenInput();
+
+    public async Task<string> CreateTokenAsync(string userId, string name = "tests") =>
+        (await Services.GetRequiredService<PersonalAccessTokenService>().CreateAsync(userId, name)).Secret;
+
+    public HttpClient CreateTokenClient(string token)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>A SignalR .NET client on /hubs/generation, authenticated by a personal access token.</summary>
+    public async Task<HubConnection> ConnectHubAsync(string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(Server.BaseAddress, "hubs/generation"), options =>
+            {
+                options.HttpMessageHandlerFactory = _ => Server.CreateHandler();
+                options.Transports = HttpTransportType.LongPolling;
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+
+    public async Task<bool> IsInRoleAsync(string userId, string role)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        return await users.IsInRoleAsync((await users.FindByIdAsync(userId))!, role);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (_ownsFolder)
+        {
+            try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
+        }
+    }
+}

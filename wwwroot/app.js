@@ -1,0 +1,4 @@
+// Small helpers for DiffusionGallery (no framework).
+window.diffusionGallery = {
+    copy: (text) => navigator.clipboard.writeText(text),
+};
