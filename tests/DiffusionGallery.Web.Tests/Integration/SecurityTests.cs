@@ -116,3 +116,15 @@ public sealed class AdminEmailsTests
         Assert.True(await app.IsInRoleAsync(boss, DiffusionGallery.Web.Auth.AccountRoles.Admin));
     }
 }
+
+public sealed class OptionsValidationTests
+{
+    [Fact]
+    public async Task InvalidConfiguration_FailsAtStartupWithTheKeyNamed()
+    {
+        await using var app = new GalleryAppFactory();
+        app.Settings["Inference:Provider"] = "Gpu";
+        var ex = Assert.ThrowsAny<Exception>(() => app.Server);
+        Assert.Contains("Provider must be Auto, Cuda or Cpu", ex.ToString());
+    }
+}
