@@ -94,6 +94,22 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.GotoAsync($"gallery/{imageId}");
         await WaitForCircuitAsync(page);
         await Assertions.Expect(page.GetByTestId("detail-prompt")).ToHaveTextAsync("a red circle on a blue background");
+        if (ScreenshotDir is { } detailDir)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(detailDir, "detail.png") });
+
+        // A personal access token is created in the UI, shown once, and works against the API.
+        await page.GotoAsync("account/tokens");
+        await WaitForCircuitAsync(page);
+        await page.GetByLabel("Token name").FillAsync("e2e");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var secret = (await page.GetByTestId("new-token").InnerTextAsync()).Trim();
+        Assert.StartsWith("dgp_", secret);
+        using var api = new HttpClient { BaseAddress = fixture.App.BaseUrl };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+        var images = await api.GetStringAsync("api/images");
+        Assert.Contains(imageId, images);
+        if (ScreenshotDir is { } tokenDir)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(tokenDir, "tokens.png") });
     }
 
     [Fact]
