@@ -86,4 +86,7 @@ public sealed class AuthOptions
     [Range(1, 1440)] public int LockoutMinutes { get; set; } = 5;
 
     [Range(8, 64)] public int MinPasswordLength { get; set; } = 8;
+
+    /// <summary>Blazor circuits (browser tabs) one account may hold open at once.</summary>
+    [Range(1, 1000)] public int MaxCircuitsPerUser { get; set; } = 10;
 }
