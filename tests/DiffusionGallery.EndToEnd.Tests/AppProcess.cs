@@ -10,7 +10,7 @@ namespace DiffusionGallery.EndToEnd.Tests;
 /// Runs the published web app (DG_E2E_APP_DIR, as scripts/test.sh publishes it; otherwise this fixture publishes it)
 /// as a real process on a free port, with a temporary database and image folder and the bundled model on CPU.
 /// </summary>
-public sealed class AppProcess : IAsyncLifetime
+public class AppProcess : IAsyncLifetime
 {
     private Process? _process;
     private readonly StringBuilder _output = new();
@@ -22,15 +22,12 @@ public sealed class AppProcess : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        AppDir = Environment.GetEnvironmentVariable("DG_E2E_APP_DIR") is { Length: > 0 } dir ? dir : await PublishAsync();
         var port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppDir, "DiffusionGallery.Web.dll")])
-        {
-            WorkingDirectory = DataDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = await CreateStartInfoAsync();
+        start.WorkingDirectory = DataDir;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.Environment["ASPNETCORE_URLS"] = BaseUrl.ToString().TrimEnd('/');
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(DataDir, "app.db")}";
@@ -44,7 +41,7 @@ public sealed class AppProcess : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (true)
         {
             if (_process.HasExited) throw new InvalidOperationException("The app exited during start-up:\n" + Output);
@@ -56,6 +53,13 @@ public sealed class AppProcess : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The app did not start:\n" + Output);
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>How the app is started: here the published build (<c>dotnet DiffusionGallery.Web.dll</c>).</summary>
+    protected virtual async Task<ProcessStartInfo> CreateStartInfoAsync()
+    {
+        AppDir = Environment.GetEnvironmentVariable("DG_E2E_APP_DIR") is { Length: > 0 } dir ? dir : await PublishAsync();
+        return new ProcessStartInfo("dotnet", [Path.Combine(AppDir, "DiffusionGallery.Web.dll")]);
     }
 
     private static async Task<string> PublishAsync()
