@@ -19,7 +19,7 @@ public sealed class GalleryPageTests : MudTestContext, IDisposable
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.AddSingleton(_h.Gallery);
-        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
         _auth = AddAuthorization();
     }
 
