@@ -113,6 +113,34 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task CancelButton_StopsTheRunningJob_NothingSaved()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("Account/Register");
+        await page.FillAsync("#Input\\.Email", $"cancel-{Guid.NewGuid():N}@example.test");
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", Password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Register"));
+
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        await page.Locator("#prompt").FillAsync("a green triangle");
+        var steps = page.GetByLabel("Steps");
+        await steps.FillAsync("100");
+        await steps.PressAsync("Tab");
+        await page.GetByTestId("generate").ClickAsync();
+        await page.Locator("[data-testid=preview]").WaitForAsync();
+        await page.GetByTestId("cancel").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("job-progress")).ToHaveAttributeAsync("data-state", "Cancelled");
+        Assert.Equal(0, await page.Locator("[data-testid=results] [data-testid=image-card]").CountAsync());
+        await page.GotoAsync("gallery");
+        await WaitForCircuitAsync(page);
+        await page.GetByTestId("gallery-empty").WaitForAsync();
+    }
+
+    [Fact]
     public async Task PublishedApp_ServesRootWwwrootAndShipsRootAppsettings()
     {
         using var http = new HttpClient { BaseAddress = fixture.App.BaseUrl };
