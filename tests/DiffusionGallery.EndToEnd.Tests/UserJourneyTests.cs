@@ -109,7 +109,11 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         var images = await api.GetStringAsync("api/images");
         Assert.Contains(imageId, images);
         if (ScreenshotDir is { } tokenDir)
+        {
             await page.ScreenshotAsync(new() { Path = Path.Combine(tokenDir, "tokens.png") });
+            await page.GotoAsync("Account/Manage/ChangePassword");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(tokenDir, "account.png") });
+        }
     }
 
     [Fact]
