@@ -117,7 +117,7 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
-    public async Task CancelButton_StopsTheRunningJob_NothingSaved()
+    public async Task CancelButton_StopsTheRunningJob_NothingSaved_SettingsRemembered()
     {
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("Account/Register");
@@ -139,6 +139,13 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
 
         await Assertions.Expect(page.GetByTestId("job-progress")).ToHaveAttributeAsync("data-state", "Cancelled");
         Assert.Equal(0, await page.Locator("[data-testid=results] [data-testid=image-card]").CountAsync());
+
+        // Settings are remembered for the user: a fresh page load shows them again.
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("#prompt")).ToHaveValueAsync("a green triangle");
+        await Assertions.Expect(page.GetByLabel("Steps")).ToHaveValueAsync("100");
+
         await page.GotoAsync("gallery");
         await WaitForCircuitAsync(page);
         await page.GetByTestId("gallery-empty").WaitForAsync();
