@@ -20,6 +20,9 @@ public class AppProcess : IAsyncLifetime
     public Uri BaseUrl { get; private set; } = null!;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>Open tabs per account; low, so a test can reach it.</summary>
+    public const int MaxCircuitsPerUser = 3;
+
     public async ValueTask InitializeAsync()
     {
         var port = FreePort();
@@ -34,6 +37,7 @@ public class AppProcess : IAsyncLifetime
         start.Environment["Storage__Root"] = Path.Combine(DataDir, "images");
         start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
         start.Environment["Inference__Provider"] = "Cpu";
+        start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };

@@ -152,6 +152,38 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task TabsOverThePerUserCap_AreRefused_AndClosingOneFreesASlot()
+    {
+        var first = await fixture.NewPageAsync();
+        await first.GotoAsync("Account/Register");
+        await first.FillAsync("#Input\\.Email", $"tabs-{Guid.NewGuid():N}@example.test");
+        await first.FillAsync("#Input\\.Password", Password);
+        await first.FillAsync("#Input\\.ConfirmPassword", Password);
+        await first.ClickAsync("button[type=submit]");
+        await first.WaitForURLAsync(url => !url.Contains("Register"));
+        var context = first.Context;
+
+        var tabs = new List<IPage>();
+        for (var i = 0; i < AppProcess.MaxCircuitsPerUser; i++)
+        {
+            var tab = i == 0 ? first : await context.NewPageAsync();
+            await tab.GotoAsync("gallery");
+            await WaitForCircuitAsync(tab);
+            tabs.Add(tab);
+        }
+        var extra = await context.NewPageAsync();
+        await extra.GotoAsync("gallery");
+        await Assertions.Expect(extra.Locator("#blazor-error-ui")).ToBeVisibleAsync();
+        Assert.Equal(0, await extra.Locator("[data-testid=interactive]").CountAsync());
+        Assert.Contains($"circuits already open", fixture.App.Output);
+
+        await tabs[0].CloseAsync();
+        var again = await context.NewPageAsync();
+        await again.GotoAsync("gallery");
+        await again.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 15_000 });
+    }
+
+    [Fact]
     public async Task PublishedApp_ServesRootWwwrootAndShipsRootAppsettings()
     {
         using var http = new HttpClient { BaseAddress = fixture.App.BaseUrl };
