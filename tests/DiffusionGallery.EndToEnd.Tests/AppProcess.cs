@@ -10,7 +10,7 @@ namespace DiffusionGallery.EndToEnd.Tests;
 /// Runs the published web app (DG_E2E_APP_DIR, as scripts/test.sh publishes it; otherwise this fixture publishes it)
 /// as a real process on a free port, with a temporary database and image folder and the bundled model on CPU.
 /// </summary>
-public sealed class AppProcess : IAsyncLifetime
+public class AppProcess : IAsyncLifetime
 {
     private Process? _process;
     private readonly StringBuilder _output = new();
@@ -20,23 +20,24 @@ public sealed class AppProcess : IAsyncLifetime
     public Uri BaseUrl { get; private set; } = null!;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>Open tabs per account; low, so a test can reach it.</summary>
+    public const int MaxCircuitsPerUser = 3;
+
     public async ValueTask InitializeAsync()
     {
-        AppDir = Environment.GetEnvironmentVariable("DG_E2E_APP_DIR") is { Length: > 0 } dir ? dir : await PublishAsync();
         var port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppDir, "DiffusionGallery.Web.dll")])
-        {
-            WorkingDirectory = DataDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = await CreateStartInfoAsync();
+        start.WorkingDirectory = DataDir;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.Environment["ASPNETCORE_URLS"] = BaseUrl.ToString().TrimEnd('/');
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(DataDir, "app.db")}";
         start.Environment["Storage__Root"] = Path.Combine(DataDir, "images");
         start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
         start.Environment["Inference__Provider"] = "Cpu";
+        start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -44,7 +45,7 @@ public sealed class AppProcess : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (true)
         {
             if (_process.HasExited) throw new InvalidOperationException("The app exited during start-up:\n" + Output);
@@ -56,6 +57,13 @@ public sealed class AppProcess : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The app did not start:\n" + Output);
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>How the app is started: here the published build (<c>dotnet DiffusionGallery.Web.dll</c>).</summary>
+    protected virtual async Task<ProcessStartInfo> CreateStartInfoAsync()
+    {
+        AppDir = Environment.GetEnvironmentVariable("DG_E2E_APP_DIR") is { Length: > 0 } dir ? dir : await PublishAsync();
+        return new ProcessStartInfo("dotnet", [Path.Combine(AppDir, "DiffusionGallery.Web.dll")]);
     }
 
     private static async Task<string> PublishAsync()

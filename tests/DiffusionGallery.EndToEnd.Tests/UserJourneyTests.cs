@@ -94,6 +94,93 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.GotoAsync($"gallery/{imageId}");
         await WaitForCircuitAsync(page);
         await Assertions.Expect(page.GetByTestId("detail-prompt")).ToHaveTextAsync("a red circle on a blue background");
+        if (ScreenshotDir is { } detailDir)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(detailDir, "detail.png") });
+
+        // A personal access token is created in the UI, shown once, and works against the API.
+        await page.GotoAsync("account/tokens");
+        await WaitForCircuitAsync(page);
+        await page.GetByLabel("Token name").FillAsync("e2e");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        var secret = (await page.GetByTestId("new-token").InnerTextAsync()).Trim();
+        Assert.StartsWith("dgp_", secret);
+        using var api = new HttpClient { BaseAddress = fixture.App.BaseUrl };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+        var images = await api.GetStringAsync("api/images");
+        Assert.Contains(imageId, images);
+        if (ScreenshotDir is { } tokenDir)
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(tokenDir, "tokens.png") });
+            await page.GotoAsync("Account/Manage/ChangePassword");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(tokenDir, "account.png") });
+        }
+    }
+
+    [Fact]
+    public async Task CancelButton_StopsTheRunningJob_NothingSaved_SettingsRemembered()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("Account/Register");
+        await page.FillAsync("#Input\\.Email", $"cancel-{Guid.NewGuid():N}@example.test");
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", Password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Register"));
+
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        await page.Locator("#prompt").FillAsync("a green triangle");
+        var steps = page.GetByLabel("Steps");
+        await steps.FillAsync("100");
+        await steps.PressAsync("Tab");
+        await page.GetByTestId("generate").ClickAsync();
+        await page.Locator("[data-testid=preview]").WaitForAsync();
+        await page.GetByTestId("cancel").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("job-progress")).ToHaveAttributeAsync("data-state", "Cancelled");
+        Assert.Equal(0, await page.Locator("[data-testid=results] [data-testid=image-card]").CountAsync());
+
+        // Settings are remembered for the user: a fresh page load shows them again.
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("#prompt")).ToHaveValueAsync("a green triangle");
+        await Assertions.Expect(page.GetByLabel("Steps")).ToHaveValueAsync("100");
+
+        await page.GotoAsync("gallery");
+        await WaitForCircuitAsync(page);
+        await page.GetByTestId("gallery-empty").WaitForAsync();
+    }
+
+    [Fact]
+    public async Task TabsOverThePerUserCap_AreRefused_AndClosingOneFreesASlot()
+    {
+        var first = await fixture.NewPageAsync();
+        await first.GotoAsync("Account/Register");
+        await first.FillAsync("#Input\\.Email", $"tabs-{Guid.NewGuid():N}@example.test");
+        await first.FillAsync("#Input\\.Password", Password);
+        await first.FillAsync("#Input\\.ConfirmPassword", Password);
+        await first.ClickAsync("button[type=submit]");
+        await first.WaitForURLAsync(url => !url.Contains("Register"));
+        var context = first.Context;
+
+        var tabs = new List<IPage>();
+        for (var i = 0; i < AppProcess.MaxCircuitsPerUser; i++)
+        {
+            var tab = i == 0 ? first : await context.NewPageAsync();
+            await tab.GotoAsync("gallery");
+            await WaitForCircuitAsync(tab);
+            tabs.Add(tab);
+        }
+        var extra = await context.NewPageAsync();
+        await extra.GotoAsync("gallery");
+        await Assertions.Expect(extra.Locator("#blazor-error-ui")).ToBeVisibleAsync();
+        Assert.Equal(0, await extra.Locator("[data-testid=interactive]").CountAsync());
+        Assert.Contains($"circuits already open", fixture.App.Output);
+
+        await tabs[0].CloseAsync();
+        var again = await context.NewPageAsync();
+        await again.GotoAsync("gallery");
+        await again.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 15_000 });
     }
 
     [Fact]

@@ -68,6 +68,8 @@ public static class AccountExtensions
         services.AddSingleton<IEmailSender<ApplicationUser>, IdentityNoOpEmailSender>();
         services.AddSingleton<PersonalAccessTokenService>();
         services.AddScoped<AccountRoles>();
+        services.AddSingleton<CircuitRegistry>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, PerUserCircuitLimiter>();
         return builder;
     }
 

@@ -12,6 +12,7 @@ namespace DiffusionGallery.Web.Generation;
 public sealed class GenerationSession(
     GenerationQueue queue,
     JobNotifier notifier,
+    JobQueries jobs,
     AuthenticationStateProvider authentication,
     ILogger<GenerationSession> logger) : IDisposable
 {
@@ -46,9 +47,14 @@ public sealed class GenerationSession(
         {
             if (!_disposed) _subscriptions[job.Id] = notifier.Subscribe(job.Id, update => OnUpdateAsync(update));
         }
-        // The job may have started (or finished) between enqueue and subscribe.
-        if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id && Current.State == JobState.Queued)
-            logger.LogDebug("Job {JobId} left the queue before the session subscribed", job.Id);
+        // The job may have finished between enqueue and subscribe: then its final state is only in the database.
+        if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
+            && await jobs.GetAsync(userId, job.Id, cancellationToken) is { IsFinished: true } finished)
+        {
+            logger.LogDebug("Job {JobId} finished before the session subscribed", job.Id);
+            Current = finished;
+            Unsubscribe(job.Id);
+        }
         await RaiseChangedAsync();
         return job.Id;
     }

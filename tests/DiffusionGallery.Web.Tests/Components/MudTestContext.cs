@@ -14,6 +14,10 @@ public abstract class MudTestContext : BunitContext
         Services.AddMudServices();
         Services.AddSingleton<IPromptTokenCounter>(new ClipPromptTokenCounter(BundledModel.Generator));
         JSInterop.Mode = JSRuntimeMode.Loose;
+        ConfigureServices(Services);
         Render<MudBlazor.MudPopoverProvider>();
     }
+
+    /// <summary>Add test services here: the provider is locked once the first component renders.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 }

@@ -20,7 +20,7 @@ public sealed class GenerationSessionTests
     {
         using var h = new QueueHarness();
         var userId = await h.Database.AddUserAsync("a@x.test");
-        using var session = new GenerationSession(h.Queue, h.Notifier, new FixedUser(userId), NullLogger<GenerationSession>.Instance);
+        using var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(userId), NullLogger<GenerationSession>.Instance);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var states = new List<JobState>();
         session.Changed += () =>
@@ -48,7 +48,7 @@ public sealed class GenerationSessionTests
     {
         using var h = new QueueHarness();
         var userId = await h.Database.AddUserAsync("a@x.test");
-        var session = new GenerationSession(h.Queue, h.Notifier, new FixedUser(userId), NullLogger<GenerationSession>.Instance);
+        var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(userId), NullLogger<GenerationSession>.Instance);
         var jobId = await session.SubmitAsync(QueueHarness.Settings(), null, TestContext.Current.CancellationToken);
         var raised = 0;
         session.Changed += () => { Interlocked.Increment(ref raised); return Task.CompletedTask; };
@@ -66,7 +66,7 @@ public sealed class GenerationSessionTests
     public async Task SignedOut_SubmitIsRefusedServerSide()
     {
         using var h = new QueueHarness();
-        using var session = new GenerationSession(h.Queue, h.Notifier, new FixedUser(null), NullLogger<GenerationSession>.Instance);
+        using var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(null), NullLogger<GenerationSession>.Instance);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.SubmitAsync(QueueHarness.Settings(), null, TestContext.Current.CancellationToken));
         Assert.Equal(0, h.Queue.QueuedCount);
     }

@@ -66,6 +66,21 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task HubOverWebSockets_AcceptsTheTokenInTheQueryString()
+    {
+        var (_, userId) = await App.RegisterAsync($"ws-{Guid.NewGuid():N}@example.test");
+        await using var connection = await App.ConnectHubAsync(await App.CreateTokenAsync(userId), Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets);
+        var done = new TaskCompletionSource<DiffusionGallery.Web.Generation.JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.On<DiffusionGallery.Web.Generation.JobUpdate>("JobUpdated", u => { if (u.IsFinished) done.TrySetResult(u); });
+
+        var submitted = await connection.InvokeAsync<DiffusionGallery.Web.Generation.JobUpdate>("Submit", new { prompt = "a circle", steps = 4, seed = 11 });
+        var final = submitted.IsFinished ? submitted : await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobState.Succeeded, final.State);
+        Assert.Single(final.ImageIds);
+    }
+
+    [Fact]
     public async Task RevokedToken_IsRefusedByApiAndHub()
     {
         var (_, userId) = await App.RegisterAsync($"revoke-{Guid.NewGuid():N}@example.test");

@@ -101,13 +101,22 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A SignalR .NET client on /hubs/generation, authenticated by a personal access token.</summary>
-    public async Task<HubConnection> ConnectHubAsync(string token)
+    public async Task<HubConnection> ConnectHubAsync(string token, HttpTransportType transport = HttpTransportType.LongPolling)
     {
         var connection = new HubConnectionBuilder()
             .WithUrl(new Uri(Server.BaseAddress, "hubs/generation"), options =>
             {
                 options.HttpMessageHandlerFactory = _ => Server.CreateHandler();
-                options.Transports = HttpTransportType.LongPolling;
+                options.Transports = transport;
+                // Long polling sends the token as a Bearer header; over WebSockets it goes in ?access_token=, as
+                // browsers (which cannot set WebSocket headers) send it.
+                options.WebSocketFactory = async (context, cancellationToken) =>
+                {
+                    var uri = new UriBuilder(context.Uri);
+                    uri.Query = (uri.Query.Length > 1 ? uri.Query[1..] + "&" : "") + "access_token=" + Uri.EscapeDataString(token);
+                    return await Server.CreateWebSocketClient().ConnectAsync(uri.Uri, cancellationToken);
+                };
+                options.SkipNegotiation = transport == HttpTransportType.WebSockets;
                 options.AccessTokenProvider = () => Task.FromResult<string?>(token);
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))

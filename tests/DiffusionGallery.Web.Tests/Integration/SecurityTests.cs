@@ -98,3 +98,33 @@ public sealed class EmailConfirmationTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/images")).StatusCode);
     }
 }
+
+public sealed class AdminEmailsTests
+{
+    [Fact]
+    public async Task ListedEmail_BecomesAdmin_EvenWhenNotFirst()
+    {
+        await using var app = new GalleryAppFactory();
+        app.Settings["Auth:AdminEmails:0"] = "Boss@Example.Test";
+        var (_, first) = await app.RegisterAsync("first@example.test");
+        var (_, other) = await app.RegisterAsync("other@example.test");
+        var (_, boss) = await app.RegisterAsync("boss@example.test");
+
+        Assert.True(await app.IsInRoleAsync(first, DiffusionGallery.Web.Auth.AccountRoles.Admin));
+        Assert.False(await app.IsInRoleAsync(other, DiffusionGallery.Web.Auth.AccountRoles.Admin));
+        Assert.True(await app.IsInRoleAsync(other, DiffusionGallery.Web.Auth.AccountRoles.User));
+        Assert.True(await app.IsInRoleAsync(boss, DiffusionGallery.Web.Auth.AccountRoles.Admin));
+    }
+}
+
+public sealed class OptionsValidationTests
+{
+    [Fact]
+    public async Task InvalidConfiguration_FailsAtStartupWithTheKeyNamed()
+    {
+        await using var app = new GalleryAppFactory();
+        app.Settings["Inference:Provider"] = "Gpu";
+        var ex = Assert.ThrowsAny<Exception>(() => app.Server);
+        Assert.Contains("Provider must be Auto, Cuda or Cpu", ex.ToString());
+    }
+}

@@ -1,0 +1,78 @@
+using System.Security.Claims;
+using Bunit;
+using Bunit.TestDoubles;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using GeneratePage = DiffusionGallery.Web.Components.Pages.Generate.Generate;
+using MsOptions = Microsoft.Extensions.Options.Options;
+
+namespace DiffusionGallery.Web.Tests.Components;
+
+/// <summary>The generate page with the real queue, worker and database around a fake engine.</summary>
+public sealed class GeneratePageTests : MudTestContext, IDisposable
+{
+    private readonly QueueHarness _h = new();
+    private BunitAuthorizationContext? _auth;
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton<IImageGenerator>(_h.Generator);
+        services.AddSingleton(_h.Gallery);
+        services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
+        services.AddSingleton(MsOptions.Create(_h.Options));
+        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        _auth = AddAuthorization();
+    }
+
+    private async Task<string> SignInAsync(GenerationSettings? saved = null)
+    {
+        var userId = await _h.Database.AddUserAsync("me@x.test");
+        _auth!.SetAuthorized("me@x.test");
+        _auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
+        if (saved is not null) await new UserPreferencesService(_h.Database, TimeProvider.System).SaveAsync(userId, saved, Xunit.TestContext.Current.CancellationToken);
+        return userId;
+    }
+
+    [Fact]
+    public async Task InvalidRememberedSettings_SubmitShowsTheServiceMessage_AndQueuesNothing()
+    {
+        await SignInAsync(new GenerationSettings { Prompt = "a red circle", Model = "tiny-shapes", Steps = 500, Seed = 3 });
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => Assert.Equal("a red circle", page.Find("textarea").GetAttribute("value") ?? page.Find("textarea").TextContent));
+
+        await page.InvokeAsync(() => page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.SubmitAsync());
+
+        page.WaitForAssertion(() => Assert.Contains("Steps must be between 1 and", page.Find("[data-testid=generate-error]").TextContent));
+        Assert.Equal(0, _h.Queue.QueuedCount);
+        Assert.Equal("a red circle", page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.Settings.Prompt); // nothing lost
+    }
+
+    [Fact]
+    public async Task Submit_ShowsProgressThenResults_WithTheSeedUsed()
+    {
+        await SignInAsync(new GenerationSettings { Prompt = "a blue square", Model = "tiny-shapes", Steps = 6, Seed = 77 });
+        using var worker = _h.CreateWorker();
+        await worker.StartAsync(Xunit.TestContext.Current.CancellationToken);
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => page.Find("textarea"));
+
+        page.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=results] [data-testid=image-card]")), TimeSpan.FromSeconds(20));
+        Assert.Contains("Seed 77", page.Find("[data-testid=used-seed]").TextContent);
+        Assert.Equal("Succeeded", page.Find("[data-testid=job-progress]").GetAttribute("data-state"));
+        await worker.StopAsync(Xunit.TestContext.Current.CancellationToken);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        _h.Dispose();
+    }
+}
