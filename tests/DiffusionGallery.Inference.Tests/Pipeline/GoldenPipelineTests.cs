@@ -88,7 +88,7 @@ public sealed class GoldenPipelineTests(TinyModelFixture fixture)
         using var doc = Golden.Load("samples.json");
         var root = doc.RootElement;
         var golden = root.GetProperty("cases").EnumerateArray().FirstOrDefault(c => c.GetProperty("sampler").GetString() == samplerName);
-        Assert.SkipWhen(golden.ValueKind == JsonValueKind.Undefined, $"samples.json has no {samplerName} case");
+        Assert.True(golden.ValueKind != JsonValueKind.Undefined, $"samples.json has no {samplerName} case");
         Assert.True(SamplerNames.TryParse(samplerName, out var sampler));
         var request = new GenerationRequest
         {
