@@ -225,7 +225,7 @@ class ExportedVaeEncoder(nn.Module):
         self.enc = enc
 
     def forward(self, sample):
-        return self.enc(sample)[0]
+        return self.enc.net(sample)[:, :4]  # the mean; a slice keeps the channel count static in the graph
 
 
 class ExportedTextEncoder(nn.Module):

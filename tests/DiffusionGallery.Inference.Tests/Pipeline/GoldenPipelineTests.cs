@@ -108,5 +108,22 @@ public sealed class GoldenPipelineTests(TinyModelFixture fixture)
         var error = Golden.RelativeError(run.FinalLatents, Golden.Floats(golden.GetProperty("latent")));
         TestContext.Current.TestOutputHelper?.WriteLine($"{samplerName}: relative error {error:E3}");
         Assert.True(error < 1e-3, $"{samplerName}: relative error {error:E3}");
+
+        // The decoded image agrees with the reference PNG up to rounding of a few pixels.
+        var imagePath = TestPaths.RequireGolden(golden.GetProperty("image").GetString()!);
+        using var expected = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(imagePath);
+        var actual = run.Images[0];
+        Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
+        var maxDifference = 0;
+        for (var y = 0; y < actual.Height; y++)
+        {
+            for (var x = 0; x < actual.Width; x++)
+            {
+                var (e, a) = (expected[x, y], actual[x, y]);
+                maxDifference = Math.Max(maxDifference, Math.Max(Math.Abs(e.R - a.R), Math.Max(Math.Abs(e.G - a.G), Math.Abs(e.B - a.B))));
+            }
+        }
+
+        Assert.True(maxDifference <= 2, $"{samplerName}: max pixel difference {maxDifference}");
     }
 }
