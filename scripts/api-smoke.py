@@ -7,7 +7,7 @@ downloads every PNG to check its A1111 `parameters` chunk.
 
     scripts/api-smoke.py http://127.0.0.1:5122 --jobs 10 --steps 25
 """
-import argparse, http.cookiejar, json, re, struct, sys, time, urllib.parse, urllib.request, uuid, zlib
+import argparse, http.cookiejar, json, re, struct, sys, time, urllib.error, urllib.parse, urllib.request, uuid, zlib
 
 def png_text_chunks(data: bytes) -> dict:
     out, pos = {}, 8
@@ -58,7 +58,14 @@ def main() -> int:
     started = time.perf_counter()
     jobs = []
     for i in range(args.jobs):
-        status, body = call("POST", "api/generations", body={"prompt": args.prompt, "steps": args.steps, "seed": 1000 + i})
+        while True:  # the per-user queue limit answers 429; wait for a slot like a well-behaved client
+            try:
+                status, body = call("POST", "api/generations", body={"prompt": args.prompt, "steps": args.steps, "seed": 1000 + i})
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != 429:
+                    raise
+                time.sleep(0.2)
         assert status == 202, (status, body)
         jobs.append(json.loads(body)["id"])
     results = {}

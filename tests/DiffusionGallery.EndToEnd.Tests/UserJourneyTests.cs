@@ -59,7 +59,8 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.Locator("[data-testid=preview]").WaitForAsync();
         if (ScreenshotDir is { } dir)
         {
-            await page.WaitForFunctionAsync("() => window.__previews.size >= 4");
+            // Half way through, where the image has begun to emerge from the noise.
+            await page.WaitForFunctionAsync("() => { const p = document.querySelector('[data-testid=preview]'); return p !== null && Number(p.getAttribute('data-step')) >= 45; }");
             await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "generate.png") });
         }
         var card = page.Locator("[data-testid=results] [data-testid=image-card]").First;
