@@ -56,6 +56,36 @@ def fit_preview(enc, images: np.ndarray, scaling: float) -> dict:
             "note": "rgb = latent . factors + bias on [-1,1] per latent pixel; fit_rmse on [-1,1]"}
 
 
+def fit_preview_mlp(enc, images: np.ndarray, scaling: float, hidden: int = 16, steps: int = 3000) -> dict:
+    """A per-latent-pixel MLP (4 -> h -> h -> 3, SiLU) for previews of latent spaces that are not linear in colour.
+
+    Evaluated by the C# previewer instead of the linear factors when present; fit_rmse on held-out pixels.
+    """
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        z = enc(x)[0] * scaling
+    a = z.permute(0, 2, 3, 1).reshape(-1, 4)
+    y = torch.nn.functional.avg_pool2d(x, 8).permute(0, 2, 3, 1).reshape(-1, 3)
+    n = int(len(a) * 0.8)
+    torch.manual_seed(0)
+    l1, l2, l3 = torch.nn.Linear(4, hidden), torch.nn.Linear(hidden, hidden), torch.nn.Linear(hidden, 3)
+    mlp = torch.nn.Sequential(l1, torch.nn.SiLU(), l2, torch.nn.SiLU(), l3)
+    opt = torch.optim.Adam(mlp.parameters(), 3e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    for _ in range(steps):
+        idx = torch.randint(0, n, (4096,))
+        loss = ((mlp(a[idx]) - y[idx]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    with torch.no_grad():
+        rmse = float(((mlp(a[n:]) - y[n:]) ** 2).mean().sqrt())
+    r = lambda t: [round(float(v), 6) for v in t.detach().reshape(-1)] if t.dim() == 1 else [r(row) for row in t]
+    return {"activation": "silu", "w1": r(l1.weight), "b1": r(l1.bias), "w2": r(l2.weight), "b2": r(l2.bias),
+            "w3": r(l3.weight), "b3": r(l3.bias), "fit_rmse": round(rmse, 4)}
+
+
 def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_images: np.ndarray, stats: dict,
                  check_path: Path | None = None) -> None:
     out = Path(out)
@@ -121,7 +151,7 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
         "description": "A ~4 M-parameter latent diffusion model trained from scratch on a procedural world of coloured shapes.",
         "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
         "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
-        "preview": fit_preview(enc, sample_images, scaling),
+        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling)},
         "recommended": {"sampler": "dpmpp_2m", "steps": 25, "guidance_scale": 7.0},
         "example_prompts": EXAMPLE_PROMPTS,
         "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
@@ -153,11 +183,31 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
                     "scaling": vae["scaling"], "step": stats["unet_steps"]}, combined)
 
 
+def refit_preview(folder: Path, combined: Path) -> None:
+    """Rewrites only the preview section of a model folder's diffusion_gallery.json (the graphs stay as they are)."""
+    import shapes_world
+    from models import VaeEncoder
+    ck = torch.load(combined, map_location="cpu")
+    enc = VaeEncoder().eval()
+    enc.load_state_dict(ck["enc"])
+    images, _, _ = shapes_world.make_dataset(1500, 99)
+    info_file = folder / "diffusion_gallery.json"
+    info = json.loads(info_file.read_text())
+    info["preview"] = {**fit_preview(enc, images[:512], ck["scaling"]), "mlp": fit_preview_mlp(enc, images, ck["scaling"])}
+    info_file.write_text(json.dumps(info, indent=2))
+    print("preview fit rmse: linear", info["preview"]["fit_rmse"], "mlp", info["preview"]["mlp"]["fit_rmse"])
+
+
 if __name__ == "__main__":
     import argparse
     p = argparse.ArgumentParser(description="export a model folder from train.py's work folder")
-    p.add_argument("--work", required=True, help="OUT.work folder written by train.py")
+    p.add_argument("--refit-preview", action="store_true", help="only refit the preview of --out from --combined")
+    p.add_argument("--work", help="OUT.work folder written by train.py")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--combined", help="also write the PyTorch checkpoint reference.py loads")
+    p.set_defaults()
     a = p.parse_args()
+    if a.refit_preview:
+        refit_preview(Path(a.out), Path(a.combined))
+        raise SystemExit(0)
     export_from_checkpoint(Path(a.work), Path(a.out), Path(a.combined) if a.combined else None)

@@ -26,6 +26,19 @@ public sealed record ModelManifest
         public float[][]? Factors { get; init; }
         public float[]? Bias { get; init; }
         public double? FitRmse { get; init; }
+        public MlpSection? Mlp { get; init; }
+    }
+
+    /// <summary>An optional per-pixel preview MLP (4 → h → h → 3, SiLU), weights as [out][in].</summary>
+    public sealed record MlpSection
+    {
+        public string? Activation { get; init; }
+        public float[][]? W1 { get; init; }
+        public float[]? B1 { get; init; }
+        public float[][]? W2 { get; init; }
+        public float[]? B2 { get; init; }
+        public float[][]? W3 { get; init; }
+        public float[]? B3 { get; init; }
     }
 
     public sealed record RecommendedSection
@@ -46,9 +59,14 @@ public sealed record ModelManifest
     public static ModelManifest Parse(string json) =>
         JsonSerializer.Deserialize<ModelManifest>(json, Options) ?? new ModelManifest();
 
-    /// <summary>The preview factors if they are well-formed (4 rows of 3), else null.</summary>
+    /// <summary>The preview factors if they are well-formed (4 rows of 3), else null; with the MLP when one is given.</summary>
     public PreviewFactors? PreviewFactors =>
         Preview?.Factors is { Length: > 0 } f && f.All(r => r.Length == 3)
-            ? new PreviewFactors(f, Preview.Bias is { Length: 3 } b ? b : [0f, 0f, 0f])
+            ? new PreviewFactors(f, Preview.Bias is { Length: 3 } b ? b : [0f, 0f, 0f], PreviewMlp)
+            : null;
+
+    private PreviewMlp? PreviewMlp =>
+        Preview?.Mlp is { Activation: "silu", W1: { } w1, B1: { } b1, W2: { } w2, B2: { } b2, W3: { } w3, B3: { } b3 }
+            ? new PreviewMlp(w1, b1, w2, b2, w3, b3)
             : null;
 }
