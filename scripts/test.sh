@@ -26,14 +26,19 @@ nice -n 5 dotnet publish src/DiffusionGallery.Web -c "$CONFIG" -o artifacts/publ
 export DG_E2E_APP_DIR="$PWD/artifacts/publish"
 
 failed=()
+summary="$(mktemp)"
 for project in tests/*/*.csproj; do
     name="$(basename "$project" .csproj)"
     runner="$(dirname "$project")/bin/$CONFIG/net10.0/$name"
     echo "== $name"
-    if ! nice -n 5 "$runner" -noColor; then
+    if ! nice -n 5 "$runner" -noColor | tee -a "$summary"; then
         failed+=("$name")
     fi
 done
+# one closing line over all projects, from the runners' "Total: N, Errors: E, Failed: F, Skipped: S" lines
+grep -Eo 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' "$summary" \
+    | awk -F'[:,] *' '{t+=$2; e+=$4; f+=$6; s+=$8} END {printf "%d passed, %d failed, %d skipped\n", t-e-f-s, f+e, s}'
+rm -f "$summary"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "== FAILED: ${failed[*]}"
