@@ -10,14 +10,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import reference
+from export import EXAMPLE_PROMPTS
 
-PROMPTS = [
-    "a red circle on a blue background",
-    "a large yellow star in the top left on a black background",
-    "a small white heart at the bottom right over a sunset gradient",
-    "a green triangle on the left and an orange ring on the right on a white background",
-    "a blue square in the centre under a blue sky above green grass",
-    "a purple ring at the top on a gradient from blue to white",
+PROMPTS = EXAMPLE_PROMPTS + [
     "a large purple star in the centre on a yellow background   (held out: purple star)",
     "a large black triangle in the bottom right on a gray background   (held out: triangle bottom right)",
 ]

@@ -93,17 +93,8 @@ public partial class PromptForm
     }
 }
 
+/// <summary>Sampler names as people know them (A1111's, as the PNG metadata writes them).</summary>
 public static class SamplerNames
 {
-    public static string Display(SamplerKind sampler) => sampler switch
-    {
-        SamplerKind.Ddim => "DDIM",
-        SamplerKind.Ddpm => "DDPM",
-        SamplerKind.Euler => "Euler",
-        SamplerKind.EulerAncestral => "Euler a",
-        SamplerKind.Lms => "LMS",
-        SamplerKind.DpmPlusPlus2M => "DPM++ 2M",
-        SamplerKind.Lcm => "LCM",
-        _ => sampler.ToString(),
-    };
+    public static string Display(SamplerKind sampler) => DiffusionGallery.Inference.Metadata.A1111SamplerNames.ToA1111(sampler);
 }
