@@ -32,6 +32,9 @@ public static class InferenceExtensions
                 Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
                 DeviceId = options.DeviceId,
                 IntraOpThreads = options.Threads,
+                AllowSpinning = options.AllowSpinning,
+                MaxLoadedModels = options.MaxLoadedModels,
+                Cuda = options.Cuda,
                 MaxBatchSize = generation.MaxBatch,
                 Log = message => logger.LogInformation("{Message}", message),
             });

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using DiffusionGallery.Inference;
 
 namespace DiffusionGallery.Web.Options;
 
@@ -21,4 +22,13 @@ public sealed class InferenceOptions
 
     /// <summary>CPU threads for the engine; 0 lets the runtime choose.</summary>
     [Range(0, 256)] public int Threads { get; set; }
+
+    /// <summary>Let idle CPU threads busy-wait: faster on a dedicated machine, slower on shared cores (off by default).</summary>
+    public bool AllowSpinning { get; set; }
+
+    /// <summary>How many models keep their sessions loaded at once.</summary>
+    [Range(1, 16)] public int MaxLoadedModels { get; set; } = 1;
+
+    /// <summary>CUDA provider settings, passed to the engine as they are (it validates them at start-up).</summary>
+    public CudaProviderSettings Cuda { get; set; } = new();
 }

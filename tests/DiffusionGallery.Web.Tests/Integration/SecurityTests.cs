@@ -127,4 +127,13 @@ public sealed class OptionsValidationTests
         var ex = Assert.ThrowsAny<Exception>(() => app.Server);
         Assert.Contains("Provider must be Auto, Cuda or Cpu", ex.ToString());
     }
+
+    [Fact]
+    public async Task CudaSettings_ReachTheEngine_WhichRejectsABadOneAtStartup()
+    {
+        await using var app = new GalleryAppFactory();
+        app.Settings["Inference:Cuda:CudnnConvAlgoSearch"] = "FASTEST";
+        var ex = Assert.ThrowsAny<Exception>(() => app.Server);
+        Assert.Contains("CudnnConvAlgoSearch must be EXHAUSTIVE, HEURISTIC or DEFAULT", ex.ToString());
+    }
 }
