@@ -6,6 +6,7 @@ ONNX Runtime; onnx.checker validates each graph here.
 """
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -28,8 +29,10 @@ EXAMPLE_PROMPTS = [
 
 def _export(module, args, path: Path, inputs, outputs, axes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # PyTorch >= 2.9 defaults to the dynamo exporter; the TorchScript one keeps these graphs and names as they are
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, dynamic_axes=axes,
-                      opset_version=OPSET, do_constant_folding=True)
+                      opset_version=OPSET, do_constant_folding=True, **legacy)
     onnx.checker.check_model(onnx.load(str(path)))
 
 

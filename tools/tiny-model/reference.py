@@ -172,7 +172,7 @@ def sample(model, prompt: str, negative: str = "", sampler: str = "dpmpp_2m", st
     neg = [model.tok.encode(negative)[0]] * batch
     cfg = guidance > 1.0
     with torch.no_grad():
-        emb = model.te(torch.tensor((neg + ids) if cfg else ids, dtype=torch.int32))[0]
+        emb = model.te(torch.tensor((neg + ids) if cfg else ids, dtype=torch.int32, device=model.device))[0]
     t1 = time.perf_counter()
     x = np.stack([g.randn((4, h, w)) for g in gens]).astype(np.float64)
     if sampler in SIGMA_SAMPLERS - {"dpmpp_2m"}:
@@ -183,11 +183,12 @@ def sample(model, prompt: str, negative: str = "", sampler: str = "dpmpp_2m", st
     def eps(xin: np.ndarray, t: float) -> np.ndarray:
         nonlocal unet_time
         u0 = time.perf_counter()
-        xt = torch.from_numpy(xin.astype(np.float32))
+        xt = torch.from_numpy(xin.astype(np.float32)).to(model.device)
         if cfg:
             xt = torch.cat([xt, xt])
         with torch.no_grad():
-            out = model.unet(xt, torch.full((xt.shape[0],), float(t)), emb).numpy().astype(np.float64)
+            out = model.unet(xt, torch.full((xt.shape[0],), float(t), device=model.device), emb)
+            out = out.cpu().numpy().astype(np.float64)
         unet_time += time.perf_counter() - u0
         if not cfg:
             return out
@@ -264,7 +265,7 @@ def sample(model, prompt: str, negative: str = "", sampler: str = "dpmpp_2m", st
     t2 = time.perf_counter()
     latents = x.astype(np.float32)
     with torch.no_grad():
-        img = model.dec(torch.from_numpy(latents / model.scaling)).numpy()
+        img = model.dec(torch.from_numpy(latents / model.scaling).to(model.device)).cpu().numpy()
     images = (np.clip((img + 1) / 2, 0, 1) * 255).round().astype(np.uint8).transpose(0, 2, 3, 1)
     t3 = time.perf_counter()
     if timings is not None:
@@ -275,7 +276,7 @@ def sample(model, prompt: str, negative: str = "", sampler: str = "dpmpp_2m", st
 class ReferenceModel:
     """The PyTorch modules behind a model folder, from tools/tiny-model/checkpoint/<name>.pt."""
 
-    def __init__(self, folder: str | Path, checkpoint: str | Path | None = None):
+    def __init__(self, folder: str | Path, checkpoint: str | Path | None = None, device: str = "cpu"):
         import torch
         sys.path.insert(0, str(HERE))
         from clip_tokenizer import ClipTokenizer
@@ -294,6 +295,9 @@ class ReferenceModel:
         self.enc.load_state_dict(ck["enc"])
         self.dec.load_state_dict(ck["dec"])
         self.scaling = float(ck["scaling"])
+        self.device = device
+        for m in (self.te, self.unet, self.enc, self.dec):
+            m.to(device)
 
 
 GOLDEN_PROMPTS = [
@@ -377,6 +381,8 @@ def main() -> None:
         q.add_argument("--seed", type=int, default=0)
         q.add_argument("--batch", type=int, default=1)
         q.add_argument("--threads", type=int, default=0)
+        q.add_argument("--device", default="cpu", help="cpu or cuda (the UNet, text encoder and VAE run there; the "
+                                                         "scheduler arithmetic stays in float64 numpy)")
     s.add_argument("--out", required=True)
     b.add_argument("--runs", type=int, default=5)
     b.add_argument("--json", help="write the figures here")
@@ -384,7 +390,7 @@ def main() -> None:
     import torch
     if getattr(a, "threads", 0):
         torch.set_num_threads(a.threads)
-    model = ReferenceModel(a.model, a.checkpoint)
+    model = ReferenceModel(a.model, a.checkpoint, getattr(a, "device", "cpu"))
     if a.cmd == "goldens":
         write_goldens(model, Path(a.out), Path(a.check_file) if a.check_file else None)
     elif a.cmd == "sample":
@@ -399,7 +405,9 @@ def main() -> None:
             sample(model, a.prompt, a.negative, a.sampler, a.steps, a.guidance, a.seed, batch=a.batch, timings=t)
             runs.append(t)
         mean = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
-        result = {"engine": f"PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads)", "sampler": a.sampler,
+        engine = (f"PyTorch {torch.__version__} CUDA ({torch.cuda.get_device_name()})" if a.device == "cuda"
+                  else f"PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads)")
+        result = {"engine": engine, "sampler": a.sampler,
                   "steps": a.steps, "guidance": a.guidance, "batch": a.batch, "runs": a.runs, "mean": mean,
                   "images_per_s": a.batch / mean["total_s"]}
         print(json.dumps(result, indent=2))

@@ -1,6 +1,6 @@
 """Trains the bundled tiny-shapes model and writes it in the diffusers ONNX layout.
 
-    python3 train.py --out OUT_DIR            # full run (CUDA when available; ~15 min on one GPU)
+    python3 train.py --out OUT_DIR            # full run (CUDA when available; under 10 min on one H200)
     python3 train.py --out OUT_DIR --smoke    # 2-minute CPU smoke run (Debian python3-torch)
     python3 train.py --out OUT_DIR --unet-minutes 70   # time-budgeted CPU run, as used for models/tiny-shapes
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
+import multiprocessing
+import os
 import random
 import time
 from pathlib import Path
@@ -39,16 +40,34 @@ def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-def render_dataset(n: int, seed: int, tok: clip_tokenizer.ClipTokenizer, captions_per_scene: int = 3):
-    rng = random.Random(seed)
+CHUNK = 2000
+CAPTIONS_PER_SCENE = 3
+
+
+def _render_chunk(job: tuple[int, int, int, str]):
+    """Scenes [start, start+n) of the data set: chunk k draws from Random(seed * 1_000_003 + k), so the data
+    set is the same whatever the number of worker processes."""
+    seed, k, n, tokenizer_dir = job
+    tok = clip_tokenizer.ClipTokenizer.load(Path(tokenizer_dir))
+    rng = random.Random(seed * 1_000_003 + k)
     images = np.empty((n, 128, 128, 3), np.uint8)
-    tokens = np.empty((n, captions_per_scene, 77), np.int32)
+    tokens = np.empty((n, CAPTIONS_PER_SCENE, 77), np.int32)
     for i in range(n):
         scene = shapes_world.sample_scene(rng)
         images[i] = shapes_world.render(scene)
-        for k in range(captions_per_scene):
-            tokens[i, k] = tok.encode(shapes_world.caption_scene(rng, scene))[0]
+        for c in range(CAPTIONS_PER_SCENE):
+            tokens[i, c] = tok.encode(shapes_world.caption_scene(rng, scene))[0]
     return images, tokens
+
+
+def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int):
+    jobs = [(seed, k, min(CHUNK, n - start), str(tokenizer_dir)) for k, start in enumerate(range(0, n, CHUNK))]
+    if processes > 1:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            parts = pool.map(_render_chunk, jobs)
+    else:
+        parts = [_render_chunk(job) for job in jobs]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -95,9 +114,12 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warm) / (1 - warm)))))
 
 
-def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path):
+def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
     torch.manual_seed(args.seed + 1)
     te, unet = TextEncoder(vocab_size).to(device), UNet().to(device)
+    if init:  # continue from an earlier run's EMA weights (fresh optimiser, warm-up and cosine again)
+        te.load_state_dict(init["te"])
+        unet.load_state_dict(init["unet"])
     log(f"text encoder {count(te)} params, unet {count(unet)} params")
     params = list(te.parameters()) + list(unet.parameters())
     opt = torch.optim.AdamW(params, args.lr, weight_decay=0.01)
@@ -107,22 +129,29 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
     g = np.random.default_rng(args.seed + 2)
     lat = latents.to(device)
     tok = torch.from_numpy(tokens).to(device)
+    eos_at = (tokens == eos_id).argmax(-1)  # on the CPU, so the step needs no device->host sync
     empty = torch.tensor(empty_ids, dtype=torch.int32, device=device)
+    empty_eos = empty_ids.index(eos_id)
     start, step, last_ckpt = time.time(), 0, time.time()
     budget = args.unet_minutes * 60 if args.unet_minutes else None
-    avg = 0.0
+    cap = args.max_minutes * 60 if args.max_minutes else None
+    avg, losses = 0.0, []
     while True:
-        frac = (time.time() - start) / budget if budget else step / args.unet_steps
+        # the learning-rate schedule follows whichever ends first: the step count or the time budget
+        elapsed = time.time() - start
+        frac = elapsed / budget if budget else step / args.unet_steps
+        if cap:
+            frac = max(frac, elapsed / cap)
         if frac >= 1:
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(frac, args.lr)
-        idx = torch.from_numpy(g.integers(0, len(lat), args.batch)).to(device)
-        which = torch.from_numpy(g.integers(0, tok.shape[1], args.batch)).to(device)
-        ids = tok[idx, which]
-        drop = torch.from_numpy(g.random(args.batch) < 0.1).to(device)
-        ids = torch.where(drop[:, None], empty[None], ids)
-        length = int((ids == eos_id).int().argmax(1).max().item()) + 1
+        idx_np = g.integers(0, len(lat), args.batch)
+        which_np = g.integers(0, tok.shape[1], args.batch)
+        drop_np = g.random(args.batch) < 0.1
+        length = int(np.where(drop_np, empty_eos, eos_at[idx_np, which_np]).max()) + 1
+        idx, which = torch.from_numpy(idx_np).to(device), torch.from_numpy(which_np).to(device)
+        ids = torch.where(torch.from_numpy(drop_np).to(device)[:, None], empty[None], tok[idx, which])
         x0 = lat[idx]
         t = torch.randint(0, T, (args.batch,), device=device)
         noise = torch.randn_like(x0)
@@ -144,11 +173,16 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
         decay = min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
             for e, m in zip(ema, (te, unet)):
-                for pe, pm in zip(e.parameters(), m.parameters()):
-                    pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
-        avg = 0.98 * avg + 0.02 * loss.item() if step else loss.item()
+                ep = list(e.parameters())
+                torch._foreach_mul_(ep, decay)
+                torch._foreach_add_(ep, [q.detach() for q in m.parameters()], alpha=1 - decay)
+        losses.append(loss.detach())
         if step % 100 == 0:
-            log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e}")
+            for value in torch.stack(losses).tolist():  # one sync per 100 steps
+                avg = 0.98 * avg + 0.02 * value if avg else value
+            losses.clear()
+            rate = step / max(elapsed, 1e-9)
+            log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s")
         if time.time() - last_ckpt > 600:
             torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": step}, ckpt_dir / "unet_ema.pt")
             last_ckpt = time.time()
@@ -162,45 +196,66 @@ def main() -> None:
     p.add_argument("--out", required=True, help="model folder to write (diffusers ONNX layout)")
     p.add_argument("--smoke", action="store_true", help="tiny CPU run to check the code end to end")
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--scenes", type=int, default=60000)
-    p.add_argument("--vae-steps", type=int, default=1500)
-    p.add_argument("--vae-batch", type=int, default=32)
-    p.add_argument("--unet-steps", type=int, default=6000)
+    p.add_argument("--scenes", type=int, default=200000)
+    p.add_argument("--vae-steps", type=int, default=2500)
+    p.add_argument("--vae-batch", type=int, default=64)
+    p.add_argument("--unet-steps", type=int, default=16000)
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
-    p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--lr", type=float, default=6e-4)
+    p.add_argument("--max-minutes", type=float, default=5.5,
+                   help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
+    p.add_argument("--batch", type=int, default=512)
+    p.add_argument("--lr", type=float, default=8e-4)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--resume", help="an earlier run's OUT.work folder: keep its VAE, continue its text encoder + UNet")
+    p.add_argument("--processes", type=int, default=min(16, os.cpu_count() or 1), help="worker processes for rendering")
     args = p.parse_args()
     if args.smoke:
-        args.scenes, args.vae_steps, args.unet_steps, args.batch, args.unet_minutes = 600, 40, 30, 32, None
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if device == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        args.scenes, args.vae_steps, args.vae_batch, args.unet_steps, args.batch = 600, 40, 32, 30, 32
+        args.unet_minutes, args.max_minutes = None, 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = out.parent / (out.name + ".work")
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
-    log(f"device {device}; vocabulary {len(tok.encoder)} tokens")
-    images, tokens = render_dataset(args.scenes, args.seed, tok)
-    log(f"rendered {len(images)} scenes")
-    enc, dec = train_vae(images, args.vae_steps, args.vae_batch, device, args.seed)
+    log(f"vocabulary {len(tok.encoder)} tokens")
+    # render before touching CUDA: the worker processes are forked
+    images, tokens = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
+    log(f"rendered {len(images)} scenes with {args.processes} processes in {time.time() - t0:.0f} s")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    log(f"device {device}" + (f" ({torch.cuda.get_device_name()})" if device == "cuda" else ""))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    init = None
+    if args.resume:
+        vae = torch.load(Path(args.resume) / "vae.pt", map_location="cpu")
+        init = torch.load(Path(args.resume) / "unet_ema.pt", map_location="cpu")
+        enc, dec = VaeEncoder(), VaeDecoder()
+        enc.load_state_dict(vae["enc"])
+        dec.load_state_dict(vae["dec"])
+        enc, dec = enc.to(device).eval(), dec.to(device).eval()
+        log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
+    else:
+        enc, dec = train_vae(images, args.vae_steps, args.vae_batch, device, args.seed)
     means = encode_all(enc, images, device)
-    scaling = float(1.0 / means.std())
+    scaling = float(vae["scaling"]) if args.resume else float(1.0 / means.std())
     with torch.no_grad():
         x = to_tensor(images[:256]).to(device)
         rec_l1 = F.l1_loss(dec(enc(x)[0]), x).item()
     log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec_l1:.4f}")
     torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling}, work / "vae.pt")
     empty_ids, _ = tok.encode("")
-    te, unet, steps = train_unet(means * scaling, tokens, len(tok.encoder), tok.eos_id, empty_ids, args, device, work)
+    te, unet, steps = train_unet(means * scaling, tokens, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
+    if init:
+        steps += int(init.get("step", 0))
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps}, work / "unet_ema.pt")
-    stats = {"device": device, "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
+    log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
+    stats = {"resumed_from_steps": int(init.get("step", 0)) if init else 0, "device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__, "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
