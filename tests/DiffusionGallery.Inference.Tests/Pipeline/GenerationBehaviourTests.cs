@@ -72,6 +72,27 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task BatchPngs_EncodedInParallel_KeepTheirItemsOrder()
+    {
+        using var run = await fixture.Generator.RunAsync(Request(4) with { BatchSize = 4, Seed = 77 }, null, Ct);
+
+        Assert.Equal(4, run.Result.Images.Count);
+        for (var b = 0; b < 4; b++)
+        {
+            var output = run.Result.Images[b];
+            Assert.Equal(77L + b, output.Seed);
+            Assert.Equal((ulong)(77 + b), PngMetadata.Read(output.Png).Generation!.Seed);
+            Assert.Contains($"Seed: {77 + b},", output.ParametersText);
+            using var decoded = Image.Load<Rgb24>(output.Png);
+            var expected = new Rgb24[decoded.Width * decoded.Height];
+            var actual = new Rgb24[expected.Length];
+            run.Images[b].CopyPixelDataTo(expected);
+            decoded.CopyPixelDataTo(actual);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
     public async Task Cancellation_StopsWithinOneStepAndTheNextJobSucceeds()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
