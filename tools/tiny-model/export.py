@@ -170,7 +170,8 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
     vae = torch.load(work / "vae.pt", map_location="cpu")
     un = torch.load(work / "unet_ema.pt", map_location="cpu")
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
-    te, unet, enc, dec = TextEncoder(len(tok.encoder)), UNet(), VaeEncoder(), VaeDecoder()
+    channels = tuple(un.get("unet_channels", (48, 96, 128)))
+    te, unet, enc, dec = TextEncoder(len(tok.encoder)), UNet(channels=channels), VaeEncoder(), VaeDecoder()
     te.load_state_dict(un["te"])
     unet.load_state_dict(un["unet"])
     enc.load_state_dict(vae["enc"])
@@ -183,7 +184,7 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
     if combined:
         combined.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
-                    "scaling": vae["scaling"], "step": stats["unet_steps"]}, combined)
+                    "scaling": vae["scaling"], "step": stats["unet_steps"], "unet_channels": list(channels)}, combined)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:

@@ -130,6 +130,7 @@ class UNet(nn.Module):
     def __init__(self, context_dim: int = 128, channels=(48, 96, 128), temb: int = 192):
         super().__init__()
         c0, c1, c2 = channels
+        self.channels = tuple(channels)
         self.temb_dim = temb
         self.time = nn.Sequential(nn.Linear(64, temb), nn.SiLU(), nn.Linear(temb, temb))
         # global text conditioning: one learned query attends over the tokens, added to the time embedding

@@ -289,7 +289,7 @@ class ReferenceModel:
         ck = torch.load(checkpoint or HERE / "checkpoint" / f"{folder.name}.pt", map_location="cpu")
         self.te = TextEncoder(len(self.tok.encoder)).eval()
         self.te.load_state_dict(ck["te"])
-        self.unet = UNet().eval()
+        self.unet = UNet(channels=tuple(ck.get("unet_channels", (48, 96, 128)))).eval()
         self.unet.load_state_dict(ck["unet"])
         self.enc, self.dec = VaeEncoder().eval(), VaeDecoder().eval()
         self.enc.load_state_dict(ck["enc"])

@@ -116,7 +116,8 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
 
 def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
     torch.manual_seed(args.seed + 1)
-    te, unet = TextEncoder(vocab_size).to(device), UNet().to(device)
+    channels = tuple(init.get("unet_channels", args.unet_channels)) if init else args.unet_channels
+    te, unet = TextEncoder(vocab_size).to(device), UNet(channels=channels).to(device)
     if init:  # continue from an earlier run's EMA weights (fresh optimiser, warm-up and cosine again)
         te.load_state_dict(init["te"])
         unet.load_state_dict(init["unet"])
@@ -184,7 +185,8 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
             rate = step / max(elapsed, 1e-9)
             log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s")
         if time.time() - last_ckpt > 600:
-            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": step}, ckpt_dir / "unet_ema.pt")
+            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": step, "unet_channels": list(channels)},
+                       ckpt_dir / "unet_ema.pt")
             last_ckpt = time.time()
         step += 1
     log(f"unet done: {step} steps of batch {args.batch} in {(time.time() - start) / 60:.1f} min")
@@ -203,6 +205,8 @@ def main() -> None:
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
     p.add_argument("--max-minutes", type=float, default=5.5,
                    help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
+    p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=(48, 96, 128),
+                   help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--lr", type=float, default=8e-4)
     p.add_argument("--ema", type=float, default=0.999)
@@ -253,9 +257,10 @@ def main() -> None:
     te, unet, steps = train_unet(means * scaling, tokens, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
-    torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps}, work / "unet_ema.pt")
+    torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels)},
+               work / "unet_ema.pt")
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
-    stats = {"resumed_from_steps": int(init.get("step", 0)) if init else 0, "device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__, "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
+    stats = {"unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0, "device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__, "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
