@@ -1,8 +1,9 @@
 """Trains the bundled tiny-shapes model and writes it in the diffusers ONNX layout.
 
-    python3 train.py --out OUT_DIR            # full run (CUDA when available; under 10 min on one H200)
+    python3 train.py --out OUT_DIR            # full run (CUDA when available; 7.7 min on one H200)
+    python3 train.py --out OUT2 --resume OUT_DIR.work --max-minutes 6.8 --lr 5e-4   # continued, as for models/tiny-shapes
     python3 train.py --out OUT_DIR --smoke    # 2-minute CPU smoke run (Debian python3-torch)
-    python3 train.py --out OUT_DIR --unet-minutes 70   # time-budgeted CPU run, as used for models/tiny-shapes
+    python3 train.py --out OUT_DIR --batch 64 --unet-minutes 70   # time-budgeted CPU run
 
 Stages: render the shapes world -> train the VAE -> encode latents, measure the scaling factor ->
 train text encoder + UNet (epsilon, SD 1.5 betas, 10 % caption dropout, EMA, min-SNR weighting) ->
@@ -185,7 +186,8 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
             rate = step / max(elapsed, 1e-9)
             log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s")
         if time.time() - last_ckpt > 600:
-            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": step, "unet_channels": list(channels)},
+            done = step + (int(init.get("step", 0)) if init else 0)
+            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": done, "unet_channels": list(channels)},
                        ckpt_dir / "unet_ema.pt")
             last_ckpt = time.time()
         step += 1
@@ -260,7 +262,9 @@ def main() -> None:
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels)},
                work / "unet_ema.pt")
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
-    stats = {"unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0, "device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__, "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
+    stats = {"device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__,
+             "unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0,
+             "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
