@@ -136,7 +136,7 @@ def evaluation_prompts(n: int, seed: int, held_out: str | None):
 def evaluate(args) -> None:
     import reference
     checker, validation = load_checker()
-    model = reference.ReferenceModel(args.model, args.checkpoint)
+    model = reference.ReferenceModel(args.model, args.checkpoint, args.device)
     report = {"checker_validation_accuracy": validation, "sampler": args.sampler, "steps": args.steps,
               "guidance": args.guidance, "sets": {}}
     grids = []
@@ -170,6 +170,7 @@ def main() -> None:
     e.add_argument("--n", type=int, default=240)
     e.add_argument("--n-held", type=int, default=60)
     e.add_argument("--batch", type=int, default=60)
+    e.add_argument("--device", default="cpu", help="where the sampled model runs (cuda on the GPU machine)")
     e.add_argument("--sampler", default="dpmpp_2m")
     e.add_argument("--steps", type=int, default=25)
     e.add_argument("--guidance", type=float, default=7.0)
