@@ -166,12 +166,11 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
     """Exports from train.py's work folder (vae.pt + unet_ema.pt), e.g. an intermediate checkpoint."""
     import clip_tokenizer
     import shapes_world
-    from models import TextEncoder, UNet, VaeDecoder, VaeEncoder
+    from models import TextEncoder, VaeDecoder, VaeEncoder, unet_for
     vae = torch.load(work / "vae.pt", map_location="cpu")
     un = torch.load(work / "unet_ema.pt", map_location="cpu")
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
-    channels = tuple(un.get("unet_channels", (48, 96, 128)))
-    te, unet, enc, dec = TextEncoder(len(tok.encoder)), UNet(channels=channels), VaeEncoder(), VaeDecoder()
+    te, unet, enc, dec = TextEncoder(len(tok.encoder)), unet_for(un), VaeEncoder(), VaeDecoder()
     te.load_state_dict(un["te"])
     unet.load_state_dict(un["unet"])
     enc.load_state_dict(vae["enc"])
@@ -184,7 +183,7 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
     if combined:
         combined.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
-                    "scaling": vae["scaling"], "step": stats["unet_steps"], "unet_channels": list(channels)}, combined)
+                    "scaling": vae["scaling"], "step": stats["unet_steps"], "unet_channels": list(unet.channels)}, combined)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:

@@ -124,10 +124,13 @@ class SpatialAttention(nn.Module):
         return t.transpose(1, 2).reshape(b, c, h, w)
 
 
+DEFAULT_UNET_CHANNELS = (48, 96, 128)
+
+
 class UNet(nn.Module):
     """sample [B,4,h,w], timestep [B] float, encoder_hidden_states [B,77,D] -> out_sample (epsilon)."""
 
-    def __init__(self, context_dim: int = 128, channels=(48, 96, 128), temb: int = 192):
+    def __init__(self, context_dim: int = 128, channels=DEFAULT_UNET_CHANNELS, temb: int = 192):
         super().__init__()
         c0, c1, c2 = channels
         self.channels = tuple(channels)
@@ -175,6 +178,11 @@ class UNet(nn.Module):
         u = self.up0(F.interpolate(u, size=h0.shape[-2:], mode="nearest"))
         u = self.ua0(self.u0(torch.cat([u, h0], 1), temb), ctx)
         return self.out(u)
+
+
+def unet_for(checkpoint: dict) -> UNet:
+    """A UNet of the widths a checkpoint records (checkpoints from before --unet-channels have the default)."""
+    return UNet(channels=tuple(checkpoint.get("unet_channels", DEFAULT_UNET_CHANNELS)))
 
 
 def _block(cin, cout):

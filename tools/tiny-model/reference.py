@@ -280,7 +280,7 @@ class ReferenceModel:
         import torch
         sys.path.insert(0, str(HERE))
         from clip_tokenizer import ClipTokenizer
-        from models import TextEncoder, UNet, VaeDecoder, VaeEncoder
+        from models import TextEncoder, VaeDecoder, VaeEncoder, unet_for
         folder = Path(folder)
         self.folder = folder
         self.info = json.loads((folder / "diffusion_gallery.json").read_text())
@@ -289,7 +289,7 @@ class ReferenceModel:
         ck = torch.load(checkpoint or HERE / "checkpoint" / f"{folder.name}.pt", map_location="cpu")
         self.te = TextEncoder(len(self.tok.encoder)).eval()
         self.te.load_state_dict(ck["te"])
-        self.unet = UNet(channels=tuple(ck.get("unet_channels", (48, 96, 128)))).eval()
+        self.unet = unet_for(ck).eval()
         self.unet.load_state_dict(ck["unet"])
         self.enc, self.dec = VaeEncoder().eval(), VaeDecoder().eval()
         self.enc.load_state_dict(ck["enc"])

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 import clip_tokenizer
 import export
 import shapes_world
-from models import TextEncoder, UNet, VaeDecoder, VaeEncoder, count
+from models import DEFAULT_UNET_CHANNELS, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for
 
 T = 1000
 
@@ -117,8 +117,8 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
 
 def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
     torch.manual_seed(args.seed + 1)
-    channels = tuple(init.get("unet_channels", args.unet_channels)) if init else args.unet_channels
-    te, unet = TextEncoder(vocab_size).to(device), UNet(channels=channels).to(device)
+    unet = unet_for(init) if init else UNet(channels=args.unet_channels)
+    te, unet, channels = TextEncoder(vocab_size).to(device), unet.to(device), unet.channels
     if init:  # continue from an earlier run's EMA weights (fresh optimiser, warm-up and cosine again)
         te.load_state_dict(init["te"])
         unet.load_state_dict(init["unet"])
@@ -207,7 +207,7 @@ def main() -> None:
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
     p.add_argument("--max-minutes", type=float, default=5.5,
                    help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
-    p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=(48, 96, 128),
+    p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=DEFAULT_UNET_CHANNELS,
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--lr", type=float, default=8e-4)
