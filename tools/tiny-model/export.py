@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import torch
 
-from models import ExportedTextEncoder, ExportedVaeEncoder
+from models import ExportedTextEncoder, ExportedVaeEncoder, count
 
 OPSET = 17
 EXAMPLE_PROMPTS = [
@@ -151,7 +151,8 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
     }, indent=2))
     (out / "diffusion_gallery.json").write_text(json.dumps({
         "name": out.name, "display_name": "Tiny Shapes (bundled)",
-        "description": "A ~4 M-parameter latent diffusion model trained from scratch on a procedural world of coloured shapes.",
+        "description": f"A {sum(count(m) for m in (te, unet, enc, dec)) / 1e6:.1f} M-parameter latent diffusion model "
+                       "trained from scratch on a procedural world of coloured shapes.",
         "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
         "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
         "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling)},
@@ -166,33 +167,35 @@ def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None
     """Exports from train.py's work folder (vae.pt + unet_ema.pt), e.g. an intermediate checkpoint."""
     import clip_tokenizer
     import shapes_world
-    from models import TextEncoder, VaeDecoder, VaeEncoder, unet_for
+    from models import TextEncoder, unet_for, vae_config, vae_for
     vae = torch.load(work / "vae.pt", map_location="cpu")
     un = torch.load(work / "unet_ema.pt", map_location="cpu")
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
-    te, unet, enc, dec = TextEncoder(len(tok.encoder)), unet_for(un), VaeEncoder(), VaeDecoder()
+    te, unet, (enc, dec) = TextEncoder(len(tok.encoder)), unet_for(un), vae_for(vae)
     te.load_state_dict(un["te"])
     unet.load_state_dict(un["unet"])
-    enc.load_state_dict(vae["enc"])
-    dec.load_state_dict(vae["dec"])
     stats_file = out / "training.json"
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     stats["unet_steps"] = un.get("step", stats.get("unet_steps"))
     images, _, _ = shapes_world.make_dataset(512, 99)
     export_model(out, te, unet, enc, dec, vae["scaling"], tok, images, stats, work / "export_check.json")
     if combined:
-        combined.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
-                    "scaling": vae["scaling"], "step": stats["unet_steps"], "unet_channels": list(unet.channels)}, combined)
+        save_combined(combined, te, unet, enc, dec, vae["scaling"], stats["unet_steps"], vae_config(vae))
+
+
+def save_combined(path: Path, te, unet, enc, dec, scaling: float, steps: int, vae_config: dict) -> None:
+    """The one-file PyTorch checkpoint that reference.py (and so checker.py and grid.py) loads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
+                "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config}, path)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:
     """Rewrites only the preview section of a model folder's diffusion_gallery.json (the graphs stay as they are)."""
     import shapes_world
-    from models import VaeEncoder
+    from models import vae_for
     ck = torch.load(combined, map_location="cpu")
-    enc = VaeEncoder().eval()
-    enc.load_state_dict(ck["enc"])
+    enc = vae_for(ck)[0].eval()
     images, _, _ = shapes_world.make_dataset(1500, 99)
     info_file = folder / "diffusion_gallery.json"
     info = json.loads(info_file.read_text())

@@ -124,7 +124,8 @@ class SpatialAttention(nn.Module):
         return t.transpose(1, 2).reshape(b, c, h, w)
 
 
-DEFAULT_UNET_CHANNELS = (48, 96, 128)
+DEFAULT_UNET_CHANNELS = (64, 112, 144)
+LEGACY_UNET_CHANNELS = (48, 96, 128)  # what checkpoints from before --unet-channels hold
 
 
 class UNet(nn.Module):
@@ -181,24 +182,31 @@ class UNet(nn.Module):
 
 
 def unet_for(checkpoint: dict) -> UNet:
-    """A UNet of the widths a checkpoint records (checkpoints from before --unet-channels have the default)."""
-    return UNet(channels=tuple(checkpoint.get("unet_channels", DEFAULT_UNET_CHANNELS)))
+    """A UNet of the widths a checkpoint records."""
+    return UNet(channels=tuple(checkpoint.get("unet_channels", LEGACY_UNET_CHANNELS)))
 
 
 def _block(cin, cout):
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.SiLU())
 
 
+# Widths and depth of the VAE. The first model's VAE (LEGACY_VAE, what checkpoints without a "vae" record hold)
+# lost the kind of a third of the small shapes in a round trip (stars came back as blobs); the default is wider
+# and one block deeper at the latent and at the full-size level.
+DEFAULT_VAE = {"encoder": (32, 64, 128), "decoder": (128, 96, 48, 24), "blocks": 2}
+LEGACY_VAE = {"encoder": (24, 48, 96), "decoder": (96, 48, 24, 16), "blocks": 1}
+
+
 class VaeEncoder(nn.Module):
     """image [B,3,H,W] in [-1,1] -> (mean, logvar) of a 4-channel latent at H/8."""
 
-    def __init__(self, ch=(24, 48, 96)):
+    def __init__(self, ch=DEFAULT_VAE["encoder"], blocks: int = DEFAULT_VAE["blocks"]):
         super().__init__()
         a, b, c = ch
         self.net = nn.Sequential(
             nn.Conv2d(3, a, 3, stride=2, padding=1), nn.SiLU(), _block(a, a),
             nn.Conv2d(a, b, 3, stride=2, padding=1), nn.SiLU(), _block(b, b),
-            nn.Conv2d(b, c, 3, stride=2, padding=1), nn.SiLU(), _block(c, c),
+            nn.Conv2d(b, c, 3, stride=2, padding=1), nn.SiLU(), *[_block(c, c) for _ in range(blocks)],
             nn.Conv2d(c, 8, 1))
 
     def forward(self, x):
@@ -209,13 +217,13 @@ class VaeEncoder(nn.Module):
 class VaeDecoder(nn.Module):
     """latent [B,4,h,w] (unscaled) -> image [B,3,8h,8w] in [-1,1]."""
 
-    def __init__(self, ch=(96, 48, 24, 16)):
+    def __init__(self, ch=DEFAULT_VAE["decoder"], blocks: int = DEFAULT_VAE["blocks"]):
         super().__init__()
         a, b, c, d = ch
-        self.inp = nn.Sequential(nn.Conv2d(4, a, 3, padding=1), nn.SiLU(), _block(a, a), _block(a, a))
+        self.inp = nn.Sequential(nn.Conv2d(4, a, 3, padding=1), nn.SiLU(), *[_block(a, a) for _ in range(blocks + 1)])
         self.up1 = nn.Sequential(_block(a, b), _block(b, b))
         self.up2 = nn.Sequential(_block(b, c), _block(c, c))
-        self.up3 = nn.Sequential(_block(c, d))
+        self.up3 = nn.Sequential(_block(c, d), *[_block(d, d) for _ in range(blocks - 1)])
         self.out = nn.Conv2d(d, 3, 3, padding=1)
 
     def forward(self, z):
@@ -224,6 +232,21 @@ class VaeDecoder(nn.Module):
         h = self.up2(F.interpolate(h, scale_factor=2.0, mode="nearest"))
         h = self.up3(F.interpolate(h, scale_factor=2.0, mode="nearest"))
         return self.out(h)
+
+
+def vae_config(checkpoint: dict) -> dict:
+    """The VAE shape a checkpoint records (ones from before the record hold the legacy VAE)."""
+    return checkpoint.get("vae", LEGACY_VAE)
+
+
+def vae_for(checkpoint: dict, load: bool = True) -> tuple[VaeEncoder, VaeDecoder]:
+    """Encoder and decoder of the shape a checkpoint records, with its weights ("enc", "dec") when load is set."""
+    cfg = vae_config(checkpoint)
+    enc, dec = VaeEncoder(cfg["encoder"], cfg["blocks"]), VaeDecoder(cfg["decoder"], cfg["blocks"])
+    if load:
+        enc.load_state_dict(checkpoint["enc"])
+        dec.load_state_dict(checkpoint["dec"])
+    return enc, dec
 
 
 class ExportedVaeEncoder(nn.Module):

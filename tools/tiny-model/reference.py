@@ -280,7 +280,7 @@ class ReferenceModel:
         import torch
         sys.path.insert(0, str(HERE))
         from clip_tokenizer import ClipTokenizer
-        from models import TextEncoder, VaeDecoder, VaeEncoder, unet_for
+        from models import TextEncoder, unet_for, vae_for
         folder = Path(folder)
         self.folder = folder
         self.info = json.loads((folder / "diffusion_gallery.json").read_text())
@@ -291,9 +291,7 @@ class ReferenceModel:
         self.te.load_state_dict(ck["te"])
         self.unet = unet_for(ck).eval()
         self.unet.load_state_dict(ck["unet"])
-        self.enc, self.dec = VaeEncoder().eval(), VaeDecoder().eval()
-        self.enc.load_state_dict(ck["enc"])
-        self.dec.load_state_dict(ck["dec"])
+        self.enc, self.dec = (m.eval() for m in vae_for(ck))
         self.scaling = float(ck["scaling"])
         self.device = device
         for m in (self.te, self.unet, self.enc, self.dec):

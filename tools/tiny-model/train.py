@@ -7,7 +7,8 @@
 
 Stages: render the shapes world -> train the VAE -> encode latents, measure the scaling factor ->
 train text encoder + UNet (epsilon, SD 1.5 betas, 10 % caption dropout, EMA, min-SNR weighting) ->
-export ONNX (export.py) with a PyTorch-vs-ONNX check file for the C# tests.
+export ONNX (export.py) with a PyTorch-vs-ONNX check file for the C# tests, and OUT.work/model.pt, the one-file
+checkpoint that reference.py / checker.py load (checker.py evaluate --model OUT --checkpoint OUT.work/model.pt).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ import torch.nn.functional as F
 import clip_tokenizer
 import export
 import shapes_world
-from models import DEFAULT_UNET_CHANNELS, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for
+from models import DEFAULT_UNET_CHANNELS, DEFAULT_VAE, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for, vae_for
+from models import vae_config as vae_config_of  # "vae_config" names the chosen shape in main()
 
 T = 1000
 
@@ -53,12 +55,20 @@ def _render_chunk(job: tuple[int, int, int, str]):
     rng = random.Random(seed * 1_000_003 + k)
     images = np.empty((n, 128, 128, 3), np.uint8)
     tokens = np.empty((n, CAPTIONS_PER_SCENE, 77), np.int32)
+    shapes = np.empty((n, 16, 16), np.bool_)
     for i in range(n):
         scene = shapes_world.sample_scene(rng)
         images[i] = shapes_world.render(scene)
         for c in range(CAPTIONS_PER_SCENE):
             tokens[i, c] = tok.encode(shapes_world.caption_scene(rng, scene))[0]
-    return images, tokens
+        shapes[i] = shape_blocks(images[i], scene)
+    return images, tokens, shapes
+
+
+def shape_blocks(image: np.ndarray, scene) -> np.ndarray:
+    """[16,16] bool: the 8x8-pixel blocks (latent pixels) that a shape touches."""
+    differs = np.abs(image.astype(np.int16) - shapes_world.background_image(scene.background).round()).max(-1) > 12
+    return differs.reshape(16, 8, 16, 8).any(axis=(1, 3))
 
 
 def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int):
@@ -68,37 +78,53 @@ def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int):
             parts = pool.map(_render_chunk, jobs)
     else:
         parts = [_render_chunk(job) for job in jobs]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def train_vae(images: np.ndarray, steps: int, batch: int, device: str, seed: int):
-    torch.manual_seed(seed)
+def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def train_vae(images: np.ndarray, args, device: str):
+    """L1 plus L1 on the image gradients (edges decide a small shape's kind), a tiny KL; the learning rate follows
+    whichever ends first, --vae-steps or --vae-minutes."""
+    torch.manual_seed(args.seed)
     enc, dec = VaeEncoder().to(device), VaeDecoder().to(device)
     params = list(enc.parameters()) + list(dec.parameters())
-    opt = torch.optim.Adam(params, 1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=steps, pct_start=0.05)
-    g = np.random.default_rng(seed)
+    opt = torch.optim.Adam(params, args.vae_lr)
+    g = np.random.default_rng(args.seed)
     crop = 64 if device == "cpu" else 128  # fully convolutional: crops are enough and 4x cheaper on CPU
-    for step in range(steps):
-        idx = g.integers(0, len(images), batch)
+    start, step = time.time(), 0
+    cap = args.vae_minutes * 60 if args.vae_minutes else None
+    while True:
+        frac = step / args.vae_steps
+        if cap:
+            frac = max(frac, (time.time() - start) / cap)
+        if frac >= 1:
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(frac, args.vae_lr, warm=0.05)
+        idx = g.integers(0, len(images), args.vae_batch)
         y0, x0 = g.integers(0, 128 - crop + 1, 2) // 8 * 8
-        x = to_tensor(images[idx, y0:y0 + crop, x0:x0 + crop]).to(device)
+        x = to_tensor(images[idx, y0:y0 + crop, x0:x0 + crop]).to(device, non_blocking=True)
         mean, logvar = enc(x)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
         rec = dec(z)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
-        loss = F.l1_loss(rec, x) + 1e-6 * kl
+        edges = sum(F.l1_loss(r, t) for r, t in zip(image_gradients(rec), image_gradients(x)))
+        loss = F.l1_loss(rec, x) + args.vae_edge_weight * edges + 1e-6 * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
-        if step % 200 == 0 or step == steps - 1:
-            log(f"vae step {step}/{steps} l1 {F.l1_loss(rec, x).item():.4f} kl {kl.item():.2f}")
-    return enc.eval(), dec.eval()
+        if step % 500 == 0:
+            log(f"vae step {step} frac {frac:.3f} l1 {F.l1_loss(rec, x).item():.4f} edges {edges.item():.4f} kl {kl.item():.2f}")
+        step += 1
+    log(f"vae done: {step} steps of batch {args.vae_batch} in {(time.time() - start) / 60:.1f} min")
+    return enc.eval(), dec.eval(), step
 
 
 @torch.no_grad()
@@ -115,7 +141,7 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warm) / (1 - warm)))))
 
 
-def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
+def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
     torch.manual_seed(args.seed + 1)
     unet = unet_for(init) if init else UNet(channels=args.unet_channels)
     te, unet, channels = TextEncoder(vocab_size).to(device), unet.to(device), unet.channels
@@ -128,12 +154,16 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
     ema = [copy.deepcopy(te).eval(), copy.deepcopy(unet).eval()]
     ac = sd15_alphas_cumprod().to(device)
     snr = ac / (1 - ac)
-    g = np.random.default_rng(args.seed + 2)
+    gen = torch.Generator(device=device).manual_seed(args.seed + 2)
     lat = latents.to(device)
     tok = torch.from_numpy(tokens).to(device)
-    eos_at = (tokens == eos_id).argmax(-1)  # on the CPU, so the step needs no device->host sync
+    # per latent pixel loss weight: a small shape covers ~3x3 of 256 latent pixels, so without this the background
+    # dominates the loss; the optimum per pixel stays the same (the weights do not depend on the noise)
+    pixel_weight = (1 + args.shape_weight * torch.from_numpy(shapes).to(device).float())[:, None]
     empty = torch.tensor(empty_ids, dtype=torch.int32, device=device)
-    empty_eos = empty_ids.index(eos_id)
+    # the text encoder runs on the first `length` tokens only: the longest caption (EOS included); causal attention
+    # makes the result the same as on all 77, and a fixed length keeps every step's shapes (and the host) free of syncs
+    length = int(max((tokens == eos_id).argmax(-1).max(), empty_ids.index(eos_id))) + 1
     start, step, last_ckpt = time.time(), 0, time.time()
     budget = args.unet_minutes * 60 if args.unet_minutes else None
     cap = args.max_minutes * 60 if args.max_minutes else None
@@ -148,12 +178,10 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(frac, args.lr)
-        idx_np = g.integers(0, len(lat), args.batch)
-        which_np = g.integers(0, tok.shape[1], args.batch)
-        drop_np = g.random(args.batch) < 0.1
-        length = int(np.where(drop_np, empty_eos, eos_at[idx_np, which_np]).max()) + 1
-        idx, which = torch.from_numpy(idx_np).to(device), torch.from_numpy(which_np).to(device)
-        ids = torch.where(torch.from_numpy(drop_np).to(device)[:, None], empty[None], tok[idx, which])
+        idx = torch.randint(0, len(lat), (args.batch,), device=device, generator=gen)
+        which = torch.randint(0, tok.shape[1], (args.batch,), device=device, generator=gen)
+        drop = torch.rand(args.batch, device=device, generator=gen) < 0.1
+        ids = torch.where(drop[:, None], empty[None], tok[idx, which])
         x0 = lat[idx]
         t = torch.randint(0, T, (args.batch,), device=device)
         noise = torch.randn_like(x0)
@@ -167,7 +195,8 @@ def train_unet(latents, tokens, vocab_size, eos_id, empty_ids, args, device, ckp
             ctx, _ = te(ids, length)
             pred = unet(xt, t.float(), ctx)
         w = torch.clamp(snr[t], max=5.0) / snr[t]  # min-SNR-5 weighting for epsilon prediction
-        loss = (w * ((pred.float() - noise) ** 2).mean(dim=(1, 2, 3))).mean()
+        pw = pixel_weight[idx]
+        loss = (w * (pw * (pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -201,14 +230,19 @@ def main() -> None:
     p.add_argument("--smoke", action="store_true", help="tiny CPU run to check the code end to end")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--scenes", type=int, default=200000)
-    p.add_argument("--vae-steps", type=int, default=2500)
-    p.add_argument("--vae-batch", type=int, default=64)
+    p.add_argument("--vae-steps", type=int, default=12000)
+    p.add_argument("--vae-minutes", type=float, default=1.5, help="end the VAE schedule early after this long (0: no cap)")
+    p.add_argument("--vae-batch", type=int, default=128)
+    p.add_argument("--vae-lr", type=float, default=1e-3)
+    p.add_argument("--vae-edge-weight", type=float, default=1.0, help="weight of the L1 loss on image gradients")
     p.add_argument("--unet-steps", type=int, default=16000)
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
     p.add_argument("--max-minutes", type=float, default=5.5,
                    help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
     p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=DEFAULT_UNET_CHANNELS,
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
+    p.add_argument("--shape-weight", type=float, default=3.0,
+                   help="extra loss weight on the latent pixels a shape touches (0: plain epsilon MSE)")
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--lr", type=float, default=8e-4)
     p.add_argument("--ema", type=float, default=0.999)
@@ -218,7 +252,7 @@ def main() -> None:
     args = p.parse_args()
     if args.smoke:
         args.scenes, args.vae_steps, args.vae_batch, args.unet_steps, args.batch = 600, 40, 32, 30, 32
-        args.unet_minutes, args.max_minutes = None, 0
+        args.unet_minutes, args.max_minutes, args.vae_minutes = None, 0, 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = out.parent / (out.name + ".work")
@@ -227,7 +261,7 @@ def main() -> None:
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
     log(f"vocabulary {len(tok.encoder)} tokens")
     # render before touching CUDA: the worker processes are forked
-    images, tokens = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
+    images, tokens, shapes = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
     log(f"rendered {len(images)} scenes with {args.processes} processes in {time.time() - t0:.0f} s")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     log(f"device {device}" + (f" ({torch.cuda.get_device_name()})" if device == "cuda" else ""))
@@ -241,22 +275,22 @@ def main() -> None:
     if args.resume:
         vae = torch.load(Path(args.resume) / "vae.pt", map_location="cpu")
         init = torch.load(Path(args.resume) / "unet_ema.pt", map_location="cpu")
-        enc, dec = VaeEncoder(), VaeDecoder()
-        enc.load_state_dict(vae["enc"])
-        dec.load_state_dict(vae["dec"])
-        enc, dec = enc.to(device).eval(), dec.to(device).eval()
+        enc, dec = (m.to(device).eval() for m in vae_for(vae))
+        vae_config, vae_steps = vae_config_of(vae), int(vae.get("steps", args.vae_steps))
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
     else:
-        enc, dec = train_vae(images, args.vae_steps, args.vae_batch, device, args.seed)
+        enc, dec, vae_steps = train_vae(images, args, device)
+        vae_config = DEFAULT_VAE
     means = encode_all(enc, images, device)
     scaling = float(vae["scaling"]) if args.resume else float(1.0 / means.std())
     with torch.no_grad():
         x = to_tensor(images[:256]).to(device)
         rec_l1 = F.l1_loss(dec(enc(x)[0]), x).item()
     log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec_l1:.4f}")
-    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling}, work / "vae.pt")
+    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_config,
+                "steps": vae_steps}, work / "vae.pt")
     empty_ids, _ = tok.encode("")
-    te, unet, steps = train_unet(means * scaling, tokens, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
+    te, unet, steps = train_unet(means * scaling, tokens, shapes, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels)},
@@ -264,10 +298,13 @@ def main() -> None:
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
     stats = {"device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__,
              "unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0,
-             "scenes": args.scenes, "vae_steps": args.vae_steps, "vae_reconstruction_l1": rec_l1,
+             "scenes": args.scenes, "vae": vae_config, "vae_steps": vae_steps, "vae_batch": args.vae_batch,
+             "vae_reconstruction_l1": rec_l1,
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
+             "shape_weight": args.shape_weight,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
+    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_config)  # for reference.py / checker.py
     log(f"wrote {out} in {(time.time() - t0) / 60:.1f} min")
 
 
