@@ -148,7 +148,10 @@ def evaluate(args) -> None:
     import reference
     checker, validation = load_checker()
     model = reference.ReferenceModel(args.model, args.checkpoint, args.device)
-    report = {"checker_validation_accuracy": validation, "sampler": args.sampler, "steps": args.steps,
+    recommended = model.info.get("recommended", {})
+    args.sampler = args.sampler or recommended.get("sampler", "dpmpp_2m")
+    args.karras = recommended.get("karras", False) if args.karras is None else args.karras
+    report = {"checker_validation_accuracy": validation, "sampler": args.sampler, "karras": args.karras, "steps": args.steps,
               "guidance": args.guidance, "sets": {}}
     report["vae_round_trip"] = vae_round_trip(checker, model, args.n_vae)
     print("vae round trip", report["vae_round_trip"]["accuracy"], flush=True)
@@ -158,7 +161,7 @@ def evaluate(args) -> None:
         imgs = []
         for i in range(0, len(items), args.batch):
             chunk = [p for p, _ in items[i:i + args.batch]]
-            _, im = reference.sample(model, chunk, "", args.sampler, args.steps, args.guidance, seed=1000 + i)
+            _, im = reference.sample(model, chunk, "", args.sampler, args.steps, args.guidance, seed=1000 + i, karras=args.karras)
             imgs.append(im)
         imgs = np.concatenate(imgs)
         pred = predict(checker, imgs)
@@ -183,7 +186,8 @@ def main() -> None:
     e.add_argument("--n-vae", type=int, default=1000, help="renders for the VAE round trip")
     e.add_argument("--batch", type=int, default=60)
     e.add_argument("--device", default="cpu", help="where the sampled model runs (cuda on the GPU machine)")
-    e.add_argument("--sampler", default="dpmpp_2m")
+    e.add_argument("--sampler", help="default: the model's recommended sampler")
+    e.add_argument("--karras", action=argparse.BooleanOptionalAction, help="Karras sigmas (default: as the model recommends)")
     e.add_argument("--steps", type=int, default=25)
     e.add_argument("--guidance", type=float, default=7.0)
     a = p.parse_args()

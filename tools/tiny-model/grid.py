@@ -24,13 +24,16 @@ def main() -> None:
     p.add_argument("--checkpoint")
     p.add_argument("--out", required=True)
     p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--sampler", default="dpmpp_2m")
+    p.add_argument("--sampler", help="default: the model's recommended sampler (and its Karras choice)")
     a = p.parse_args()
     model = reference.ReferenceModel(a.model, a.checkpoint)
+    recommended = model.info.get("recommended", {})
+    karras = recommended.get("karras", False) if a.sampler is None else False
+    a.sampler = a.sampler or recommended.get("sampler", "dpmpp_2m")
     rows = []
     for prompt in PROMPTS:
         text = prompt.split("   (")[0]
-        _, imgs = reference.sample(model, [text] * a.seeds, "", a.sampler, 25, 7.0, seed=0)
+        _, imgs = reference.sample(model, [text] * a.seeds, "", a.sampler, 25, 7.0, seed=0, karras=karras)
         rows.append((prompt, np.concatenate(list(imgs), axis=1)))
     cell, label_h, pad = 128, 18, 4
     w = cell * a.seeds
@@ -42,7 +45,7 @@ def main() -> None:
         canvas.paste(Image.fromarray(strip), (pad, y + label_h))
         y += cell + label_h + pad
     canvas.save(a.out)
-    print(f"wrote {a.out}: {len(rows)} prompts x {a.seeds} seeds ({a.sampler}, 25 steps, CFG 7)")
+    print(f"wrote {a.out}: {len(rows)} prompts x {a.seeds} seeds ({a.sampler}{' Karras' if karras else ''}, 25 steps, CFG 7)")
 
 
 if __name__ == "__main__":
