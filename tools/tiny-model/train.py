@@ -1,12 +1,13 @@
 """Trains the bundled tiny-shapes model and writes it in the diffusers ONNX layout.
 
-    python3 train.py --out OUT_DIR            # full run (CUDA when available; 7.7 min on one H200)
-    python3 train.py --out OUT2 --resume OUT_DIR.work --max-minutes 6.8 --lr 5e-4   # continued, as for models/tiny-shapes
+    python3 train.py --out OUT_DIR            # full run, what made models/tiny-shapes (CUDA; 8.3 min on one H200)
+    python3 train.py --out OUT2 --resume OUT_DIR.work --max-minutes 4.8 --lr 5e-4   # continue the text encoder + UNet
     python3 train.py --out OUT_DIR --smoke    # 2-minute CPU smoke run (Debian python3-torch)
     python3 train.py --out OUT_DIR --batch 64 --unet-minutes 70   # time-budgeted CPU run
 
-Stages: render the shapes world -> train the VAE -> encode latents, measure the scaling factor ->
-train text encoder + UNet (epsilon, SD 1.5 betas, 10 % caption dropout, EMA, min-SNR weighting) ->
+Stages: render the shapes world -> train the VAE (L1 + edge L1) -> encode latents, measure the scaling factor ->
+train text encoder + UNet (epsilon, SD 1.5 betas, 10 % caption dropout, EMA, min-SNR weighting, extra weight
+on the latent pixels a shape touches) ->
 export ONNX (export.py) with a PyTorch-vs-ONNX check file for the C# tests, and OUT.work/model.pt, the one-file
 checkpoint that reference.py / checker.py load (checker.py evaluate --model OUT --checkpoint OUT.work/model.pt).
 """
@@ -243,8 +244,8 @@ def main() -> None:
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
     p.add_argument("--shape-weight", type=float, default=3.0,
                    help="extra loss weight on the latent pixels a shape touches (0: plain epsilon MSE)")
-    p.add_argument("--batch", type=int, default=512)
-    p.add_argument("--lr", type=float, default=8e-4)
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--resume", help="an earlier run's OUT.work folder: keep its VAE, continue its text encoder + UNet")
