@@ -25,7 +25,7 @@ internal static class InfoCommand
                 Console.WriteLine($"size       native {d.NativeWidth}x{d.NativeHeight}, max {info.MaxWidth}x{info.MaxHeight}, VAE scaling {info.ScalingFactor}");
                 Console.WriteLine($"scheduler  {info.Scheduler.ClassName ?? "(default)"}: {info.Scheduler.BetaSchedule} {info.Scheduler.BetaStart}→{info.Scheduler.BetaEnd}, " +
                                   $"T={info.Scheduler.NumTrainTimesteps}, offset {info.Scheduler.StepsOffset}, {info.Scheduler.PredictionType}, spacing {info.Scheduler.TimestepSpacing ?? "per-sampler default"}");
-                Console.WriteLine($"recommend  {d.RecommendedSampler}, {d.RecommendedSteps} steps, CFG {d.RecommendedGuidance}; LCM: {model.IsLcm}");
+                Console.WriteLine($"recommend  {d.RecommendedSampler}{(d.RecommendedKarras ? " Karras" : "")}, {d.RecommendedSteps} steps, CFG {d.RecommendedGuidance}; LCM: {model.IsLcm}");
                 foreach (var graph in new[] { model.TextEncoder, model.Unet, model.VaeDecoder, model.VaeEncoder })
                 {
                     if (graph is null)

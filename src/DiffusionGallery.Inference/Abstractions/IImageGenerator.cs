@@ -51,7 +51,7 @@ public sealed record GenerationRequest
 }
 
 public sealed record ModelDescriptor(string Name, string DisplayName, int NativeWidth, int NativeHeight,
-    SamplerKind RecommendedSampler, int RecommendedSteps, float RecommendedGuidance, IReadOnlyList<string> ExamplePrompts);
+    SamplerKind RecommendedSampler, bool RecommendedKarras, int RecommendedSteps, float RecommendedGuidance, IReadOnlyList<string> ExamplePrompts);
 
 /// <summary>A cheap latent-to-RGB preview of one batch item: RGB24 pixels, row-major.</summary>
 public sealed record PreviewFrame(int Width, int Height, byte[] Rgb24);

@@ -38,12 +38,15 @@ public sealed record ModelInfo
         var nativeH = manifest?.NativeHeight ?? 512;
         var recommended = manifest?.Recommended;
         var sampler = SamplerNames.TryParse(recommended?.Sampler, out var kind) ? kind : SamplerKind.DpmPlusPlus2M;
+        if (scheduler.IsLcm && recommended?.Sampler is null)
+            sampler = SamplerKind.Lcm;
         var descriptor = new ModelDescriptor(
             name,
             manifest?.DisplayName ?? name,
             nativeW,
             nativeH,
-            scheduler.IsLcm && recommended?.Sampler is null ? SamplerKind.Lcm : sampler,
+            sampler,
+            recommended?.Karras == true && SamplerNames.SupportsKarras(sampler),
             recommended?.Steps ?? (scheduler.IsLcm ? 4 : 25),
             recommended?.GuidanceScale ?? (scheduler.IsLcm ? 1f : 7.5f),
             manifest?.ExamplePrompts ?? []);

@@ -44,6 +44,7 @@ public sealed record ModelManifest
     public sealed record RecommendedSection
     {
         public string? Sampler { get; init; }
+        public bool? Karras { get; init; }
         public int? Steps { get; init; }
         public float? GuidanceScale { get; init; }
     }

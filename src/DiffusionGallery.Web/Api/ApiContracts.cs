@@ -12,6 +12,8 @@ public sealed record GenerateRequestDto
     public string? NegativePrompt { get; init; }
     public string? Model { get; init; }
     public SamplerKind? Sampler { get; init; }
+    /// <summary>Karras sigma spacing (Euler, Euler a, LMS, DPM++ 2M); stored as false for the other samplers.</summary>
+    public bool? KarrasSigmas { get; init; }
     public int? Steps { get; init; }
     public float? GuidanceScale { get; init; }
     public int? Width { get; init; }
@@ -30,6 +32,7 @@ public sealed record GenerateRequestDto
             NegativePrompt = NegativePrompt ?? "",
             Model = Model ?? "",
             Sampler = Sampler ?? defaults.Sampler,
+            KarrasSigmas = KarrasSigmas ?? defaults.KarrasSigmas,
             Steps = Steps ?? defaults.Steps,
             GuidanceScale = GuidanceScale ?? defaults.GuidanceScale,
             Width = Width ?? defaults.Width,
@@ -49,12 +52,12 @@ public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePositio
 
 public sealed record ImageDto(
     Guid Id, DateTimeOffset CreatedAt, string Prompt, string NegativePrompt, string Model, string ModelHash, SamplerKind Sampler,
-    int Steps, float GuidanceScale, int Width, int Height, long Seed, float Temperature, string ExecutionProvider,
+    bool KarrasSigmas, int Steps, float GuidanceScale, int Width, int Height, long Seed, float Temperature, string ExecutionProvider,
     string ParametersText, string FileHash, long FileSize, Guid? JobId, ImageLinks Links)
 {
     public static ImageDto From(GeneratedImage i) => new(
         i.Id, i.CreatedAt, i.Settings.Prompt, i.Settings.NegativePrompt, i.ModelName, i.ModelHash, i.Settings.Sampler,
-        i.Settings.Steps, i.Settings.GuidanceScale, i.Width, i.Height, i.Seed, i.Settings.Temperature, i.ExecutionProvider,
+        i.Settings.KarrasSigmas, i.Settings.Steps, i.Settings.GuidanceScale, i.Width, i.Height, i.Seed, i.Settings.Temperature, i.ExecutionProvider,
         i.ParametersText, i.FileHash, i.FileSize, i.JobId, ApiLinks.For(i.Id));
 }
 

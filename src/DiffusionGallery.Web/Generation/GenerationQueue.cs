@@ -40,6 +40,7 @@ public sealed class GenerationQueue(
         normalized.Model = request.Model!;
         normalized.Prompt = request.Prompt;
         normalized.NegativePrompt = request.NegativePrompt;
+        normalized.KarrasSigmas = request.KarrasSigmas;
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);

@@ -1,4 +1,5 @@
 using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Scheduling;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Options;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,8 @@ namespace DiffusionGallery.Web.Generation;
 
 /// <summary>
 /// Turns user settings into an engine request, enforcing every limit on the server (whatever the UI or a raw
-/// client sends). Throws <see cref="InvalidGenerationRequestException"/> with a message fit for the user.
+/// client sends); Karras sigmas are turned off for samplers that do not use sigmas. Throws
+/// <see cref="InvalidGenerationRequestException"/> with a message fit for the user.
 /// </summary>
 public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions<GenerationOptions> options, IOptions<InferenceOptions> inference)
 {
@@ -57,6 +59,7 @@ public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions
             NegativePrompt = settings.NegativePrompt?.Trim() ?? "",
             Model = model.Name,
             Sampler = settings.Sampler,
+            KarrasSigmas = settings.KarrasSigmas && SamplerNames.SupportsKarras(settings.Sampler),
             Steps = settings.Steps,
             GuidanceScale = settings.GuidanceScale,
             Width = settings.Width,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DiffusionGallery.Inference.Metadata;
 using DiffusionGallery.Inference.Tests.Support;
 
@@ -76,6 +77,28 @@ public sealed class CliTests : IDisposable
         Assert.Contains("unet/model.onnx", stdout);
         Assert.Matches(@"in\s+timestep\s+float32", stdout);
         Assert.Matches(@"out\s+last_hidden_state\s+float32\s+\[\w+,77,128\]", stdout);
+    }
+
+    [Fact]
+    public void Info_ShowsTheRecommendedKarrasSchedule()
+    {
+        var source = TestPaths.RequireTinyModel();
+        var model = Path.Combine(_out, "karras");
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(model, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+        var manifestPath = Path.Combine(model, DiffusionGallery.Inference.Models.ModelManifest.FileName);
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        manifest["recommended"] = new JsonObject { ["sampler"] = "dpmpp_2m", ["karras"] = true, ["steps"] = 21 };
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+        var (code, stdout, stderr) = Run("info", "--model", model, "--provider", "cpu");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("recommend  DpmPlusPlus2M Karras, 21 steps", stdout);
     }
 
     [Fact]

@@ -28,6 +28,19 @@ public sealed class GalleryGridTests : MudTestContext
     }
 
     [Fact]
+    public void KarrasImage_ShowsTheScheduleWithTheSampler()
+    {
+        var karras = Image("karras", 3);
+        karras.Settings.Sampler = DiffusionGallery.Inference.Abstractions.SamplerKind.DpmPlusPlus2M;
+        karras.Settings.KarrasSigmas = true;
+        var grid = Render<GalleryGrid>(p => p.Add(x => x.Images, new[] { karras, Image("plain", 4) }));
+
+        var cards = grid.FindAll("[data-testid=image-card]");
+        Assert.Contains("DPM++ 2M Karras", cards[0].TextContent);
+        Assert.DoesNotContain("Karras", cards[1].TextContent);
+    }
+
+    [Fact]
     public void NoImages_ShowsEmptyText()
     {
         var grid = Render<GalleryGrid>(p => p.Add(x => x.Images, Array.Empty<GeneratedImage>()).Add(x => x.EmptyText, "No images match."));

@@ -54,6 +54,22 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
     }
 
     [Fact]
+    public async Task NewUser_GetsTheModelsRecommendedSamplerWithKarras()
+    {
+        _h.Generator.Models = [FakeImageGenerator.Model with { RecommendedSampler = SamplerKind.Euler, RecommendedKarras = true, RecommendedSteps = 18 }];
+        await SignInAsync();
+        var page = Render<GeneratePage>();
+
+        page.WaitForAssertion(() => Assert.Equal("a red circle", page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.Settings.Prompt));
+
+        var settings = page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.Settings;
+        Assert.Equal((SamplerKind.Euler, true, 18), (settings.Sampler, settings.KarrasSigmas, settings.Steps));
+        var karras = page.Find("input[data-testid=karras]");
+        Assert.True(karras.HasAttribute("checked"));
+        Assert.False(karras.HasAttribute("disabled"));
+    }
+
+    [Fact]
     public async Task Submit_ShowsProgressThenResults_WithTheSeedUsed()
     {
         await SignInAsync(new GenerationSettings { Prompt = "a blue square", Model = "tiny-shapes", Steps = 6, Seed = 77 });

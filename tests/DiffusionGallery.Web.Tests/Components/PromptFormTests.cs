@@ -1,4 +1,5 @@
 using Bunit;
+using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Components.Pages.Generate;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Tests.Support;
@@ -78,5 +79,51 @@ public sealed class PromptFormTests : MudTestContext
         var settings = new GenerationSettings { Prompt = "x", Model = "" };
         RenderForm(settings);
         Assert.Equal("tiny-shapes", settings.Model);
+    }
+
+    private static AngleSharp.Dom.IElement KarrasInput(IRenderedComponent<PromptForm> form) => form.Find("input[type=checkbox][data-testid=karras]");
+
+    [Fact]
+    public void KarrasSwitch_ForDpmPlusPlus2M_IsEnabledAndBoundToTheSettings()
+    {
+        var settings = new GenerationSettings { Prompt = "x", Sampler = SamplerKind.DpmPlusPlus2M };
+        var form = RenderForm(settings);
+
+        var input = KarrasInput(form);
+        Assert.False(input.HasAttribute("disabled"));
+        Assert.False(input.HasAttribute("checked"));
+        Assert.Contains("Karras sigmas", form.Markup);
+
+        input.Change(true);
+
+        Assert.True(settings.KarrasSigmas);
+        Assert.True(KarrasInput(form).HasAttribute("checked"));
+    }
+
+    [Fact]
+    public void KarrasSwitch_ForDdim_IsDisabledAndShownOff_KeepingTheChoiceForSigmaSamplers()
+    {
+        var settings = new GenerationSettings { Prompt = "x", Sampler = SamplerKind.Ddim, KarrasSigmas = true };
+        var form = RenderForm(settings);
+
+        var input = KarrasInput(form);
+        Assert.True(input.HasAttribute("disabled"));
+        Assert.False(input.HasAttribute("checked"));
+        Assert.True(settings.KarrasSigmas);
+
+        settings.Sampler = SamplerKind.Euler;
+        form.Render();
+
+        Assert.False(KarrasInput(form).HasAttribute("disabled"));
+        Assert.True(KarrasInput(form).HasAttribute("checked"));
+    }
+
+    [Fact]
+    public void KarrasSetting_IsSubmitted()
+    {
+        GenerationSettings? submitted = null;
+        var form = RenderForm(new GenerationSettings { Prompt = "x", Seed = 5, Sampler = SamplerKind.Lms, KarrasSigmas = true }, s => submitted = s);
+        form.Find("[data-testid=generate]").Click();
+        Assert.True(submitted?.KarrasSigmas);
     }
 }

@@ -91,6 +91,25 @@ public sealed class GenerationQueueTests
     }
 
     [Theory]
+    [InlineData(SamplerKind.Lms, true)]
+    [InlineData(SamplerKind.Ddim, false)]
+    public async Task Enqueue_KarrasSigmas_StoredOnlyForSamplersThatUseThem(SamplerKind sampler, bool stored)
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var settings = QueueHarness.Settings();
+        settings.Sampler = sampler;
+        settings.KarrasSigmas = true;
+
+        var job = await h.Queue.EnqueueAsync(a, settings, null, Ct);
+
+        Assert.Equal(stored, job.Settings.KarrasSigmas);
+        await using var db = h.Database.CreateDbContext();
+        var row = await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, Ct);
+        Assert.Equal((sampler, stored), (row.Settings.Sampler, row.Settings.KarrasSigmas));
+    }
+
+    [Theory]
     [InlineData(10000, "tiny-shapes", "Steps must be between")]
     [InlineData(20, "../x", "Unknown model")]
     [InlineData(0, "tiny-shapes", "Steps must be between")]

@@ -72,4 +72,41 @@ public sealed class GenerationRequestFactoryTests
         Assert.Equal((192, 128), (request.Width, request.Height));
         Assert.Equal(h.Options.PreviewInterval, request.PreviewInterval);
     }
+
+    [Theory]
+    [InlineData(SamplerKind.DpmPlusPlus2M)]
+    [InlineData(SamplerKind.Euler)]
+    [InlineData(SamplerKind.EulerAncestral)]
+    [InlineData(SamplerKind.Lms)]
+    public void Create_KarrasSigmas_PassedToSamplersThatUseSigmas(SamplerKind sampler)
+    {
+        using var h = new QueueHarness();
+        var settings = QueueHarness.Settings();
+        settings.Sampler = sampler;
+        settings.KarrasSigmas = true;
+
+        var request = h.RequestFactory.Create(settings);
+
+        Assert.Equal(sampler, request.Sampler);
+        Assert.True(request.KarrasSigmas);
+        settings.KarrasSigmas = false;
+        Assert.False(h.RequestFactory.Create(settings).KarrasSigmas);
+    }
+
+    [Theory]
+    [InlineData(SamplerKind.Ddim)]
+    [InlineData(SamplerKind.Ddpm)]
+    [InlineData(SamplerKind.Lcm)]
+    public void Create_KarrasSigmas_DroppedForSamplersWithoutSigmas(SamplerKind sampler)
+    {
+        using var h = new QueueHarness();
+        var settings = QueueHarness.Settings();
+        settings.Sampler = sampler;
+        settings.KarrasSigmas = true;
+
+        var request = h.RequestFactory.Create(settings);
+
+        Assert.Equal(sampler, request.Sampler);
+        Assert.False(request.KarrasSigmas);
+    }
 }

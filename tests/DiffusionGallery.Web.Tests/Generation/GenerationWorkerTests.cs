@@ -51,6 +51,31 @@ public sealed class GenerationWorkerTests
     }
 
     [Fact]
+    public async Task Worker_KarrasSigmas_ReachTheEngineAndAreStoredOnJobAndImages()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        using var worker = h.CreateWorker();
+        await worker.StartAsync(Ct);
+        var settings = QueueHarness.Settings(batch: 2);
+        settings.Sampler = DiffusionGallery.Inference.Abstractions.SamplerKind.DpmPlusPlus2M;
+        settings.KarrasSigmas = true;
+        var job = await h.Queue.EnqueueAsync(a, settings, null, Ct);
+
+        var final = await RunUntilFinishedAsync(h, job.Id);
+        await worker.StopAsync(Ct);
+
+        Assert.Equal(JobState.Succeeded, final.State);
+        Assert.True(Assert.Single(h.Generator.Requests).KarrasSigmas);
+        await using var db = h.Database.CreateDbContext();
+        Assert.True((await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, Ct)).Settings.KarrasSigmas);
+        var images = await db.GeneratedImages.AsNoTracking().Where(i => i.JobId == job.Id).ToListAsync(Ct);
+        Assert.Equal(2, images.Count);
+        Assert.All(images, i => Assert.True(i.Settings.KarrasSigmas));
+        Assert.Equal(2, await db.GeneratedImages.CountAsync(i => i.Settings.KarrasSigmas, Ct));
+    }
+
+    [Fact]
     public async Task Worker_CancelWhileRunning_EndsCancelledWithoutImages()
     {
         using var h = new QueueHarness();

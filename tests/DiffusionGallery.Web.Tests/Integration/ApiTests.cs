@@ -47,6 +47,34 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task KarrasSigmas_AcceptedOverRest_StoredAndReturnedWithTheImage()
+    {
+        var (_, userId) = await App.RegisterAsync($"karras-{Guid.NewGuid():N}@example.test");
+        var token = await App.CreateTokenAsync(userId);
+        using var api = App.CreateTokenClient(token);
+        await using var hub = await HubTestClient.ConnectAsync(App, token);
+
+        var submit = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", steps = 6, seed = 31, sampler = "DpmPlusPlus2M", karrasSigmas = true });
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        var job = (await submit.Content.ReadFromJsonAsync<GenerationJobDto>(GalleryAppFactory.Json))!;
+        var final = await hub.WaitFinishedAsync(await hub.Connection.InvokeAsync<DiffusionGallery.Web.Generation.JobUpdate>("Subscribe", job.Id));
+        Assert.Equal(JobState.Succeeded, final.State);
+        var imageId = Assert.Single(final.ImageIds);
+
+        var details = (await api.GetFromJsonAsync<ImageDto>($"/api/images/{imageId}", GalleryAppFactory.Json))!;
+        Assert.Equal((DiffusionGallery.Inference.Abstractions.SamplerKind.DpmPlusPlus2M, true), (details.Sampler, details.KarrasSigmas));
+        Assert.Contains("Schedule type: Karras", details.ParametersText);
+        await using var db = App.CreateDbContext();
+        Assert.True((await db.GeneratedImages.SingleAsync(i => i.Id == imageId)).Settings.KarrasSigmas);
+        Assert.True((await db.GenerationJobs.SingleAsync(j => j.Id == job.Id)).Settings.KarrasSigmas);
+
+        var plain = await hub.WaitFinishedAsync(await hub.SubmitAsync(new { prompt = "a red circle", steps = 3, seed = 32, sampler = "Ddim", karrasSigmas = true }));
+        var plainDetails = (await api.GetFromJsonAsync<ImageDto>($"/api/images/{Assert.Single(plain.ImageIds)}", GalleryAppFactory.Json))!;
+        Assert.False(plainDetails.KarrasSigmas);
+        Assert.DoesNotContain("Karras", plainDetails.ParametersText);
+    }
+
+    [Fact]
     public async Task DeleteImage_ByOwner_RemovesRowAndFiles()
     {
         var (client, userId) = await App.RegisterAsync($"del-{Guid.NewGuid():N}@example.test");

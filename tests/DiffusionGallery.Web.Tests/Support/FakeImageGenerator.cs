@@ -7,9 +7,9 @@ namespace DiffusionGallery.Web.Tests.Support;
 /// <summary>Unit-test stand-in for the engine: reports one distinct preview per step and returns a small PNG.</summary>
 internal sealed class FakeImageGenerator : IImageGenerator
 {
-    public static readonly ModelDescriptor Model = new("tiny-shapes", "Tiny shapes", 128, 128, SamplerKind.DpmPlusPlus2M, 20, 7f, ["a red circle"]);
+    public static readonly ModelDescriptor Model = new("tiny-shapes", "Tiny shapes", 128, 128, SamplerKind.DpmPlusPlus2M, false, 20, 7f, ["a red circle"]);
 
-    public IReadOnlyList<ModelDescriptor> Models { get; } = [Model];
+    public IReadOnlyList<ModelDescriptor> Models { get; set; } = [Model];
     public string ExecutionProvider => "CPU";
     public TimeSpan StepDelay { get; set; } = TimeSpan.Zero;
     public List<GenerationRequest> Requests { get; } = [];

@@ -12,6 +12,7 @@ internal static class SettingsMapping
         settings.Property(s => s.NegativePrompt).HasColumnName("NegativePrompt").HasMaxLength(4000);
         settings.Property(s => s.Model).HasColumnName("Model").HasMaxLength(200);
         settings.Property(s => s.Sampler).HasColumnName("Sampler").HasConversion<string>().HasMaxLength(32);
+        settings.Property(s => s.KarrasSigmas).HasColumnName("KarrasSigmas");
         settings.Property(s => s.Steps).HasColumnName("Steps");
         settings.Property(s => s.GuidanceScale).HasColumnName("GuidanceScale");
         settings.Property(s => s.Width).HasColumnName("Width");

@@ -10,6 +10,8 @@ public sealed class GenerationSettings
     /// <summary>Model folder name; empty means the default model.</summary>
     public string Model { get; set; } = "";
     public SamplerKind Sampler { get; set; } = SamplerKind.DpmPlusPlus2M;
+    /// <summary>Karras sigma spacing; only Euler, Euler a, LMS and DPM++ 2M use it (false for the others once queued).</summary>
+    public bool KarrasSigmas { get; set; }
     public int Steps { get; set; } = 20;
     public float GuidanceScale { get; set; } = 7f;
     public int Width { get; set; } = 128;

@@ -167,6 +167,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
 
+                            b1.Property<bool>("KarrasSigmas")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("KarrasSigmas");
+
                             b1.Property<string>("Model")
                                 .IsRequired()
                                 .HasMaxLength(200)
@@ -276,6 +280,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<bool>("KarrasSigmas")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("KarrasSigmas");
 
                             b1.Property<string>("Model")
                                 .IsRequired()

@@ -61,6 +61,11 @@ public partial class PromptForm
         }
     }
 
+    private bool KarrasApplies => SamplerNames.SupportsKarras(Settings.Sampler);
+
+    /// <summary>Off while the sampler ignores it; the choice itself is kept for when a sigma sampler is picked again.</summary>
+    private bool KarrasShown => Settings.KarrasSigmas && KarrasApplies;
+
     private string? CurrentSizeKey => SizePresets.FirstOrDefault(p => p.Width == Settings.Width && p.Height == Settings.Height)?.Key;
 
     protected override void OnParametersSet()
@@ -97,4 +102,10 @@ public partial class PromptForm
 public static class SamplerNames
 {
     public static string Display(SamplerKind sampler) => DiffusionGallery.Inference.Metadata.A1111SamplerNames.ToA1111(sampler);
+
+    /// <summary>The sampler with its schedule, e.g. "DPM++ 2M Karras".</summary>
+    public static string Display(GenerationSettings settings) =>
+        settings.KarrasSigmas && SupportsKarras(settings.Sampler) ? $"{Display(settings.Sampler)} Karras" : Display(settings.Sampler);
+
+    public static bool SupportsKarras(SamplerKind sampler) => DiffusionGallery.Inference.Scheduling.SamplerNames.SupportsKarras(sampler);
 }
