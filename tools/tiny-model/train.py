@@ -29,8 +29,8 @@ import torch.nn.functional as F
 import clip_tokenizer
 import export
 import shapes_world
-from models import DEFAULT_UNET_CHANNELS, DEFAULT_VAE, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for, vae_for
-from models import vae_config as vae_config_of  # "vae_config" names the chosen shape in main()
+from models import (DEFAULT_UNET_CHANNELS, DEFAULT_VAE, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for, vae_config,
+                    vae_for)
 
 T = 1000
 
@@ -277,18 +277,18 @@ def main() -> None:
         vae = torch.load(Path(args.resume) / "vae.pt", map_location="cpu")
         init = torch.load(Path(args.resume) / "unet_ema.pt", map_location="cpu")
         enc, dec = (m.to(device).eval() for m in vae_for(vae))
-        vae_config, vae_steps = vae_config_of(vae), int(vae.get("steps", args.vae_steps))
+        vae_shape, vae_steps = vae_config(vae), int(vae.get("steps", args.vae_steps))
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
     else:
         enc, dec, vae_steps = train_vae(images, args, device)
-        vae_config = DEFAULT_VAE
+        vae_shape = DEFAULT_VAE
     means = encode_all(enc, images, device)
     scaling = float(vae["scaling"]) if args.resume else float(1.0 / means.std())
     with torch.no_grad():
         x = to_tensor(images[:256]).to(device)
         rec_l1 = F.l1_loss(dec(enc(x)[0]), x).item()
     log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec_l1:.4f}")
-    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_config,
+    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
                 "steps": vae_steps}, work / "vae.pt")
     empty_ids, _ = tok.encode("")
     te, unet, steps = train_unet(means * scaling, tokens, shapes, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
@@ -299,13 +299,13 @@ def main() -> None:
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
     stats = {"device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__,
              "unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0,
-             "scenes": args.scenes, "vae": vae_config, "vae_steps": vae_steps, "vae_batch": args.vae_batch,
+             "scenes": args.scenes, "vae": vae_shape, "vae_steps": vae_steps, "vae_batch": args.vae_batch,
              "vae_reconstruction_l1": rec_l1,
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "shape_weight": args.shape_weight,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
-    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_config)  # for reference.py / checker.py
+    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)  # for reference.py / checker.py
     log(f"wrote {out} in {(time.time() - t0) / 60:.1f} min")
 
 
