@@ -26,7 +26,7 @@ internal static class BenchCommand
             var (generator, model) = engine.CreateGenerator(parse);
             using (generator)
             {
-                var req = request.Build(parse, model);
+                var req = request.Build(parse, model, generator.ResolveModel(model).Descriptor);
                 var runCount = Math.Max(1, parse.GetValue(runs));
                 for (var i = 0; i < parse.GetValue(warmup); i++)
                     await generator.GenerateAsync(req, null, ct);

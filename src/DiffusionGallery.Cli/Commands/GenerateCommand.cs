@@ -20,7 +20,7 @@ internal static class GenerateCommand
             var (generator, model) = engine.CreateGenerator(parse);
             using (generator)
             {
-                var req = request.Build(parse, model);
+                var req = request.Build(parse, model, generator.ResolveModel(model).Descriptor);
                 var folder = parse.GetValue(output)!;
                 folder.Create();
                 var progress = new SynchronousProgress<GenerationProgress>(p =>

@@ -9,7 +9,7 @@ internal sealed class RequestOptions
 {
     public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "Prompt; A1111 emphasis (word:1.3), (word), [word] is supported.", DefaultValueFactory = _ => "a red circle on a blue background" };
     public Option<string> Negative { get; } = new("--negative", "-n") { Description = "Negative prompt.", DefaultValueFactory = _ => "" };
-    public Option<string> Sampler { get; } = new("--sampler") { Description = $"Sampler: {string.Join(", ", SamplerNames.All)}.", DefaultValueFactory = _ => "dpmpp_2m" };
+    public Option<string?> Sampler { get; } = new("--sampler") { Description = $"Sampler: {string.Join(", ", SamplerNames.All)} (default: the model's recommended sampler, with Karras sigmas if it recommends them)." };
     public Option<bool> Karras { get; } = new("--karras") { Description = "Karras sigmas (Euler, Euler a, LMS, DPM++ 2M)." };
     public Option<int> Steps { get; } = new("--steps") { Description = "Sampling steps (1-150).", DefaultValueFactory = _ => 25 };
     public Option<float> Guidance { get; } = new("--cfg") { Description = "Classifier-free guidance scale (0-30; ≤ 1 disables CFG).", DefaultValueFactory = _ => 7f };
@@ -30,11 +30,10 @@ internal sealed class RequestOptions
             command.Add(option);
     }
 
-    public GenerationRequest Build(ParseResult parse, string? model)
+    /// <param name="recommended">The model's recommendations, used when no sampler is named.</param>
+    public GenerationRequest Build(ParseResult parse, string? model, ModelDescriptor? recommended)
     {
-        var samplerName = parse.GetValue(Sampler)!;
-        if (!SamplerNames.TryParse(samplerName, out var sampler))
-            throw new InvalidGenerationRequestException($"Unknown sampler '{samplerName}'. Known: {string.Join(", ", SamplerNames.All)}.");
+        var (sampler, karras) = ChooseSampler(parse.GetValue(Sampler), parse.GetValue(Karras), recommended);
         var init = parse.GetValue(InitImage);
         return new GenerationRequest
         {
@@ -42,7 +41,7 @@ internal sealed class RequestOptions
             NegativePrompt = parse.GetValue(Negative)!,
             Model = model,
             Sampler = sampler,
-            KarrasSigmas = parse.GetValue(Karras),
+            KarrasSigmas = karras,
             Steps = parse.GetValue(Steps),
             GuidanceScale = parse.GetValue(Guidance),
             GuidanceRescale = parse.GetValue(Rescale),
@@ -56,5 +55,14 @@ internal sealed class RequestOptions
             Strength = parse.GetValue(Strength),
             PreviewInterval = parse.GetValue(PreviewEvery),
         };
+    }
+
+    private static (SamplerKind Sampler, bool Karras) ChooseSampler(string? name, bool karras, ModelDescriptor? recommended)
+    {
+        if (name is null)
+            return (recommended?.RecommendedSampler ?? SamplerKind.DpmPlusPlus2M, karras || recommended?.RecommendedKarras == true);
+        if (!SamplerNames.TryParse(name, out var sampler))
+            throw new InvalidGenerationRequestException($"Unknown sampler '{name}'. Known: {string.Join(", ", SamplerNames.All)}.");
+        return (sampler, karras);
     }
 }

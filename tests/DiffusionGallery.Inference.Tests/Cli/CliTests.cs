@@ -52,6 +52,27 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Generate_WithoutASampler_UsesTheModelsRecommendation_AndANamedSamplerAsGiven()
+    {
+        var model = TestPaths.RequireTinyModel();
+
+        var recommended = Run("generate", "--model", model, "--provider", "cpu", "--steps", "2", "--out", Path.Combine(_out, "a"));
+        var named = Run("generate", "--model", model, "--provider", "cpu", "--steps", "2", "--sampler", "dpmpp_2m", "--out", Path.Combine(_out, "b"));
+
+        Assert.True(recommended.ExitCode == 0, recommended.Err);
+        Assert.True(named.ExitCode == 0, named.Err);
+        var first = ParametersText(recommended.Out.Trim());
+        var second = ParametersText(named.Out.Trim());
+        Assert.Contains("Sampler: DPM++ 2M", first);
+        Assert.Contains("Schedule type: Karras", first); // the bundled model recommends DPM++ 2M Karras
+        Assert.Contains("Sampler: DPM++ 2M", second);
+        Assert.DoesNotContain("Karras", second);
+    }
+
+    private static string ParametersText(string png) =>
+        PngMetadata.Read(File.ReadAllBytes(png)).TextChunks.Single(c => c.Key == PngMetadata.ParametersKeyword).Value;
+
+    [Fact]
     public void Generate_WithBadSettings_FailsWithAMessageNotAStackTrace()
     {
         var model = TestPaths.RequireTinyModel();
