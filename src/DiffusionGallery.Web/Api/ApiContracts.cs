@@ -5,7 +5,10 @@ using DiffusionGallery.Web.Data.Entities;
 
 namespace DiffusionGallery.Web.Api;
 
-/// <summary>Body of POST /api/generations and of the hub's Submit. Omitted values take the defaults.</summary>
+/// <summary>
+/// Body of POST /api/generations and of the hub's Submit. Omitted sampler, Karras choice, steps, CFG and size take the
+/// model's recommendations (as the generate page does for a new user); an omitted seed is random.
+/// </summary>
 public sealed record GenerateRequestDto
 {
     [Required] public string Prompt { get; init; } = "";
@@ -23,20 +26,21 @@ public sealed record GenerateRequestDto
     public int? BatchCount { get; init; }
     public float? Temperature { get; init; }
 
-    public GenerationSettings ToSettings()
+    /// <param name="model">The model the request names (or the default one), for its recommendations.</param>
+    public GenerationSettings ToSettings(ModelDescriptor model)
     {
-        var defaults = new GenerationSettings();
+        ArgumentNullException.ThrowIfNull(model);
         return new GenerationSettings
         {
             Prompt = Prompt ?? "",
             NegativePrompt = NegativePrompt ?? "",
             Model = Model ?? "",
-            Sampler = Sampler ?? defaults.Sampler,
-            KarrasSigmas = KarrasSigmas ?? defaults.KarrasSigmas,
-            Steps = Steps ?? defaults.Steps,
-            GuidanceScale = GuidanceScale ?? defaults.GuidanceScale,
-            Width = Width ?? defaults.Width,
-            Height = Height ?? defaults.Height,
+            Sampler = Sampler ?? model.RecommendedSampler,
+            KarrasSigmas = KarrasSigmas ?? (Sampler is null && model.RecommendedKarras),
+            Steps = Steps ?? model.RecommendedSteps,
+            GuidanceScale = GuidanceScale ?? model.RecommendedGuidance,
+            Width = Width ?? model.NativeWidth,
+            Height = Height ?? model.NativeHeight,
             Seed = Seed ?? RandomSeed(),
             BatchCount = BatchCount ?? 1,
             Temperature = Temperature ?? 1f,

@@ -26,11 +26,12 @@ public static class GenerationsApi
         user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException();
 
     private static async Task<Results<Accepted<GenerationJobDto>, ProblemHttpResult>> SubmitAsync(
-        GenerateRequestDto request, ClaimsPrincipal user, GenerationQueue queue, CancellationToken cancellationToken)
+        GenerateRequestDto request, ClaimsPrincipal user, GenerationQueue queue, GenerationRequestFactory requests, CancellationToken cancellationToken)
     {
         try
         {
-            var job = await queue.EnqueueAsync(user.UserId(), request.ToSettings(), null, cancellationToken);
+            var settings = request.ToSettings(requests.ResolveModel(request.Model));
+            var job = await queue.EnqueueAsync(user.UserId(), settings, null, cancellationToken);
             var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, []);
             return TypedResults.Accepted($"/api/generations/{job.Id}", dto);
         }

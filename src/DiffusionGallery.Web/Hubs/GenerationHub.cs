@@ -19,7 +19,8 @@ public interface IGenerationClient
 /// their previews and results; it can only subscribe to its own jobs.
 /// </summary>
 [Authorize(Policy = AuthPolicies.Api)]
-public sealed class GenerationHub(GenerationQueue queue, JobQueries jobs, HubSubscriptions subscriptions, ILogger<GenerationHub> logger) : Hub<IGenerationClient>
+public sealed class GenerationHub(GenerationQueue queue, GenerationRequestFactory requests, JobQueries jobs, HubSubscriptions subscriptions,
+    ILogger<GenerationHub> logger) : Hub<IGenerationClient>
 {
     public const string Path = "/hubs/generation";
 
@@ -30,7 +31,8 @@ public sealed class GenerationHub(GenerationQueue queue, JobQueries jobs, HubSub
         ArgumentNullException.ThrowIfNull(request);
         try
         {
-            var job = await queue.EnqueueAsync(UserId, request.ToSettings(), null, Context.ConnectionAborted);
+            var settings = request.ToSettings(requests.ResolveModel(request.Model));
+            var job = await queue.EnqueueAsync(UserId, settings, null, Context.ConnectionAborted);
             subscriptions.Add(Context.ConnectionId, job.Id);
             return await jobs.GetAsync(UserId, job.Id, Context.ConnectionAborted) ?? throw new HubException("Job not found.");
         }

@@ -75,6 +75,30 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task OmittedSettings_TakeTheModelsRecommendations()
+    {
+        var (_, userId) = await App.RegisterAsync($"defaults-{Guid.NewGuid():N}@example.test");
+        var token = await App.CreateTokenAsync(userId);
+        using var api = App.CreateTokenClient(token);
+
+        var submit = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", seed = 5 });
+        var named = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", seed = 5, sampler = "Euler", steps = 3 });
+
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, named.StatusCode);
+        var model = App.Services.GetRequiredService<DiffusionGallery.Inference.Abstractions.IImageGenerator>().Models[0];
+        var job = (await submit.Content.ReadFromJsonAsync<GenerationJobDto>(GalleryAppFactory.Json))!;
+        var namedJob = (await named.Content.ReadFromJsonAsync<GenerationJobDto>(GalleryAppFactory.Json))!;
+        await using var db = App.CreateDbContext();
+        var settings = (await db.GenerationJobs.SingleAsync(j => j.Id == job.Id)).Settings;
+        Assert.Equal((model.RecommendedSampler, model.RecommendedKarras, model.RecommendedSteps, model.RecommendedGuidance, model.NativeWidth),
+            (settings.Sampler, settings.KarrasSigmas, settings.Steps, settings.GuidanceScale, settings.Width));
+        Assert.True(settings.KarrasSigmas); // the bundled model recommends DPM++ 2M Karras
+        var namedSettings = (await db.GenerationJobs.SingleAsync(j => j.Id == namedJob.Id)).Settings;
+        Assert.Equal((DiffusionGallery.Inference.Abstractions.SamplerKind.Euler, false, 3), (namedSettings.Sampler, namedSettings.KarrasSigmas, namedSettings.Steps));
+    }
+
+    [Fact]
     public async Task DeleteImage_ByOwner_RemovesRowAndFiles()
     {
         var (client, userId) = await App.RegisterAsync($"del-{Guid.NewGuid():N}@example.test");
