@@ -78,10 +78,9 @@ public static class VocabularyHints
             var entries = vocabulary.EntriesOf(category);
             return entries.Count == 0 ? "" : $"; it knows these {Plural(category)}: {string.Join(", ", entries)}";
         }
-        var known = HintOrder.Where(c => c != WordCategory.Other && vocabulary.EntriesOf(c).Count > 0)
-            .Select(c => $"{Plural(c)} ({string.Join(", ", vocabulary.EntriesOf(c))})")
-            .ToList();
-        return known.Count == 0 ? "" : $"; it knows only the words of its training captions: {AndList(known)}";
+        // short: the words of each kind are listed by their own sentences, the model card and GET /api/models
+        var kinds = HintOrder.Where(c => c != WordCategory.Other && vocabulary.EntriesOf(c).Count > 0).Select(Plural).ToList();
+        return kinds.Count == 0 ? "" : $"; it knows only the {AndList(kinds)} of its training captions";
     }
 
     private static string Plural(WordCategory category) => category switch
