@@ -23,7 +23,10 @@ public class AppProcess : IAsyncLifetime
     /// <summary>Open tabs per account; low, so a test can reach it.</summary>
     public const int MaxCircuitsPerUser = 3;
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => await StartAsync();
+
+    /// <summary>Starts the app (again, after <see cref="KillAsync"/>: same data folder, new port) and waits until it is healthy.</summary>
+    public async Task StartAsync()
     {
         var port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
@@ -84,6 +87,16 @@ public class AppProcess : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Kills the app as <c>kill -9</c> would (SIGKILL: no shutdown code runs).</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _process = null;
     }
 
     public async ValueTask DisposeAsync()
