@@ -11,7 +11,9 @@ builder.AddAccounts();
 builder.AddInference();
 builder.AddGeneration();
 builder.AddUi();
+builder.AddA1111Api();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapA1111Api();
 app.Run();

@@ -1,3 +1,4 @@
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Components;
 using DiffusionGallery.Web.Api;
 using DiffusionGallery.Web.Hubs;
@@ -54,6 +55,7 @@ public static class UiExtensions
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAdditionalIdentityEndpoints();
         app.MapGenerationsApi();
+        app.MapTokensApi();
         app.MapImageFiles();
         app.MapHub<GenerationHub>(GenerationHub.Path);
         app.MapOpenApi();
@@ -62,5 +64,6 @@ public static class UiExtensions
     }
 
     internal static bool IsMachineEndpoint(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi");
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi")
+        || path.StartsWithSegments("/sdapi");
 }
