@@ -90,7 +90,7 @@ public static class A1111Endpoints
                     $"model '{checkpoint}' not found. Available: {string.Join(", ", (await models.ListAsync(http.RequestAborted)).Select(m => m.Title))}."));
             await store.SetCheckpointAsync(http.User.UserId(), model.ModelName, http.RequestAborted);
         }
-        return TypedResults.Json<object?>(null, A1111Json.Options); // as A1111: null; other options are ignored
+        return A1111Results.Null(); // as A1111; other options are ignored
     }
 
     private static async Task<IResult> PngInfo(HttpContext http, A1111InitImageDecoder decoder)
@@ -183,7 +183,7 @@ public static class A1111Endpoints
             run.Skipped = true;
             await submitter.CancelAsync(userId, jobId);
         }
-        return TypedResults.Json<object?>(null, A1111Json.Options);
+        return A1111Results.Null();
     }
 }
 

@@ -34,6 +34,9 @@ public static class A1111Results
 
     public static IResult Unprocessable(A1111ValidationError error) => Unprocessable([error]);
 
+    /// <summary>A JSON <c>null</c>, what A1111 answers for endpoints that return nothing (options, skip).</summary>
+    public static IResult Null() => TypedResults.Text("null", "application/json");
+
     /// <summary>A1111's error body for everything else: <c>{"error","detail","body","errors"}</c>.</summary>
     public static IResult Error(int status, string error, string detail) =>
         TypedResults.Json(new { error, detail, body = "", errors = detail }, A1111Json.Options, statusCode: status);
