@@ -22,6 +22,8 @@ public sealed class A1111Body
     /// <summary>Parses the body; on failure returns the 422 to send.</summary>
     public static async Task<(A1111Body? Body, IResult? Error)> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = maxBytes; // Kestrel's default (30 MB) is below a large base64 init image
         if (request.ContentLength > maxBytes)
             return (null, A1111Results.Error(StatusCodes.Status413PayloadTooLarge, "PayloadTooLarge", $"The request body is larger than {maxBytes} bytes."));
         JsonNode? node;

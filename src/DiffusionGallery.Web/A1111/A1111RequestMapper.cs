@@ -33,6 +33,7 @@ public sealed class A1111RequestMapper(
         var max = limits.Value;
         var prompt = body.String("prompt") ?? "";
         var negative = body.String("negative_prompt") ?? "";
+        if (string.IsNullOrWhiteSpace(prompt)) body.Errors.Add(A1111ValidationError.Body("prompt", "The prompt is empty.", "value_error.missing"));
         if (prompt.Length > max.MaxPromptLength) body.Errors.Add(A1111ValidationError.Body("prompt", $"ensure this value has at most {max.MaxPromptLength} characters", "value_error.any_str.max_length"));
         if (negative.Length > max.MaxPromptLength) body.Errors.Add(A1111ValidationError.Body("negative_prompt", $"ensure this value has at most {max.MaxPromptLength} characters", "value_error.any_str.max_length"));
         var seed = body.Integer("seed");

@@ -212,8 +212,9 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         var sampler = await Expect422(new { prompt = "x", sampler_name = "UniPC" });
         Assert.Contains("DPM++ 2M", sampler[0].GetProperty("msg").GetString());
 
-        var empty = await Expect422(new { prompt = "", steps = 2 });
-        Assert.Contains("prompt", empty[0].GetProperty("msg").GetString(), StringComparison.OrdinalIgnoreCase);
+        var empty = await Expect422(new { prompt = " ", steps = 2 });
+        Assert.Equal(["body", "prompt"], empty[0].GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal("The prompt is empty.", empty[0].GetProperty("msg").GetString());
 
         var malformed = await user.Client.PostAsync("/sdapi/v1/txt2img", new StringContent("{\"prompt\": ", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
