@@ -25,7 +25,7 @@ public static class A1111Endpoints
         api.MapGet("/options", GetOptionsAsync).WithSummary("Your options (sd_model_checkpoint is per user).");
         api.MapPost("/options", SetOptionsAsync).WithSummary("Set your sd_model_checkpoint; other options are ignored.");
         api.MapPost("/png-info", PngInfo).WithSummary("The generation parameters stored in an image.");
-        api.MapGet("/progress", GetProgress).WithSummary("Progress of your own current txt2img/img2img call.");
+        api.MapGet("/progress", GetProgressAsync).WithSummary("Progress of your own current txt2img/img2img call.");
         api.MapPost("/interrupt", InterruptAsync).WithSummary("Stop your own current call.");
         api.MapPost("/skip", SkipAsync).WithSummary("Skip the job of your own current call that is running.");
         api.MapPost("/txt2img", (HttpContext http, A1111RequestMapper mapper, A1111Runner runner, IOptions<A1111ApiOptions> options) =>
@@ -140,9 +140,13 @@ public static class A1111Endpoints
         return result;
     }
 
-    private static IResult GetProgress(ClaimsPrincipal user, A1111JobTracker tracker, TimeProvider time, bool skip_current_image = false)
+    private static async Task<IResult> GetProgressAsync(ClaimsPrincipal user, A1111JobTracker tracker, A1111Submitter submitter, TimeProvider time,
+        CancellationToken cancellationToken, bool skip_current_image = false)
     {
-        var run = tracker.Current(user.UserId());
+        var userId = user.UserId();
+        var run = tracker.Current(userId);
+        if (run is null && submitter.RunningJobOf(userId) is { } running)
+            run = await tracker.FollowRunningJobAsync(userId, running, cancellationToken);
         if (run is null)
         {
             return TypedResults.Json(new A1111ProgressResponse(0, 0, A1111State.Idle, null, null, null), A1111Json.Options);

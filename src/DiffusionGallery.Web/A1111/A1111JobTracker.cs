@@ -71,6 +71,38 @@ public sealed class A1111JobTracker(JobNotifier notifier, JobQueries jobs, TimeP
         .ThenBy(r => r.StartedAt)
         .FirstOrDefault();
 
+    /// <summary>
+    /// For /progress when the caller has no A1111 call in flight but a job of theirs (from the app or the REST API) is
+    /// running: follows that job until it ends, so the next polls see its steps and previews.
+    /// </summary>
+    public async Task<A1111Run?> FollowRunningJobAsync(string userId, Guid jobId, CancellationToken cancellationToken)
+    {
+        if (_runs.Keys.FirstOrDefault(r => r.UserId == userId && r.CurrentJobId == jobId) is { } existing) return existing;
+        var run = new A1111Run(userId, 1, time.GetUtcNow());
+        run.Follow(jobId, 0);
+        if (!_runs.TryAdd(run, 0)) return null;
+        IDisposable? subscription = null;
+        subscription = notifier.Subscribe(jobId, update =>
+        {
+            run.Observe(update);
+            if (update.IsFinished)
+            {
+                End(run);
+                subscription?.Dispose();
+            }
+            return Task.CompletedTask;
+        });
+        var stored = await jobs.GetAsync(userId, jobId, cancellationToken);
+        if (stored is null || stored.IsFinished)
+        {
+            End(run);
+            subscription.Dispose();
+            return null;
+        }
+        if (run.Snapshot().Latest is null) run.Observe(stored);
+        return run;
+    }
+
     /// <summary>Follows one job until it ends; null when <paramref name="timeout"/> passes first (the job goes on).</summary>
     public async Task<JobUpdate?> WaitAsync(A1111Run run, Guid jobId, int jobNo, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -333,4 +333,37 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         }
         Assert.Equal(0, (await owner.GetAsync("/sdapi/v1/progress")).GetProperty("state").GetProperty("job_count").GetInt32());
     }
+
+    [Fact]
+    public async Task Progress_AlsoFollowsTheCallersJobFromTheApp_AndInterruptCancelsIt()
+    {
+        var user = await A1111User.CreateAsync(App, "restjob");
+        using var rest = App.CreateTokenClient(user.Token);
+        var submit = await rest.PostAsJsonAsync("/api/generations", new { prompt = "a pink star", steps = 80, width = 256, height = 256, batchCount = 2, seed = 8 });
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        var jobId = JsonDocument.Parse(await submit.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+
+        JsonElement progress = default;
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            progress = await user.GetAsync("/sdapi/v1/progress");
+            if (progress.GetProperty("state").GetProperty("sampling_step").GetInt32() > 0) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(1, progress.GetProperty("state").GetProperty("job_count").GetInt32());
+        Assert.Equal(80, progress.GetProperty("state").GetProperty("sampling_steps").GetInt32());
+        Assert.Contains(jobId.ToString(), progress.GetProperty("state").GetProperty("job").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await user.PostAsync("/sdapi/v1/interrupt", new { })).Response.StatusCode);
+        JobState state;
+        do
+        {
+            await Task.Delay(100);
+            await using var db = App.CreateDbContext();
+            state = (await db.GenerationJobs.SingleAsync(j => j.Id == jobId)).State;
+        }
+        while (state is JobState.Running or JobState.Queued && DateTime.UtcNow < deadline);
+        Assert.Equal(JobState.Cancelled, state);
+    }
 }
