@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
-using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Imaging;
 using DiffusionGallery.Inference.Metadata;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Errors;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.A1111;
@@ -50,14 +49,9 @@ public static class A1111Endpoints
         {
             return await runner.RunAsync(userId, client.Length == 0 ? null : client[..Math.Min(client.Length, 200)], plan, http.RequestAborted);
         }
-        catch (QuotaExceededException ex)
+        catch (DomainException ex)
         {
-            http.Response.Headers.RetryAfter = "60";
-            return A1111Results.Error(StatusCodes.Status429TooManyRequests, "QuotaExceeded", ex.Message);
-        }
-        catch (InvalidGenerationRequestException ex)
-        {
-            return A1111Results.Unprocessable(new A1111ValidationError(["body"], ex.Message, "value_error"));
+            return A1111ErrorMapping.ToResult(ex, http, http.RequestServices.GetRequiredService<TimeProvider>());
         }
     }
 
@@ -170,11 +164,11 @@ public static class A1111Endpoints
         if (tracker.Current(userId) is { } run)
         {
             run.Interrupted = true;
-            if (run.CurrentJobId is { } jobId) await submitter.CancelAsync(userId, jobId);
+            if (run.CurrentJobId is { } jobId) await submitter.CancelAsync(jobId);
         }
         else if (submitter.RunningJobOf(userId) is { } running)
         {
-            await submitter.CancelAsync(userId, running);
+            await submitter.CancelAsync(running);
         }
         return TypedResults.Json(new { }, A1111Json.Options);
     }
@@ -185,7 +179,7 @@ public static class A1111Endpoints
         if (tracker.Current(userId) is { CurrentJobId: { } jobId } run)
         {
             run.Skipped = true;
-            await submitter.CancelAsync(userId, jobId);
+            await submitter.CancelAsync(jobId);
         }
         return A1111Results.Null();
     }

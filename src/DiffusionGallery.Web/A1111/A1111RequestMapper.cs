@@ -41,12 +41,12 @@ public sealed class A1111RequestMapper(
         var steps = body.Integer("steps");
         body.InRange("steps", steps, 1, max.MaxSteps);
         var cfg = body.Number("cfg_scale");
-        body.InRange("cfg_scale", cfg, GenerationRequestFactory.MinGuidance, GenerationRequestFactory.MaxGuidance);
+        body.InRange("cfg_scale", cfg, max.MinGuidance, max.MaxGuidance);
         var width = body.Integer("width");
         var height = body.Integer("height");
         foreach (var (name, side) in new[] { ("width", width), ("height", height) })
         {
-            if (body.InRange(name, side, 64, max.MaxPixelsSide) && side is { } s && s % 8 != 0)
+            if (body.InRange(name, side, max.MinPixelsSide, max.MaxPixelsSide) && side is { } s && s % 8 != 0)
                 body.Errors.Add(A1111ValidationError.Body(name, "ensure this value is a multiple of 8", "value_error.number.not_multiple") with { Ctx = new JsonObject { ["multiple_of"] = 8 } });
         }
         var batchSize = body.Integer("batch_size");

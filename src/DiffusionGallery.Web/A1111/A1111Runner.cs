@@ -1,11 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Metadata;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Errors;
+using DiffusionGallery.Web.Gallery;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.A1111;
@@ -44,7 +43,7 @@ public sealed class A1111Runner(
                 GenerationJob job;
                 try
                 {
-                    job = await submitter.SubmitAsync(userId, settings, plan.InitImage, client, requestAborted);
+                    job = await submitter.SubmitAsync(settings, plan.InitImage, client, requestAborted);
                 }
                 catch (QuotaExceededException ex) when (produced.Count > 0)
                 {

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using DiffusionGallery.Web.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 

@@ -87,9 +87,11 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         await using var db = App.CreateDbContext();
         var stored = await db.GeneratedImages.Where(i => i.OwnerId == user.UserId).OrderBy(i => i.Seed).ToListAsync();
         Assert.Equal([1234L, 1235, 1236, 1237], stored.Select(i => i.Seed));
-        var store = App.Services.GetService(typeof(DiffusionGallery.Web.Storage.ImageStore)) as DiffusionGallery.Web.Storage.ImageStore;
+        var store = App.Services.GetService(typeof(DiffusionGallery.Web.Gallery.ImageStore)) as DiffusionGallery.Web.Gallery.ImageStore;
         Assert.Equal(images[2], await File.ReadAllBytesAsync(store!.GetImagePath(stored[2].Id)));
-        Assert.Equal(2, await db.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId && j.State == JobState.Succeeded));
+        var jobs = await db.GenerationJobs.Where(j => j.OwnerId == user.UserId).ToListAsync();
+        Assert.Equal(2, jobs.Count(j => j.State == JobState.Succeeded));
+        Assert.All(jobs, j => Assert.Equal(("a1111", A1111User.UserAgent), (j.Origin, j.Client)));
     }
 
     [Fact]
@@ -209,6 +211,12 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         Assert.Contains("less than or equal to", range[0].GetProperty("msg").GetString());
         Assert.Equal(["body", "width"], range[1].GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
 
+        // Within the server's limits but beyond the model's own (the bundled model stops at 256): the shared
+        // validation's field error, located at A1111's field name.
+        var model = await Expect422(new { prompt = "x", steps = 2, width = 1024, height = 128 });
+        Assert.Equal(["body", "width"], model[0].GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
+        Assert.Contains("256", model[0].GetProperty("msg").GetString());
+
         var sampler = await Expect422(new { prompt = "x", sampler_name = "UniPC" });
         Assert.Contains("DPM++ 2M", sampler[0].GetProperty("msg").GetString());
 
@@ -256,22 +264,30 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
     }
 
     [Fact]
-    public async Task QuotaRefusal_Is429WithAMessageNamingTheLimit()
+    public async Task QuotaRefusal_Is429WithAMessageNamingTheLimitAndWhenItResets()
     {
         var user = await A1111User.CreateAsync(App);
         await using (var db = App.CreateDbContext())
         {
-            db.QuotaPolicies.Add(new QuotaPolicy { UserId = user.UserId, ImagesPerDay = 1 });
+            db.QuotaPolicies.Add(new QuotaPolicy { UserId = user.UserId, ImagesPerDay = 2 });
             await db.SaveChangesAsync();
         }
-        var (response, body) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, batch_size = 2 });
+        var (first, _) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, batch_size = 2 });
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        var (response, body) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2 });
         Assert.Equal((HttpStatusCode)429, response.StatusCode);
-        Assert.True(response.Headers.Contains("Retry-After"));
+        var retryAfter = int.Parse(response.Headers.GetValues("Retry-After").Single());
+        Assert.InRange(retryAfter, 23 * 3600, 24 * 3600);
         var detail = body.GetProperty("detail").GetString()!;
-        Assert.Contains("quota", detail, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("1", detail);
+        Assert.Contains("Daily quota", detail);
+        Assert.Contains("2 of 2 images", detail);
+        Assert.Matches(@"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", detail);
+        Assert.Equal("imagesPerDay", body.GetProperty("limit").GetString());
+        Assert.Equal(0, body.GetProperty("remaining").GetInt64());
+        Assert.True(body.GetProperty("resets_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(23));
         await using var check = App.CreateDbContext();
-        Assert.Equal(0, await check.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
+        Assert.Equal(1, await check.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
     }
 
     [Fact]

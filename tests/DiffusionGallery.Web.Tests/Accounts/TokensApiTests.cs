@@ -31,7 +31,7 @@ public sealed class TokensApiTests(GenerationFlowTests.AppFixture fixture) : ICl
         var listed = JsonDocument.Parse(listText).RootElement.EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == id);
         Assert.Equal("my script", listed.GetProperty("name").GetString());
         Assert.DoesNotContain(token, listText);
-        Assert.DoesNotContain(DiffusionGallery.Web.Auth.PersonalAccessTokenService.Hash(token), listText);
+        Assert.DoesNotContain(DiffusionGallery.Web.Accounts.PersonalAccessTokenService.Hash(token), listText);
         Assert.False(listed.TryGetProperty("token", out _));
 
         Assert.Equal(HttpStatusCode.NoContent, (await cookie.DeleteAsync($"/api/tokens/{id}")).StatusCode);
