@@ -382,4 +382,37 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         while (state is JobState.Running or JobState.Queued && DateTime.UtcNow < deadline);
         Assert.Equal(JobState.Cancelled, state);
     }
+
+    [Fact]
+    public async Task Img2Img_InitImagesAreCheckedAndDecodedBeforeAnythingIsQueued()
+    {
+        var user = await A1111User.CreateAsync(App);
+        using var red = new Image<Rgb24>(300, 200, new Rgb24(220, 20, 20));
+        using var stream = new MemoryStream();
+        red.SaveAsPng(stream);
+        var png = Convert.ToBase64String(stream.ToArray());
+
+        var (missing, missingBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2 });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.StatusCode);
+        Assert.Equal(["body", "init_images"], missingBody.GetProperty("detail")[0].GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal("value_error.missing", missingBody.GetProperty("detail")[0].GetProperty("type").GetString());
+
+        var (corrupt, corruptBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "data:image/png;base64," + png[..200] } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, corrupt.StatusCode);
+        var loc = corruptBody.GetProperty("detail")[0].GetProperty("loc");
+        Assert.Equal(("body", "init_images", 0), (loc[0].GetString(), loc[1].GetString(), loc[2].GetInt32()));
+
+        var (url, _) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "http://127.0.0.1/secret.png" } });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, url.StatusCode);
+        var (range, rangeBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { png }, denoising_strength = 1.5, resize_mode = 7 });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, range.StatusCode);
+        Assert.Equal(["denoising_strength", "resize_mode"], rangeBody.GetProperty("detail").EnumerateArray().Select(d => d.GetProperty("loc")[1].GetString()));
+
+        // A valid request is decoded and mapped; until the submission service takes init images it answers 501 (see README).
+        var (valid, validBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "data:image/png;base64," + png }, denoising_strength = 0.5, resize_mode = 1 });
+        Assert.Equal(HttpStatusCode.NotImplemented, valid.StatusCode);
+        Assert.Contains("img2img", validBody.GetProperty("detail").GetString());
+        await using var db = App.CreateDbContext();
+        Assert.Equal(0, await db.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
+    }
 }
