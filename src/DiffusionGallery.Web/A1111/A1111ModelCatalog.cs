@@ -59,7 +59,16 @@ public sealed class A1111ModelCatalog(DiffusionImageGenerator generator, IOption
     private async Task<A1111ModelItem> ItemAsync(ModelInfo info, CancellationToken cancellationToken)
     {
         var lazy = _hashes.GetOrAdd(info.Folder, folder => new Lazy<Task<string>>(() => Task.Run(() => LoadedModel.HashFolder(folder, CancellationToken.None))));
-        var sha = await lazy.Value.WaitAsync(cancellationToken);
+        string sha;
+        try
+        {
+            sha = await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (IOException)
+        {
+            _hashes.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(info.Folder, lazy)); // try again next time
+            throw;
+        }
         var shortHash = sha[..10];
         return new A1111ModelItem($"{info.Name} [{shortHash}]", info.Name, shortHash, sha, info.Name, null);
     }
