@@ -14,10 +14,12 @@ builder.AddQuotas();
 builder.AddGallery();
 builder.AddGeneration();
 builder.AddUi();
+builder.AddA1111Api();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
 app.MapAccounts();
 app.MapGallery();
 app.MapGeneration();
+app.MapA1111Api();
 app.Run();

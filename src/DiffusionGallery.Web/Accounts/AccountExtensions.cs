@@ -84,6 +84,7 @@ public static class AccountExtensions
     public static WebApplication MapAccounts(this WebApplication app)
     {
         app.MapAdditionalIdentityEndpoints();
+        app.MapTokensApi();
         return app;
     }
 

@@ -56,5 +56,6 @@ public static class UiExtensions
     }
 
     internal static bool IsMachineEndpoint(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi");
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi")
+        || path.StartsWithSegments("/sdapi");
 }
