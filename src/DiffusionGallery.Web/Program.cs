@@ -8,10 +8,15 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.AddAppOptions();
 builder.AddDatabase();
 builder.AddAccounts();
+builder.AddAccountSecurity();
 builder.AddInference();
 builder.AddGeneration();
 builder.AddUi();
+builder.AddApiDocs();
 
 var app = builder.Build();
+app.UseWebSecurity();
+app.UseAccountSecurity();
 app.MapDiffusionGallery();
+app.MapApiDocs();
 app.Run();

@@ -54,8 +54,8 @@ public sealed class PersonalAccessTokenService(IDbContextFactory<ApplicationDbCo
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken) > 0;
     }
 
-    /// <summary>The owner of an active token, or null.</summary>
-    public async Task<ApplicationUser?> ValidateAsync(string secret, CancellationToken cancellationToken = default)
+    /// <summary>The active token (with its owner loaded), or null.</summary>
+    public async Task<PersonalAccessToken?> ValidateAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(secret) || !secret.StartsWith(TokenPrefix, StringComparison.Ordinal) || secret.Length > 200) return null;
         var hash = Hash(secret);
@@ -69,7 +69,7 @@ public sealed class PersonalAccessTokenService(IDbContextFactory<ApplicationDbCo
             token.LastUsedAt = now;
             await db.SaveChangesAsync(cancellationToken);
         }
-        return token.User;
+        return token;
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

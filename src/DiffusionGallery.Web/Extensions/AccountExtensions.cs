@@ -1,3 +1,4 @@
+using DiffusionGallery.Web.Accounts.Sessions;
 using DiffusionGallery.Web.Auth;
 using DiffusionGallery.Web.Components.Account;
 using DiffusionGallery.Web.Data;
@@ -19,7 +20,7 @@ public static class AccountExtensions
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
-        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        services.AddScoped<AuthenticationStateProvider, SessionRevalidatingAuthenticationStateProvider>();
 
         services.AddAuthentication(options =>
             {
@@ -65,7 +66,6 @@ public static class AccountExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        services.AddSingleton<IEmailSender<ApplicationUser>, IdentityNoOpEmailSender>();
         services.AddSingleton<PersonalAccessTokenService>();
         services.AddScoped<AccountRoles>();
         services.AddSingleton<CircuitRegistry>();

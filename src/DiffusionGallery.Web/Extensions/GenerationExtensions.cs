@@ -26,7 +26,6 @@ public static class GenerationExtensions
             .AddJsonProtocol(json => json.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddSingleton<HubSubscriptions>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddOpenApi();
         return builder;
     }
 }

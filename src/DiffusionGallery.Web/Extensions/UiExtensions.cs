@@ -36,12 +36,6 @@ public static class UiExtensions
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
             app.UseHsts();
         }
-        app.Use((context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers["Referrer-Policy"] = "same-origin";
-            return next(context);
-        });
         // Friendly status pages for the UI only: API, image and hub responses keep their status and body.
         app.UseWhen(context => !IsMachineEndpoint(context.Request.Path),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
@@ -51,12 +45,12 @@ public static class UiExtensions
         app.UseAntiforgery();
 
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // The page's whole Content-Security-Policy (frame-ancestors included) comes from UseWebSecurity.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAdditionalIdentityEndpoints();
         app.MapGenerationsApi();
         app.MapImageFiles();
         app.MapHub<GenerationHub>(GenerationHub.Path);
-        app.MapOpenApi();
         app.MapHealthChecks("/healthz");
         return app;
     }
