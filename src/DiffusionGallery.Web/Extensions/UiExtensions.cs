@@ -39,6 +39,9 @@ public static class UiExtensions
         // Friendly status pages for the UI only: API, image and hub responses keep their status and body.
         app.UseWhen(context => !IsMachineEndpoint(context.Request.Path),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        // Routing after the status code pages, so a re-executed request (/nope -> /not-found) is routed again; with the
+        // implicit routing at the start of the pipeline it found no endpoint and answered an empty 404.
+        app.UseRouting();
 
         app.UseAuthentication();
         app.UseAuthorization();

@@ -34,7 +34,7 @@ public static class ContentSecurityPolicy
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Items.TryGetValue(NonceKey, out var existing) && existing is string nonce) return nonce;
-        nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+        nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
         context.Items[NonceKey] = nonce;
         return nonce;
     }

@@ -49,7 +49,7 @@ public sealed class EmailOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!MailboxAddress.TryParse(Sender, out _))
+        if (!MailboxAddress.TryParse(Sender, out var sender) || !sender.Address.Contains('@', StringComparison.Ordinal))
             yield return new ValidationResult($"Email:Sender '{Sender}' is not an e-mail address (e.g. \"DiffusionGallery <noreply@example.com>\").", [nameof(Sender)]);
         if (!string.IsNullOrEmpty(User) && string.IsNullOrEmpty(Password))
             yield return new ValidationResult("Email:Password is required when Email:User is set.", [nameof(Password)]);
