@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace DiffusionGallery.EndToEnd.Tests;
@@ -130,4 +132,68 @@ public sealed class SecurityJourneyTests(BrowserFixture fixture) : IClassFixture
         await second.GotoAsync("generate");
         await second.WaitForURLAsync(url => url.Contains("Account/Login", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ForgotPassword_InTheBrowser_ResetFromTheMailedLink_SignsInWithTheNewPassword()
+    {
+        const string newPassword = "a password reset in the browser";
+        var email = $"forgot-{Guid.NewGuid():N}@example.test";
+        await RegisterAsync(await fixture.NewPageAsync(), email);
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("Account/Login");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Forgot your password?" }).ClickAsync();
+        // The link is followed by Blazor's enhanced navigation, which swaps the page in after a fetch: until the new
+        // form is there, "#Input.Email" and the submit button are still the sign-in form's (typing into those was
+        // what made an earlier version of this test fail now and then).
+        var resetButton = page.GetByRole(AriaRole.Button, new() { Name = "Reset password" });
+        await resetButton.WaitForAsync();
+        await page.FillAsync("form:has(button:text-is('Reset password')) #Input\\.Email", email);
+        var clock = Stopwatch.StartNew();
+        await resetButton.ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("ForgotPasswordConfirmation", StringComparison.Ordinal), new() { Timeout = 15_000 });
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the confirmation took {clock.Elapsed}");
+
+        // No SMTP host is configured: the message is an .eml file under the app's data folder.
+        var link = await WaitForMailedLinkAsync(email, "ResetPassword", TimeSpan.FromSeconds(30));
+        await page.GotoAsync(link);
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", newPassword);
+        await page.FillAsync("#Input\\.ConfirmPassword", newPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => url.Contains("ResetPasswordConfirmation", StringComparison.Ordinal));
+
+        await page.GotoAsync("Account/Login");
+        await page.FillAsync("#Input\\.Email", email);
+        await page.FillAsync("#Input\\.Password", newPassword);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Login", StringComparison.Ordinal));
+        await Assertions.Expect(page.GetByTestId("account-link")).ToContainTextAsync(email);
+    }
+
+    /// <summary>The first link containing <paramref name="pathPart"/> in an .eml written for <paramref name="to"/>.</summary>
+    private async Task<string> WaitForMailedLinkAsync(string to, string pathPart, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (Directory.Exists(fixture.App.MailDir))
+            {
+                foreach (var file in Directory.EnumerateFiles(fixture.App.MailDir, "*.eml"))
+                {
+                    var text = DecodeQuotedPrintable(await File.ReadAllTextAsync(file));
+                    if (!text.Contains(to, StringComparison.Ordinal)) continue;
+                    var match = Regex.Match(text, $@"https?://[^\s""<>]*{pathPart}[^\s""<>]*");
+                    if (match.Success) return match.Value;
+                }
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no mail with a {pathPart} link for {to}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Enough of RFC 2045 quoted-printable for links: soft line breaks and =XX escapes.</summary>
+    private static string DecodeQuotedPrintable(string text) =>
+        Regex.Replace(text.Replace("=\r\n", "", StringComparison.Ordinal).Replace("=\n", "", StringComparison.Ordinal), "=([0-9A-F]{2})",
+            m => ((char)int.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToString());
 }
