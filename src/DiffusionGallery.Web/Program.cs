@@ -7,9 +7,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 
 builder.AddAppOptions();
 builder.AddDatabase();
+builder.AddErrors();
 builder.AddAccounts();
 builder.AddAccountSecurity();
 builder.AddInference();
+builder.AddQuotas();
+builder.AddGallery();
 builder.AddGeneration();
 builder.AddUi();
 builder.AddApiDocs();
@@ -18,5 +21,8 @@ var app = builder.Build();
 app.UseWebSecurity();
 app.UseAccountSecurity();
 app.MapDiffusionGallery();
+app.MapAccounts();
+app.MapGallery();
+app.MapGeneration();
 app.MapApiDocs();
 app.Run();

@@ -2,7 +2,7 @@ using DiffusionGallery.Web.Accounts.Email;
 using DiffusionGallery.Web.Accounts.RateLimiting;
 using DiffusionGallery.Web.Accounts.Sessions;
 using DiffusionGallery.Web.Data;
-using DiffusionGallery.Web.Hubs;
+using DiffusionGallery.Web.Generation;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.SignalR;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using DiffusionGallery.Web.Api;
+
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
 using Microsoft.AspNetCore.OpenApi;
@@ -19,10 +19,10 @@ public sealed class GenerationLimitsSchemaTransformer(IOptions<GenerationOptions
         Length(properties, "negativePrompt", null, limits.MaxPromptLength);
         Range(properties, "steps", 1, limits.MaxSteps);
         Range(properties, "batchCount", 1, limits.MaxBatch);
-        Range(properties, "width", 64, limits.MaxPixelsSide, multipleOf: 8);
-        Range(properties, "height", 64, limits.MaxPixelsSide, multipleOf: 8);
-        Range(properties, "guidanceScale", GenerationRequestFactory.MinGuidance, GenerationRequestFactory.MaxGuidance);
-        Range(properties, "temperature", GenerationRequestFactory.MinTemperature, GenerationRequestFactory.MaxTemperature);
+        Range(properties, "width", limits.MinPixelsSide, limits.MaxPixelsSide, multipleOf: 8);
+        Range(properties, "height", limits.MinPixelsSide, limits.MaxPixelsSide, multipleOf: 8);
+        Range(properties, "guidanceScale", limits.MinGuidance, limits.MaxGuidance);
+        Range(properties, "temperature", limits.MinTemperature, limits.MaxTemperature);
         return Task.CompletedTask;
     }
 

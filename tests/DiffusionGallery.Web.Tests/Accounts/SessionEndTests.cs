@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using DiffusionGallery.Web.Accounts.Sessions;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Tests.Integration;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;

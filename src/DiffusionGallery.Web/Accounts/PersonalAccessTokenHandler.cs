@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 /// <summary>Authenticates "Authorization: Bearer dgp_…" (and, for the hub's WebSocket, the access_token query value).</summary>
 public sealed class PersonalAccessTokenHandler(
