@@ -33,7 +33,7 @@ public sealed class PersonalAccessTokenHandler(
             secret = fromQuery.ToString();
         if (string.IsNullOrEmpty(secret)) return AuthenticateResult.NoResult();
 
-        var token = await tokens.ValidateAsync(secret, Context.RequestAborted);
+        var token = await tokens.FindActiveAsync(secret, Context.RequestAborted);
         if (token?.User is not { } user || await users.IsLockedOutAsync(user))
         {
             Logger.LogWarning("Refused an unknown, revoked or locked-out personal access token");
