@@ -18,6 +18,8 @@ public class AppProcess : IAsyncLifetime
     public string AppDir { get; private set; } = "";
     public string DataDir { get; } = Directory.CreateTempSubdirectory("dg-e2e-").FullName;
     public Uri BaseUrl { get; private set; } = null!;
+    /// <summary>Where the app writes its e-mail (.eml files; no SMTP host is configured).</summary>
+    public string MailDir => Path.Combine(DataDir, "mail");
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Open tabs per account; low, so a test can reach it.</summary>
@@ -41,6 +43,9 @@ public class AppProcess : IAsyncLifetime
         start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
         start.Environment["Inference__Provider"] = "Cpu";
         start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Every test signs in from 127.0.0.1: a higher per-address limit than the default 30 a minute (still a limit).
+        start.Environment["AccountRateLimits__PerAddressPermitLimit"] = "300";
+        start.Environment["Email__PickupDirectory"] = MailDir;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
