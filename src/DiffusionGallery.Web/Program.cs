@@ -10,8 +10,10 @@ builder.AddDatabase();
 builder.AddAccounts();
 builder.AddInference();
 builder.AddGeneration();
+builder.AddSharing();
 builder.AddUi();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapSharing();
 app.Run();

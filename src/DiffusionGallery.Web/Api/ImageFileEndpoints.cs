@@ -1,32 +1,19 @@
-using DiffusionGallery.Web.Auth;
-using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Sharing;
+using DiffusionGallery.Web.Sharing.Endpoints;
 using DiffusionGallery.Web.Storage;
 
 namespace DiffusionGallery.Web.Api;
 
-/// <summary>/images/{id} and /images/{id}/thumb: files are served only to their owner, by id (404 for anyone else).</summary>
+/// <summary>/images/{id} and /images/{id}/thumb: by id, to whoever <see cref="ImageAccess"/> allows (the owner; anyone for a Public image); 404 otherwise.</summary>
 public static class ImageFileEndpoints
 {
     public static IEndpointRouteBuilder MapImageFiles(this IEndpointRouteBuilder app)
     {
-        var images = app.MapGroup("/images").RequireAuthorization(AuthPolicies.Api).ExcludeFromDescription();
-        images.MapGet("/{id:guid}", (Guid id, bool? download, HttpContext http, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, gallery, logs, store.GetImagePath(id), "image/png", download == true ? $"diffusiongallery-{id:N}.png" : null));
-        images.MapGet("/{id:guid}/thumb", (Guid id, HttpContext http, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, gallery, logs, store.GetThumbnailPath(id), "image/webp", null));
+        var images = app.MapGroup("/images").RequireAuthorization(SharingExtensions.ViewerPolicy).ExcludeFromDescription();
+        images.MapGet("/{id:guid}", (Guid id, bool? download, HttpContext http, ImageAccess access, ImageStore store) =>
+            SharedFileEndpoints.ByIdPngAsync(id, download == true, http, access, store));
+        images.MapGet("/{id:guid}/thumb", (Guid id, HttpContext http, ImageAccess access, ImageStore store) =>
+            SharedFileEndpoints.ByIdThumbAsync(id, http, access, store));
         return app;
-    }
-
-    private static async Task<IResult> ServeAsync(Guid id, HttpContext http, GalleryService gallery, ILoggerFactory logs, string path, string contentType, string? downloadName)
-    {
-        var userId = http.User.UserId();
-        var image = await gallery.GetAsync(userId, id, http.RequestAborted);
-        if (image is null || !File.Exists(path))
-        {
-            logs.CreateLogger("DiffusionGallery.Web.ImageAccess").LogWarning("Image {ImageId} refused to user {UserId}: not found or not theirs", id, userId);
-            return TypedResults.NotFound();
-        }
-        http.Response.Headers.CacheControl = "private, max-age=86400";
-        return TypedResults.PhysicalFile(path, contentType, downloadName, enableRangeProcessing: false);
     }
 }

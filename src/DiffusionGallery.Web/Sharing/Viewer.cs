@@ -1,0 +1,15 @@
+using System.Security.Claims;
+using DiffusionGallery.Web.Auth;
+
+namespace DiffusionGallery.Web.Sharing;
+
+/// <summary>Who is looking: a signed-in user (maybe an admin) or an anonymous visitor.</summary>
+public sealed record Viewer(string? UserId, bool IsAdmin)
+{
+    public static readonly Viewer Anonymous = new(null, false);
+
+    public bool IsSignedIn => UserId is not null;
+
+    public static Viewer From(ClaimsPrincipal? user) =>
+        user?.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? new Viewer(id, user.IsInRole(AccountRoles.Admin)) : Anonymous;
+}
