@@ -13,3 +13,13 @@ public sealed record Viewer(string? UserId, bool IsAdmin)
     public static Viewer From(ClaimsPrincipal? user) =>
         user?.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? new Viewer(id, user.IsInRole(AccountRoles.Admin)) : Anonymous;
 }
+
+public static class ViewerExtensions
+{
+    /// <summary>The viewer of a Blazor page (prerendered or interactive).</summary>
+    public static async Task<Viewer> GetViewerAsync(this Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider authentication)
+    {
+        ArgumentNullException.ThrowIfNull(authentication);
+        return Viewer.From((await authentication.GetAuthenticationStateAsync()).User);
+    }
+}
