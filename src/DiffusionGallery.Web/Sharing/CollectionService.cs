@@ -7,7 +7,7 @@ namespace DiffusionGallery.Web.Sharing;
 
 public sealed record CollectionCreate(string? Name, string? Description);
 
-public sealed record CollectionPatch(string? Name, string? Description, ImageVisibility? Visibility, Guid? CoverImageId);
+public sealed record CollectionPatch(string? Name, string? Description, string? Visibility, Guid? CoverImageId);
 
 public sealed record CollectionImagesPut(IReadOnlyList<Guid>? ImageIds);
 
@@ -93,6 +93,7 @@ public sealed class CollectionService(IDbContextFactory<ApplicationDbContext> db
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var collection = await db.Set<Collection>().Include(c => c.Images).SingleOrDefaultAsync(c => c.Id == id && c.OwnerId == ownerId, cancellationToken);
         if (collection is null) return null;
+        var newVisibility = VisibilityParser.Parse(patch.Visibility);
         if (patch.Name is not null) collection.Name = ValidName(patch.Name);
         if (patch.Description is not null) collection.Description = ValidDescription(patch.Description);
         if (patch.CoverImageId is { } cover)
@@ -100,9 +101,8 @@ public sealed class CollectionService(IDbContextFactory<ApplicationDbContext> db
             if (collection.Images.All(i => i.ImageId != cover)) throw SharingException.Invalid("coverImageId", "The cover must be one of the collection's images.");
             collection.CoverImageId = cover;
         }
-        if (patch.Visibility is { } visibility)
+        if (newVisibility is { } visibility)
         {
-            if (!Enum.IsDefined(visibility)) throw SharingException.Invalid("visibility", "Visibility must be Private, Unlisted or Public.");
             collection.Visibility = visibility;
             if (visibility == ImageVisibility.Private) collection.ShareToken = null;
             else collection.ShareToken ??= ShareTokens.New();
@@ -138,8 +138,8 @@ public sealed class CollectionService(IDbContextFactory<ApplicationDbContext> db
         var collection = await db.Set<Collection>().AsNoTracking().SingleOrDefaultAsync(c => c.ShareToken == token && c.Visibility != ImageVisibility.Private, cancellationToken);
         if (collection is null) return null;
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == collection.OwnerId).Select(u => new { u.Handle, u.DisplayName }).SingleAsync(cancellationToken);
-        var images = await db.Set<CollectionImage>().AsNoTracking().Where(ci => ci.CollectionId == collection.Id).OrderBy(ci => ci.Position)
-            .Select(ci => ci.Image!).Include(i => i.Owner).ToListAsync(cancellationToken);
+        var images = (await db.Set<CollectionImage>().AsNoTracking().Include(ci => ci.Image!).ThenInclude(i => i.Owner)
+            .Where(ci => ci.CollectionId == collection.Id).OrderBy(ci => ci.Position).ToListAsync(cancellationToken)).Select(ci => ci.Image!).ToList();
         var grants = images.Where(i => ImageAccess.MayView(i, viewer, ImageRoute.Collection)).Select(i =>
         {
             var prefix = $"/c/{token}/images/{i.Id}";

@@ -51,6 +51,13 @@ public sealed class ImageAccess(IDbContextFactory<ApplicationDbContext> dbFactor
         };
     }
 
+    /// <summary>
+    /// Whether an image may be named in a lineage view or as a "remixed from" parent: only what the viewer may see by id
+    /// without admin powers (admins audit images one by one, by id; their lineage views show what anyone else's would).
+    /// </summary>
+    public static bool MayAppearInLineage(GeneratedImage image, Viewer viewer) =>
+        MayView(image, viewer with { IsAdmin = false }, ImageRoute.ById);
+
     public static bool MaySeePrompt(GeneratedImage image, Viewer viewer) => viewer.IsAdmin || IsOwner(image, viewer) || !image.HidePrompt;
 
     public static bool MayRemix(GeneratedImage image, Viewer viewer) => viewer.IsAdmin || IsOwner(image, viewer) || image.AllowRemix;
@@ -81,9 +88,10 @@ public sealed class ImageAccess(IDbContextFactory<ApplicationDbContext> dbFactor
     {
         if (!ShareTokens.IsWellFormed(collectionToken)) return null;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var image = await db.Set<Data.CollectionImage>().AsNoTracking()
-            .Where(ci => ci.ImageId == imageId && db.Set<Data.Collection>().Any(c => c.Id == ci.CollectionId && c.ShareToken == collectionToken && c.Visibility != ImageVisibility.Private))
-            .Select(ci => ci.Image!).Include(i => i.Owner).SingleOrDefaultAsync(cancellationToken);
+        var image = await db.GeneratedImages.AsNoTracking().Include(i => i.Owner)
+            .Where(i => i.Id == imageId && db.Set<Data.CollectionImage>().Any(ci => ci.ImageId == i.Id
+                && db.Set<Data.Collection>().Any(c => c.Id == ci.CollectionId && c.ShareToken == collectionToken && c.Visibility != ImageVisibility.Private)))
+            .SingleOrDefaultAsync(cancellationToken);
         if (image is null || !MayView(image, viewer, ImageRoute.Collection)) return Refused(imageId, viewer, ImageRoute.Collection);
         var prefix = $"/c/{collectionToken}/images/{imageId}";
         return Grant(image, viewer, ImageRoute.Collection, $"/c/{collectionToken}#{imageId}", prefix, $"{prefix}/thumb");

@@ -38,7 +38,7 @@ public sealed class LineageService(IDbContextFactory<ApplicationDbContext> dbFac
             var parentId = await ParentIdAsync(db, child, cancellationToken);
             if (parentId is null || !seen.Add(parentId.Value)) break;
             var parent = await db.GeneratedImages.AsNoTracking().Include(i => i.Owner).SingleOrDefaultAsync(i => i.Id == parentId, cancellationToken);
-            if (parent is null || !ImageAccess.MayView(parent, viewer, ImageRoute.ById))
+            if (parent is null || !ImageAccess.MayAppearInLineage(parent, viewer))
             {
                 walked.Add(null);
                 break;
@@ -76,7 +76,7 @@ public sealed class LineageService(IDbContextFactory<ApplicationDbContext> dbFac
                 .Where(i => i.ParentImageId != null && ids.Contains(i.ParentImageId.Value))
                 .OrderBy(i => i.CreatedAt).Take(MaxNodes).ToListAsync(cancellationToken);
             frontier = [];
-            foreach (var c in children.Where(c => ImageAccess.MayView(c, viewer, ImageRoute.ById) && !images.ContainsKey(c.Id)))
+            foreach (var c in children.Where(c => ImageAccess.MayAppearInLineage(c, viewer) && !images.ContainsKey(c.Id)))
             {
                 if (images.Count >= MaxNodes) break;
                 images[c.Id] = c;

@@ -18,7 +18,8 @@ public static class PublicPng
         using var output = new MemoryStream(png.Length);
         output.Write(Signature);
         var offset = Signature.Length;
-        while (offset + 12 <= png.Length)
+        var ended = false;
+        while (!ended && offset + 12 <= png.Length)
         {
             var length = checked((int)BinaryPrimitives.ReadUInt32BigEndian(png[offset..]));
             var total = checked(12 + length);
@@ -26,8 +27,9 @@ public static class PublicPng
             var type = System.Text.Encoding.ASCII.GetString(png.Slice(offset + 4, 4));
             if (Kept.Contains(type)) output.Write(png.Slice(offset, total));
             offset += total;
-            if (type == "IEND") break;
+            ended = type == "IEND";
         }
+        if (!ended) throw new InvalidDataException("Truncated PNG: no IEND chunk.");
         return output.ToArray();
     }
 }

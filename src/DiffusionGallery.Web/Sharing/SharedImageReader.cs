@@ -33,7 +33,7 @@ public sealed class SharedImageReader(IDbContextFactory<ApplicationDbContext> db
             ParentRefDto? parent = null;
             if (image.ParentImageId is { } parentId)
             {
-                parent = parents.TryGetValue(parentId, out var p) && ImageAccess.MayView(p, g.Viewer, ImageRoute.ById)
+                parent = parents.TryGetValue(parentId, out var p) && ImageAccess.MayAppearInLineage(p, g.Viewer)
                     ? new ParentRefDto(true, p.Id, UserProfiles.Creator(p.Owner), $"/gallery/{p.Id}", $"/images/{p.Id}/thumb")
                     : new ParentRefDto(false, null, null, null, null);
             }

@@ -20,7 +20,7 @@ public sealed record SharedImageDto(
 public sealed record ParentRefDto(bool Available, Guid? Id, CreatorDto? Creator, string? Page, string? Thumb);
 
 /// <summary>Body of PATCH /api/images/{id}: any subset.</summary>
-public sealed record ImageSharingPatch(ImageVisibility? Visibility, bool? HidePrompt, bool? AllowRemix);
+public sealed record ImageSharingPatch(string? Visibility, bool? HidePrompt, bool? AllowRemix);
 
 /// <summary>One of your images with its sharing state (PATCH /api/images/{id}, POST …/share-link).</summary>
 public sealed record OwnImageSharingDto(
@@ -33,6 +33,15 @@ public sealed record ExplorePageDto(IReadOnlyList<SharedImageDto> Items, int Tot
 public sealed record RemixPrefillDto(
     Guid ParentImageId, bool RecordsParent, bool PromptHidden, string? Prompt, string? NegativePrompt, string Model, SamplerKind Sampler,
     bool KarrasSigmas, int Steps, float GuidanceScale, int Width, int Height, long Seed, float Temperature);
+
+public static class VisibilityParser
+{
+    /// <summary>"Private", "Unlisted" or "Public" (any case); null stays null; anything else is a 400 naming the field.</summary>
+    public static ImageVisibility? Parse(string? value, string field = "visibility") =>
+        value is null ? null
+        : Enum.TryParse<ImageVisibility>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(value, out _) ? parsed
+        : throw SharingException.Invalid(field, "Visibility must be Private, Unlisted or Public.");
+}
 
 public static class SharingUrls
 {

@@ -13,7 +13,16 @@ public static class SharingExtensions
     /// <summary>Visibility, share links, handles, Explore, likes, lineage, remix prefill and collections.</summary>
     public static IHostApplicationBuilder AddSharing(this IHostApplicationBuilder builder)
     {
-        var services = builder.Services;
+        builder.Services.AddSharingServices();
+        builder.Services.AddAuthorizationBuilder().AddPolicy(ViewerPolicy, policy => policy
+            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, PersonalAccessTokenHandler.SchemeName)
+            .RequireAssertion(_ => true));
+        return builder;
+    }
+
+    /// <summary>The sharing services alone (needs the database context factory, logging and a TimeProvider).</summary>
+    public static IServiceCollection AddSharingServices(this IServiceCollection services)
+    {
         services.AddSingleton<ImageAccess>();
         services.AddSingleton<SharingService>();
         services.AddSingleton<UserProfiles>();
@@ -22,10 +31,7 @@ public static class SharingExtensions
         services.AddSingleton<LikeService>();
         services.AddSingleton<LineageService>();
         services.AddSingleton<CollectionService>();
-        services.AddAuthorizationBuilder().AddPolicy(ViewerPolicy, policy => policy
-            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, PersonalAccessTokenHandler.SchemeName)
-            .RequireAssertion(_ => true));
-        return builder;
+        return services;
     }
 
     public static IEndpointRouteBuilder MapSharing(this IEndpointRouteBuilder app)

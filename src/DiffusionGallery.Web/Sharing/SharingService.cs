@@ -16,11 +16,7 @@ public sealed class SharingService(IDbContextFactory<ApplicationDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var image = await db.GeneratedImages.SingleOrDefaultAsync(i => i.Id == imageId && i.OwnerId == ownerId, cancellationToken);
         if (image is null) return null;
-        if (patch.Visibility is { } visibility)
-        {
-            if (!Enum.IsDefined(visibility)) throw SharingException.Invalid("visibility", "Visibility must be Private, Unlisted or Public.");
-            SetVisibility(image, visibility);
-        }
+        if (VisibilityParser.Parse(patch.Visibility) is { } visibility) SetVisibility(image, visibility);
         if (patch.HidePrompt is { } hide) image.HidePrompt = hide;
         if (patch.AllowRemix is { } allow) image.AllowRemix = allow;
         await db.SaveChangesAsync(cancellationToken);

@@ -21,6 +21,10 @@ public sealed class ImageDetailsTests : MudTestContext, IDisposable
         services.AddSingleton(_h.Gallery);
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
         services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        services.AddSingleton<Microsoft.EntityFrameworkCore.IDbContextFactory<DiffusionGallery.Web.Data.ApplicationDbContext>>(_h.Database);
+        services.AddSingleton(TimeProvider.System);
+        services.AddLogging();
+        Microsoft.Extensions.Hosting.SharingExtensions.AddSharingServices(services);
         _auth = AddAuthorization();
     }
 
