@@ -51,7 +51,7 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         var ordered = query.Sort switch
         {
             ExploreSort.Likes => images.OrderByDescending(i => i.LikeCount).ThenByDescending(i => i.CreatedAt),
-            ExploreSort.Remixes => images.OrderByDescending(i => db.GeneratedImages.Count(c => c.ParentImageId == i.Id)).ThenByDescending(i => i.CreatedAt),
+            ExploreSort.Remixes => images.OrderByDescending(i => i.RemixCount).ThenByDescending(i => i.CreatedAt),
             _ => images.OrderByDescending(i => i.CreatedAt),
         };
         var items = await ordered.ThenByDescending(i => i.Id).Skip((page - 1) * pageSize).Take(pageSize).Include(i => i.Owner).ToListAsync(cancellationToken);

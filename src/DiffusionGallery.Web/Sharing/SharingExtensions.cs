@@ -14,6 +14,7 @@ public static class SharingExtensions
     public static IHostApplicationBuilder AddSharing(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSharingServices();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RemixCounts>());
         builder.Services.AddAuthorizationBuilder().AddPolicy(ViewerPolicy, policy => policy
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, PersonalAccessTokenHandler.SchemeName)
             .RequireAssertion(_ => true));
@@ -31,6 +32,7 @@ public static class SharingExtensions
         services.AddSingleton<LikeService>();
         services.AddSingleton<LineageService>();
         services.AddSingleton<CollectionService>();
+        services.AddSingleton<RemixCounts>();
         return services;
     }
 

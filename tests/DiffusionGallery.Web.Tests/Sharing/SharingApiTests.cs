@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Sharing;
 using DiffusionGallery.Web.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DiffusionGallery.Web.Tests.Sharing;
 
@@ -118,6 +120,7 @@ public sealed class SharingApiTests(SharingAppFixture fixture) : IClassFixture<S
         await fixture.AddImageAsync(ownerId, "child one", ImageVisibility.Private, parent: remixed.Id);
         await fixture.AddImageAsync(ownerId, "child two", ImageVisibility.Private, parent: remixed.Id);
         await fan.PutAsync($"/api/images/{liked.Id}/like", null, Ct);
+        await App.Services.GetRequiredService<RemixCounts>().RefreshAsync(Ct); // the background refresh, now
         using var anonymous = fixture.Anonymous();
 
         async Task<List<Guid>> IdsAsync(string query) =>

@@ -31,6 +31,8 @@ public sealed class GeneratedImage
     public bool AllowRemix { get; set; } = true;
     /// <summary>Number of likes (kept with the <see cref="Like"/> rows, for Explore's sort).</summary>
     public int LikeCount { get; set; }
+    /// <summary>Number of remixes, refreshed in the background (for Explore's sort); pages count them live.</summary>
+    public int RemixCount { get; set; }
     public DateTimeOffset? TakenDownAt { get; set; }
     public Guid? ParentImageId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

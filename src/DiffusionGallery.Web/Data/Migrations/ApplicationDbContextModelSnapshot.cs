@@ -167,6 +167,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid?>("ParentImageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("RemixCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
+
                     b.Property<long>("Seed")
                         .HasColumnType("INTEGER");
 
@@ -257,9 +262,11 @@ namespace DiffusionGallery.Web.Data.Migrations
 
                     b.HasIndex("OwnerId", "CreatedAt");
 
-                    b.HasIndex("Visibility", "CreatedAt");
+                    b.HasIndex("Visibility", "TakenDownAt", "CreatedAt", "Id");
 
-                    b.HasIndex("Visibility", "LikeCount", "CreatedAt");
+                    b.HasIndex("Visibility", "TakenDownAt", "LikeCount", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "RemixCount", "CreatedAt", "Id");
 
                     b.ToTable("GeneratedImages", t =>
                         {

@@ -24,9 +24,13 @@ public sealed class ImageSharingConfiguration : IEntityTypeConfiguration<Generat
     {
         builder.Property(i => i.AllowRemix).HasDefaultValue(true).HasSentinel(true);
         builder.Property(i => i.LikeCount).HasDefaultValue(0);
-        // Explore: Public images, newest / most liked (period filters on CreatedAt); profiles: one owner's Public images.
-        builder.HasIndex(i => new { i.Visibility, i.CreatedAt });
-        builder.HasIndex(i => new { i.Visibility, i.LikeCount, i.CreatedAt });
+        builder.Property(i => i.RemixCount).HasDefaultValue(0);
+        // Explore reads listed images (Visibility = Public AND TakenDownAt IS NULL, both equality prefixes) in the order
+        // of each sort, ties broken by CreatedAt then Id: each first page is an index walk of 24 entries, and the total
+        // an index-only count.
+        builder.HasIndex(i => new { i.Visibility, i.TakenDownAt, i.CreatedAt, i.Id });
+        builder.HasIndex(i => new { i.Visibility, i.TakenDownAt, i.LikeCount, i.CreatedAt, i.Id });
+        builder.HasIndex(i => new { i.Visibility, i.TakenDownAt, i.RemixCount, i.CreatedAt, i.Id });
         builder.HasIndex(i => i.ParentImageId);
     }
 }

@@ -84,7 +84,11 @@ public static class SharingApi
             ParseOr(sort, ExploreSort.Newest, "sort", "Sort must be newest, likes or remixes."),
             ParseOr(period, ExplorePeriod.All, "period", "Period must be week or all."),
             search, model, page ?? 1, pageSize ?? 24);
-        return Results.Ok(await explore.QueryAsync(query, Viewer.From(http.User), http.RequestAborted));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await explore.QueryAsync(query, Viewer.From(http.User), http.RequestAborted);
+        // Server-Timing (W3C): the time spent answering, database included; scripts/explore-bench.py reads it.
+        http.Response.Headers["Server-Timing"] = FormattableString.Invariant($"explore;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.00}");
+        return Results.Ok(result);
     }
 
     private static T ParseOr<T>(string? value, T fallback, string field, string message) where T : struct, Enum =>

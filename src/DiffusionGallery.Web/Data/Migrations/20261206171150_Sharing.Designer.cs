@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DiffusionGallery.Web.Data.Migrations
 {
     [DbContext(typeof(ApplicationDbContext))]
-    [Migration("20261206164115_Sharing")]
+    [Migration("20261206171150_Sharing")]
     partial class Sharing
     {
         /// <inheritdoc />
@@ -170,6 +170,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid?>("ParentImageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("RemixCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
+
                     b.Property<long>("Seed")
                         .HasColumnType("INTEGER");
 
@@ -260,9 +265,11 @@ namespace DiffusionGallery.Web.Data.Migrations
 
                     b.HasIndex("OwnerId", "CreatedAt");
 
-                    b.HasIndex("Visibility", "CreatedAt");
+                    b.HasIndex("Visibility", "TakenDownAt", "CreatedAt", "Id");
 
-                    b.HasIndex("Visibility", "LikeCount", "CreatedAt");
+                    b.HasIndex("Visibility", "TakenDownAt", "LikeCount", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "RemixCount", "CreatedAt", "Id");
 
                     b.ToTable("GeneratedImages", t =>
                         {

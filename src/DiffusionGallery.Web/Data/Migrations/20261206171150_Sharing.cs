@@ -32,6 +32,13 @@ namespace DiffusionGallery.Web.Data.Migrations
                 nullable: false,
                 defaultValue: 0);
 
+            migrationBuilder.AddColumn<int>(
+                name: "RemixCount",
+                table: "GeneratedImages",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
             migrationBuilder.AddColumn<long>(
                 name: "TakenDownAt",
                 table: "GeneratedImages",
@@ -116,14 +123,19 @@ namespace DiffusionGallery.Web.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
-                name: "IX_GeneratedImages_Visibility_CreatedAt",
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_CreatedAt_Id",
                 table: "GeneratedImages",
-                columns: new[] { "Visibility", "CreatedAt" });
+                columns: new[] { "Visibility", "TakenDownAt", "CreatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_GeneratedImages_Visibility_LikeCount_CreatedAt",
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_LikeCount_CreatedAt_Id",
                 table: "GeneratedImages",
-                columns: new[] { "Visibility", "LikeCount", "CreatedAt" });
+                columns: new[] { "Visibility", "TakenDownAt", "LikeCount", "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_RemixCount_CreatedAt_Id",
+                table: "GeneratedImages",
+                columns: new[] { "Visibility", "TakenDownAt", "RemixCount", "CreatedAt", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetUsers_Handle",
@@ -163,11 +175,15 @@ namespace DiffusionGallery.Web.Data.Migrations
                 name: "Collections");
 
             migrationBuilder.DropIndex(
-                name: "IX_GeneratedImages_Visibility_CreatedAt",
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_CreatedAt_Id",
                 table: "GeneratedImages");
 
             migrationBuilder.DropIndex(
-                name: "IX_GeneratedImages_Visibility_LikeCount_CreatedAt",
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_LikeCount_CreatedAt_Id",
+                table: "GeneratedImages");
+
+            migrationBuilder.DropIndex(
+                name: "IX_GeneratedImages_Visibility_TakenDownAt_RemixCount_CreatedAt_Id",
                 table: "GeneratedImages");
 
             migrationBuilder.DropIndex(
@@ -184,6 +200,10 @@ namespace DiffusionGallery.Web.Data.Migrations
 
             migrationBuilder.DropColumn(
                 name: "LikeCount",
+                table: "GeneratedImages");
+
+            migrationBuilder.DropColumn(
+                name: "RemixCount",
                 table: "GeneratedImages");
 
             migrationBuilder.DropColumn(
