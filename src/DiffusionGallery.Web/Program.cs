@@ -7,13 +7,19 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 
 builder.AddAppOptions();
 builder.AddDatabase();
+builder.AddErrors();
 builder.AddAccounts();
 builder.AddInference();
+builder.AddQuotas();
+builder.AddGallery();
 builder.AddGeneration();
 builder.AddSharing();
 builder.AddUi();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapAccounts();
+app.MapGallery();
+app.MapGeneration();
 app.MapSharing();
 app.Run();

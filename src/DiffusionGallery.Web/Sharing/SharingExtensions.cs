@@ -1,4 +1,4 @@
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Sharing;
 using DiffusionGallery.Web.Sharing.Endpoints;
 using Microsoft.AspNetCore.Identity;

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 
 namespace DiffusionGallery.Web.Sharing;
 

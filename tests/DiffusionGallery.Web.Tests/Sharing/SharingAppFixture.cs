@@ -1,6 +1,6 @@
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Tests.Integration;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 using Microsoft.EntityFrameworkCore;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;

@@ -1,4 +1,4 @@
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 
 namespace DiffusionGallery.Web.Sharing.Endpoints;
 

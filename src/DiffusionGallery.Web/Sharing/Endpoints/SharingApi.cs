@@ -1,4 +1,4 @@
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data.Entities;
 
 namespace DiffusionGallery.Web.Sharing.Endpoints;
