@@ -28,7 +28,7 @@ public static class GenerationsApi
     {
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
         var settings = request.ToSettings(requests.ResolveModel(request.Model));
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
+        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = request.ParentImageId, Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
         var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, []);
         return TypedResults.Accepted($"/api/generations/{job.Id}", dto);
     }

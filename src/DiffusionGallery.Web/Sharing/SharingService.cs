@@ -62,8 +62,9 @@ public sealed class SharingService(IDbContextFactory<ApplicationDbContext> dbFac
     }
 
     /// <summary>Private kills the link; Unlisted and Public keep the current link or get a first one.</summary>
-    internal static void SetVisibility(GeneratedImage image, ImageVisibility visibility)
+    public static void SetVisibility(GeneratedImage image, ImageVisibility visibility)
     {
+        ArgumentNullException.ThrowIfNull(image);
         image.Visibility = visibility;
         if (visibility == ImageVisibility.Private) image.ShareToken = null;
         else image.ShareToken ??= ShareTokens.New();

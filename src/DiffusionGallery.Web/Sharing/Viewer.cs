@@ -10,6 +10,12 @@ public sealed record Viewer(string? UserId, bool IsAdmin)
 
     public bool IsSignedIn => UserId is not null;
 
+    public static Viewer From(ICurrentUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.UserId is { } id ? new Viewer(id, user.IsInRole(AccountRoles.Admin)) : Anonymous;
+    }
+
     public static Viewer From(ClaimsPrincipal? user) =>
         user?.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? new Viewer(id, user.IsInRole(AccountRoles.Admin)) : Anonymous;
 }
