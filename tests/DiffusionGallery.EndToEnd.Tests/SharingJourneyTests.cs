@@ -56,7 +56,7 @@ public sealed class SharingJourneyTests(BrowserFixture fixture) : IClassFixture<
         await RegisterAsync(alice, $"alice-{tag}@example.test", $"alice-{tag}", "Alice Liddell");
         await alice.GotoAsync("Account/Manage/PublicProfile");
         await alice.SelectOptionAsync("#Input\\.DefaultVisibility", "Public");
-        await alice.ClickAsync("button[type=submit]");
+        await alice.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync(); // (not the menu's Sign out button)
         await Assertions.Expect(alice.Locator("#Input\\.DefaultVisibility")).ToHaveValueAsync("Public");
         await alice.GotoAsync("generate");
         var parentId = await GenerateAsync(alice, null, batch: 4);
