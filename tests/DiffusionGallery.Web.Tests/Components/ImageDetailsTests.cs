@@ -64,6 +64,18 @@ public sealed class ImageDetailsTests : MudTestContext, IDisposable
     }
 
     [Fact]
+    public async Task Owner_SeesTheSharingPanel_AndMakingItPublicGivesALink()
+    {
+        var (_, image) = await SeedAsync(SamplerKind.EulerAncestral, karras: false);
+        var page = Render<ImageDetailsPage>(p => p.Add(x => x.Id, image.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=visibility-Private]").GetAttribute("aria-pressed")));
+        Assert.Empty(page.FindAll("[data-testid=share-url]"));
+        page.Find("[data-testid=visibility-Public]").Click();
+        page.WaitForAssertion(() => Assert.Matches("/s/[A-Za-z0-9_-]{32}$", page.Find("[data-testid=share-url]").TextContent));
+    }
+
+    [Fact]
     public async Task ImageWithoutKarras_ShowsTheSamplerAlone()
     {
         var (_, image) = await SeedAsync(SamplerKind.EulerAncestral, karras: false);
