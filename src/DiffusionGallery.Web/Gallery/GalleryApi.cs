@@ -1,6 +1,7 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Errors;
+using DiffusionGallery.Web.Sharing;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionGallery.Web.Gallery;
@@ -12,7 +13,9 @@ public static class GalleryApi
     {
         var api = app.MapGroup("/api/images").RequireAuthorization(AuthPolicies.Api).WithTags("DiffusionGallery").WithDomainErrors();
         api.MapGet("", ListImagesAsync).WithName("ListImages").WithSummary("Your images, newest first.");
-        api.MapGet("/{id:guid}", GetImageAsync).WithName("GetImage").WithSummary("Settings and links of one of your images.");
+        // Also for anyone when the image is Public (Sharing decides; an Unlisted image is never served by id).
+        app.MapGet("/api/images/{id:guid}", GetImageAsync).RequireAuthorization(SharingExtensions.ViewerPolicy).WithTags("DiffusionGallery").WithDomainErrors()
+            .WithName("GetImage").WithSummary("Settings and links of one of your images, or of a Public image as others see it.");
         api.MapDelete("/{id:guid}", DeleteImageAsync).WithName("DeleteImage").WithSummary("Delete one of your images and its files.");
         return app;
     }
@@ -26,10 +29,11 @@ public static class GalleryApi
         return TypedResults.Ok(new ImagePageDto(result.Items.Select(ImageDto.From).ToList(), result.Total, page, pageSize));
     }
 
-    private static async Task<Results<Ok<ImageDto>, NotFound>> GetImageAsync(Guid id, ICurrentUser user, GalleryService gallery, CancellationToken cancellationToken)
+    private static async Task<IResult> GetImageAsync(Guid id, ICurrentUser user, ImageAccess access, SharedImageReader shared, CancellationToken cancellationToken)
     {
-        var image = await gallery.GetAsync(user.RequireUserId(), id, cancellationToken);
-        return image is null ? TypedResults.NotFound() : TypedResults.Ok(ImageDto.From(image));
+        var grant = await access.ByIdAsync(id, Viewer.From(user), cancellationToken);
+        if (grant is null) return TypedResults.NotFound();
+        return grant.IsOwner ? TypedResults.Ok(ImageDto.From(grant.Image)) : TypedResults.Ok(await shared.ReadAsync(grant, cancellationToken));
     }
 
     private static async Task<Results<NoContent, NotFound>> DeleteImageAsync(Guid id, ICurrentUser user, GalleryService gallery, CancellationToken cancellationToken) =>

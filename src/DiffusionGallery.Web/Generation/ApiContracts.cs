@@ -27,6 +27,8 @@ public sealed record GenerateRequestDto
     public long? Seed { get; init; }
     public int? BatchCount { get; init; }
     public float? Temperature { get; init; }
+    /// <summary>Remix: the image this one derives from (lineage). It must be visible to you by id and allow remix (404 / 403 otherwise).</summary>
+    public Guid? ParentImageId { get; init; }
 
     /// <param name="model">The model the request names (or the default one), for its recommendations.</param>
     public GenerationSettings ToSettings(ModelDescriptor model)

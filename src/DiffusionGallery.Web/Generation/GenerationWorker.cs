@@ -139,6 +139,9 @@ public sealed class GenerationWorker(
                     CreatedAt = now,
                 });
             }
+            // New images take their owner's default visibility (Sharing), with a share link unless Private.
+            var visibility = await db.Users.Where(u => u.Id == job.OwnerId).Select(u => u.DefaultVisibility).SingleOrDefaultAsync(cancellationToken);
+            foreach (var image in saved) Sharing.SharingService.SetVisibility(image, visibility);
             // One transaction: image rows, the ledger's charge, the job's final state. Only a job still Running is
             // finished, so its images can never be stored twice.
             await using var transaction = await db.BeginWriteAsync(cancellationToken);

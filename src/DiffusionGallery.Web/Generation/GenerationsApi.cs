@@ -30,7 +30,7 @@ public static class GenerationsApi
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
         var model = requests.ResolveModel(request.Model);
         var settings = request.ToSettings(model);
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
+        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = request.ParentImageId, Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
         var hints = VocabularyHints.Check(model.Vocabulary, job.Settings.Prompt, job.Settings.NegativePrompt);
         var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, [])
         {

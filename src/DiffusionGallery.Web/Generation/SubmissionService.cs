@@ -4,6 +4,7 @@ using DiffusionGallery.Web.Data.Configurations;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Web.Quotas;
+using DiffusionGallery.Web.Sharing;
 using Microsoft.EntityFrameworkCore;
 
 namespace DiffusionGallery.Web.Generation;
@@ -41,6 +42,7 @@ public sealed class SubmissionService(
     JobNotifier notifier,
     IDbContextFactory<ApplicationDbContext> dbFactory,
     TimeProvider time,
+    ImageAccess access,
     ILogger<SubmissionService> logger)
 {
     public async Task<GenerationJob> SubmitAsync(SubmitCommand command, CancellationToken ct = default)
@@ -49,7 +51,7 @@ public sealed class SubmissionService(
         ArgumentNullException.ThrowIfNull(command.Settings);
         var userId = currentUser.RequireUserId();
         var settings = requests.Validate(command.Settings);
-        var parentImageId = await VisibleParentAsync(userId, command.ParentImageId, ct);
+        var parentImageId = await RemixableParentAsync(command.ParentImageId, ct);
 
         var job = new GenerationJob
         {
@@ -104,12 +106,16 @@ public sealed class SubmissionService(
         notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Cancelled });
     }
 
-    /// <summary>Lineage only to images the user may see (their own).</summary>
-    private async Task<Guid?> VisibleParentAsync(string userId, Guid? parentImageId, CancellationToken ct)
+    /// <summary>The lineage parent must be an image the user may see by id and remix (Sharing's <see cref="ImageAccess"/>).</summary>
+    private async Task<Guid?> RemixableParentAsync(Guid? parentImageId, CancellationToken ct)
     {
         if (parentImageId is not { } parent) return null;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.GeneratedImages.AnyAsync(i => i.Id == parent && i.OwnerId == userId, ct) ? parent : null;
+        return await access.CheckRemixParentAsync(parent, Viewer.From(currentUser), ct) switch
+        {
+            RemixPermission.Allowed => parent,
+            RemixPermission.Forbidden => throw new ForbiddenException("The creator does not allow remixing this image."),
+            _ => throw new NotFoundException("The image to remix (parentImageId) does not exist or is not shared with you."),
+        };
     }
 
     private static string? Clean(string? text, int maxLength)

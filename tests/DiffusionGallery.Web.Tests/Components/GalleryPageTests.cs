@@ -21,6 +21,9 @@ public sealed class GalleryPageTests : MudTestContext, IDisposable
         services.AddSingleton(_h.Gallery);
         AddCurrentUser(services);
         services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
+        services.AddSingleton<Microsoft.EntityFrameworkCore.IDbContextFactory<DiffusionGallery.Web.Data.ApplicationDbContext>>(_h.Database);
+        services.AddLogging();
+        Microsoft.Extensions.Hosting.SharingExtensions.AddSharingServices(services);
         _auth = AddAuthorization();
     }
 

@@ -28,6 +28,9 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
         services.AddSingleton(MsOptions.Create(_h.Options));
         AddCurrentUser(services);
         services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
+        services.AddSingleton<Microsoft.EntityFrameworkCore.IDbContextFactory<DiffusionGallery.Web.Data.ApplicationDbContext>>(_h.Database);
+        services.AddLogging();
+        Microsoft.Extensions.Hosting.SharingExtensions.AddSharingServices(services);
         _auth = AddAuthorization();
     }
 

@@ -22,6 +22,10 @@ public sealed class ImageDetailsTests : MudTestContext, IDisposable
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
         AddCurrentUser(services);
         services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
+        services.AddSingleton<Microsoft.EntityFrameworkCore.IDbContextFactory<DiffusionGallery.Web.Data.ApplicationDbContext>>(_h.Database);
+        services.AddSingleton(TimeProvider.System);
+        services.AddLogging();
+        Microsoft.Extensions.Hosting.SharingExtensions.AddSharingServices(services);
         _auth = AddAuthorization();
     }
 
@@ -57,6 +61,18 @@ public sealed class ImageDetailsTests : MudTestContext, IDisposable
         var remembered = await new UserPreferencesService(_h.Database, TimeProvider.System).LoadAsync(me, Xunit.TestContext.Current.CancellationToken);
         Assert.NotNull(remembered);
         Assert.Equal((SamplerKind.DpmPlusPlus2M, true, 41L, 14), (remembered.Sampler, remembered.KarrasSigmas, remembered.Seed, remembered.Steps));
+    }
+
+    [Fact]
+    public async Task Owner_SeesTheSharingPanel_AndMakingItPublicGivesALink()
+    {
+        var (_, image) = await SeedAsync(SamplerKind.EulerAncestral, karras: false);
+        var page = Render<ImageDetailsPage>(p => p.Add(x => x.Id, image.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=visibility-Private]").GetAttribute("aria-pressed")));
+        Assert.Empty(page.FindAll("[data-testid=share-url]"));
+        page.Find("[data-testid=visibility-Public]").Click();
+        page.WaitForAssertion(() => Assert.Matches("/s/[A-Za-z0-9_-]{32}$", page.Find("[data-testid=share-url]").TextContent));
     }
 
     [Fact]

@@ -38,8 +38,9 @@ public sealed class ImageDetailsAccessTests(GenerationFlowTests.AppFixture fixtu
         }
 
         using var anonymous = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // The page is open to anonymous visitors for Public images (Sharing); a Private one is simply not found.
         var signedOut = await anonymous.GetAsync($"/gallery/{imageId}", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
-        Assert.Contains("/Account/Login", signedOut.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.NotFound, signedOut.StatusCode);
+        Assert.DoesNotContain("a private purple star", await signedOut.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 }

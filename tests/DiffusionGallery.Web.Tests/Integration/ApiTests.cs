@@ -158,7 +158,8 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
     {
         using var anonymous = App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/images")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/images/{Guid.NewGuid()}")).StatusCode);
+        // Image files answer anonymous visitors too (Public images are for anyone): an unknown id is 404, never a redirect.
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/images/{Guid.NewGuid()}")).StatusCode);
         using var bogus = App.CreateTokenClient("dgp_not-a-real-token");
         Assert.Equal(HttpStatusCode.Unauthorized, (await bogus.GetAsync("/api/images")).StatusCode);
     }

@@ -37,7 +37,7 @@ internal sealed class QueueHarness : IDisposable
     public GalleryService Gallery { get; }
 
     public SubmissionService Submissions(ICurrentUser user) =>
-        new(user, RequestFactory, Quotas, Queue, Notifier, Database, Time, NullLogger<SubmissionService>.Instance);
+        new(user, RequestFactory, Quotas, Queue, Notifier, Database, Time, new DiffusionGallery.Web.Sharing.ImageAccess(Database, NullLogger<DiffusionGallery.Web.Sharing.ImageAccess>.Instance), NullLogger<SubmissionService>.Instance);
 
     /// <summary>Submits as <paramref name="userId"/> through the real <see cref="SubmissionService"/>.</summary>
     public Task<GenerationJob> SubmitAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default) =>

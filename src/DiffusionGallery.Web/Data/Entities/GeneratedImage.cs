@@ -23,8 +23,17 @@ public sealed class GeneratedImage
     public required string FileHash { get; set; }
     public long FileSize { get; set; }
     public ImageVisibility Visibility { get; set; } = ImageVisibility.Private;
-    /// <summary>Reserved for unlisted share links.</summary>
+    /// <summary>Share link token (<c>/s/{token}</c>) of an Unlisted or Public image; null when Private.</summary>
     public string? ShareToken { get; set; }
+    /// <summary>Visitors see the picture but not its prompt and settings (also stripped from the PNG they download).</summary>
+    public bool HidePrompt { get; set; }
+    /// <summary>Whether others who may see this image may remix it.</summary>
+    public bool AllowRemix { get; set; } = true;
+    /// <summary>Number of likes (kept with the <see cref="Like"/> rows, for Explore's sort).</summary>
+    public int LikeCount { get; set; }
+    /// <summary>Number of remixes, refreshed in the background (for Explore's sort); pages count them live.</summary>
+    public int RemixCount { get; set; }
+    public DateTimeOffset? TakenDownAt { get; set; }
     public Guid? ParentImageId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -51,12 +51,27 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DefaultVisibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Private");
+
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Handle")
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
 
                     b.Property<bool>("LockoutEnabled")
                         .HasColumnType("INTEGER");
@@ -94,6 +109,9 @@ namespace DiffusionGallery.Web.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Handle")
+                        .IsUnique();
+
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
 
@@ -109,6 +127,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowRemix")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(true);
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -129,8 +152,16 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<int>("Height")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("HidePrompt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("JobId")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("LikeCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
 
                     b.Property<string>("ModelHash")
                         .IsRequired()
@@ -154,12 +185,20 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid?>("ParentImageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("RemixCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
+
                     b.Property<long>("Seed")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ShareToken")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("TakenDownAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Visibility")
                         .IsRequired()
@@ -240,6 +279,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .IsUnique();
 
                     b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "LikeCount", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "RemixCount", "CreatedAt", "Id");
 
                     b.ToTable("GeneratedImages", t =>
                         {
@@ -513,6 +558,72 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.ToTable("UserPreferences");
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CoverImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ShareToken")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CoverImageId");
+
+                    b.HasIndex("ShareToken")
+                        .IsUnique();
+
+                    b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.ToTable("Collections", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.CollectionImage", b =>
+                {
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CollectionId", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("CollectionImages", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
                     b.Property<string>("Id")
@@ -753,6 +864,37 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.Entities.GeneratedImage", null)
+                        .WithMany()
+                        .HasForeignKey("CoverImageId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.CollectionImage", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Sharing.Data.Collection", null)
+                        .WithMany("Images")
+                        .HasForeignKey("CollectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("DiffusionGallery.Web.Data.Entities.GeneratedImage", "Image")
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Image");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -856,6 +998,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.GenerationJob", b =>
+                {
+                    b.Navigation("Images");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
                 {
                     b.Navigation("Images");
                 });
