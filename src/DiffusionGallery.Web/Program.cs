@@ -10,8 +10,12 @@ builder.AddDatabase();
 builder.AddAccounts();
 builder.AddInference();
 builder.AddGeneration();
+builder.AddUploads();
+builder.AddLab();
 builder.AddUi();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapUploads();
+app.MapLab();
 app.Run();
