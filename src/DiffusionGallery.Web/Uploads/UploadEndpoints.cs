@@ -18,7 +18,6 @@ public static class UploadEndpoints
         var api = app.MapGroup("/api/uploads").RequireAuthorization(AuthPolicies.Api).WithTags("Uploads");
         api.MapPost("", CreateAsync).WithName("CreateUpload")
             .WithSummary("Upload a reference image (multipart/form-data, field 'file'): PNG, JPEG or WebP, at most 10 MB and 4096x4096.")
-            .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/{id:guid}", GetAsync).WithName("GetUpload").WithSummary("The stored (re-encoded) PNG of one of your uploads.");
         api.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteUpload").WithSummary("Delete one of your uploads.");
@@ -31,6 +30,13 @@ public static class UploadEndpoints
     {
         var max = uploads.Options.MaxBytes;
         var request = http.Request;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // How long the server took to accept or refuse (the client sees it as Server-Timing: upload;dur=…).
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers["Server-Timing"] = FormattableString.Invariant($"upload;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}");
+            return Task.CompletedTask;
+        });
         try
         {
             if (request.ContentLength > max + MultipartOverhead) throw UploadRejectedException.TooLarge(max);
