@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using Microsoft.Playwright;
+
+namespace DiffusionGallery.EndToEnd.Tests;
+
+/// <summary>Image guidance and the Diffusion Lab in Chromium against the published app.</summary>
+public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private const string Password = "a long enough passphrase";
+
+    private static string? ScreenshotDir => Environment.GetEnvironmentVariable("DG_SCREENSHOTS_DIR") is { Length: > 0 } dir ? dir : null;
+
+    private static async Task WaitForCircuitAsync(IPage page) =>
+        await page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    [Fact]
+    public async Task UploadInTheLab_ForwardFramesAppear_ScrubbingTheSliderRenoises()
+    {
+        var page = await fixture.NewPageAsync();
+        await RegisterAsync(page);
+        var picture = Path.Combine(fixture.App.DataDir, "circle.png");
+        await File.WriteAllBytesAsync(picture, CirclePng(160, 120));
+
+        await page.GotoAsync("lab");
+        await WaitForCircuitAsync(page);
+        await page.GetByTestId("reference-file").SetInputFilesAsync(picture);
+
+        var frames = page.GetByTestId("lab-forward-frame");
+        await Assertions.Expect(frames).ToHaveCountAsync(7, new() { Timeout = 60_000 });
+        Assert.Equal("0", await frames.First.GetAttributeAsync("data-t"));
+        Assert.Contains("√ᾱ", await frames.Nth(3).InnerTextAsync());
+        await Assertions.Expect(page.GetByTestId("reference-upload")).ToHaveCountAsync(1);
+
+        var scrubbed = page.GetByTestId("lab-scrub-frame");
+        Assert.Equal("250", await scrubbed.GetAttributeAsync("data-t"));
+        var before = await scrubbed.Locator("img").GetAttributeAsync("src");
+        await page.GetByTestId("lab-forward").Locator("input[type=range]").FillAsync("900");
+        await Assertions.Expect(scrubbed).ToHaveAttributeAsync("data-t", "900");
+        Assert.NotEqual(before, await scrubbed.Locator("img").GetAttributeAsync("src"));
+        await Assertions.Expect(page.GetByTestId("lab-scrub-t")).ToHaveTextAsync("900");
+        await page.GetByTestId("lab-alpha-chart").Locator("svg").First.WaitForAsync();
+        if (ScreenshotDir is { } dir)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "lab.png") });
+    }
+
+    private static async Task RegisterAsync(IPage page)
+    {
+        await page.GotoAsync("Account/Register");
+        await page.FillAsync("#Input\\.Email", $"lab-{Guid.NewGuid():N}@example.test");
+        await page.FillAsync("#Input\\.Password", Password);
+        await page.FillAsync("#Input\\.ConfirmPassword", Password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("Register"));
+    }
+
+    /// <summary>A red disc on a blue background (the bundled model's world), as an 8-bit RGB PNG written by hand.</summary>
+    internal static byte[] CirclePng(int width, int height)
+    {
+        var raw = new byte[height * (1 + 3 * width)];
+        var (cx, cy, r) = (width / 2.0, height / 2.0, Math.Min(width, height) / 3.5);
+        for (var y = 0; y < height; y++)
+        {
+            var row = y * (1 + 3 * width);
+            for (var x = 0; x < width; x++)
+            {
+                var inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r;
+                raw[row + 1 + 3 * x] = (byte)(inside ? 220 : 30);
+                raw[row + 2 + 3 * x] = (byte)(inside ? 30 : 60);
+                raw[row + 3 + 3 * x] = (byte)(inside ? 40 : 200);
+            }
+        }
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteUInt32BigEndian(ihdr, (uint)width);
+        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)height);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        Chunk(png, "IHDR", ihdr);
+        using (var zipped = new MemoryStream())
+        {
+            using (var z = new ZLibStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) z.Write(raw);
+            Chunk(png, "IDAT", zipped.ToArray());
+        }
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream output, string type, byte[] data)
+    {
+        var head = new byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(head, (uint)data.Length);
+        Encoding.ASCII.GetBytes(type, head.AsSpan(4));
+        output.Write(head);
+        output.Write(data);
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in head.AsSpan(4).ToArray().Concat(data))
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        var tail = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(tail, ~crc);
+        output.Write(tail);
+    }
+}
