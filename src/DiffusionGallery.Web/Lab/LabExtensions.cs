@@ -8,6 +8,7 @@ public static class LabExtensions
     public static IHostApplicationBuilder AddLab(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ForwardDiffusionService>();
+        builder.Services.AddScoped<LabJobRunner>();
         return builder;
     }
 

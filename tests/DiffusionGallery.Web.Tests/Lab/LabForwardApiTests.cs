@@ -84,6 +84,19 @@ public sealed class LabForwardApiTests(GenerationFlowTests.AppFixture fixture) :
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/lab/forward", new { source = new { uploadId = upload.Id }, timesteps = new[] { 1 } })).StatusCode);
     }
 
+    [Fact]
+    public async Task LabPage_Anonymous_IsSentToSignIn_SignedIn_Renders()
+    {
+        using var anonymous = App.CreateClient(new() { AllowAutoRedirect = false });
+        var response = await anonymous.GetAsync("/lab");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("Account/Login", response.Headers.Location?.OriginalString);
+
+        var (client, _) = await App.RegisterAsync($"lab-page-{Guid.NewGuid():N}@example.test");
+        var page = await client.GetStringAsync("/lab");
+        Assert.Contains("Diffusion Lab", page);
+    }
+
     private static Image<Rgb24> DecodeDataUrl(string dataUrl)
     {
         const string prefix = "data:image/png;base64,";

@@ -1,0 +1,133 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using Microsoft.EntityFrameworkCore;
+
+namespace DiffusionGallery.Web.Lab;
+
+/// <summary>One cell of a Lab grid: a key for the UI and the settings of its job.</summary>
+public sealed record LabCell(string Key, GenerationSettings Settings);
+
+/// <summary>A finished cell: its image (when it succeeded), how long the job ran in the worker, or why it failed.</summary>
+public sealed record LabCellResult(string Key, JobState State, Guid? ImageId, TimeSpan? Elapsed, string? Error);
+
+/// <summary>
+/// Runs the Lab's grids as ordinary jobs, through the same queue and limits as the generate page (so quotas and fair share
+/// apply), a few at a time so a grid never holds more than <see cref="Window"/> of the user's queue slots. Results are kept
+/// out of the gallery unless the user saves them: unsaved results are deleted when they run the grid again or leave the
+/// Lab (this service lives as long as the circuit).
+/// </summary>
+public sealed class LabJobRunner(
+    GenerationQueue queue,
+    JobNotifier notifier,
+    JobQueries jobs,
+    GalleryService gallery,
+    IDbContextFactory<ApplicationDbContext> dbFactory,
+    ILogger<LabJobRunner> logger) : IAsyncDisposable
+{
+    public const int Window = 2;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, string> _unsaved = [];
+
+    /// <summary>Runs every cell, calling <paramref name="onResult"/> as each finishes (in completion order).</summary>
+    public async Task RunAsync(string userId, IReadOnlyList<LabCell> cells, Func<LabCellResult, Task> onResult, CancellationToken cancellationToken)
+    {
+        using var slots = new SemaphoreSlim(Window);
+        var running = new List<Task>();
+        foreach (var cell in cells)
+        {
+            await slots.WaitAsync(cancellationToken);
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await onResult(await RunOneAsync(userId, cell, null, cancellationToken));
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }, CancellationToken.None));
+        }
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>Submits one job and waits for it; <paramref name="onProgress"/> sees every update (previews included).</summary>
+    public async Task<LabCellResult> RunOneAsync(string userId, LabCell cell, Func<JobUpdate, Task>? onProgress, CancellationToken cancellationToken)
+    {
+        GenerationJob job;
+        try
+        {
+            job = await queue.EnqueueAsync(userId, cell.Settings, null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidGenerationRequestException or QuotaExceededException)
+        {
+            return new LabCellResult(cell.Key, JobState.Failed, null, null, ex.Message);
+        }
+
+        var finished = new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (notifier.Subscribe(job.Id, async update =>
+               {
+                   if (onProgress is not null) await onProgress(update);
+                   if (update.IsFinished) finished.TrySetResult(update);
+               }))
+        await using (cancellationToken.Register(() => _ = queue.CancelAsync(job.Id, userId, CancellationToken.None)))
+        {
+            // It may have finished before the subscription: then its final state is only in the database.
+            if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
+                && await jobs.GetAsync(userId, job.Id, CancellationToken.None) is { IsFinished: true } done)
+                finished.TrySetResult(done);
+            var final = await finished.Task.WaitAsync(TimeSpan.FromMinutes(10), CancellationToken.None);
+            var imageId = final.ImageIds.Count > 0 ? final.ImageIds[0] : (Guid?)null;
+            if (imageId is { } id)
+            {
+                lock (_gate) _unsaved[id] = userId;
+            }
+            return new LabCellResult(cell.Key, final.State, imageId, await ElapsedAsync(job.Id), final.Error);
+        }
+    }
+
+    /// <summary>Keeps a result in the gallery.</summary>
+    public void Save(Guid imageId)
+    {
+        lock (_gate) _unsaved.Remove(imageId);
+    }
+
+    public bool IsSaved(Guid imageId)
+    {
+        lock (_gate) return !_unsaved.ContainsKey(imageId);
+    }
+
+    /// <summary>Deletes results the user did not save (the given ones, or all).</summary>
+    public async Task DiscardUnsavedAsync(IEnumerable<Guid>? only = null)
+    {
+        List<KeyValuePair<Guid, string>> doomed;
+        lock (_gate)
+        {
+            doomed = _unsaved.Where(p => only is null || only.Contains(p.Key)).ToList();
+            foreach (var pair in doomed) _unsaved.Remove(pair.Key);
+        }
+        foreach (var (imageId, userId) in doomed)
+        {
+            try
+            {
+                await gallery.DeleteAsync(userId, imageId);
+            }
+            catch (Exception ex) when (ex is IOException or DbUpdateException or ObjectDisposedException)
+            {
+                logger.LogWarning(ex, "Unsaved Lab result {ImageId} could not be deleted", imageId);
+            }
+        }
+    }
+
+    private async Task<TimeSpan?> ElapsedAsync(Guid jobId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var times = await db.GenerationJobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.StartedAt, j.FinishedAt }).SingleOrDefaultAsync();
+        return times is { StartedAt: { } start, FinishedAt: { } end } ? end - start : null;
+    }
+
+    public ValueTask DisposeAsync() => new(DiscardUnsavedAsync());
+}
