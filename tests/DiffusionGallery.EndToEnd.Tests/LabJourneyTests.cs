@@ -43,6 +43,18 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
         await page.GetByTestId("lab-alpha-chart").Locator("svg").First.WaitForAsync();
         if (ScreenshotDir is { } dir)
             await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "lab.png") });
+
+        // The sampler grid, kept small (2 samplers x 2 step counts): cells fill in with their times.
+        foreach (var chip in new[] { "Euler", "Lms", "Ddim", "Ddpm", "steps-20", "steps-40" })
+            await page.GetByTestId($"lab-chip-{chip}").ClickAsync();
+        await page.GetByTestId("lab-samplers-run").ClickAsync();
+        var cells = page.GetByTestId("lab-samplers-grid").GetByTestId("lab-cell");
+        await Assertions.Expect(cells).ToHaveCountAsync(4);
+        await Assertions.Expect(page.GetByTestId("lab-samplers-grid").Locator("[data-testid=lab-cell][data-state=Succeeded]")).ToHaveCountAsync(4, new() { Timeout = 90_000 });
+        Assert.Equal(["DpmPlusPlus2M|5", "DpmPlusPlus2M|10", "EulerAncestral|5", "EulerAncestral|10"],
+            await cells.EvaluateAllAsync<string[]>("cells => cells.map(c => c.getAttribute('data-key'))"));
+        foreach (var time in await page.GetByTestId("lab-samplers-grid").GetByTestId("lab-cell-time").AllInnerTextsAsync())
+            Assert.Matches(@"^\d+\.\d\d s$", time);
     }
 
     private static async Task RegisterAsync(IPage page)
