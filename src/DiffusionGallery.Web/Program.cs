@@ -7,8 +7,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 
 builder.AddAppOptions();
 builder.AddDatabase();
+builder.AddErrors();
 builder.AddAccounts();
 builder.AddInference();
+builder.AddQuotas();
+builder.AddGallery();
 builder.AddGeneration();
 builder.AddUploads();
 builder.AddLab();
@@ -16,6 +19,9 @@ builder.AddUi();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapAccounts();
+app.MapGallery();
+app.MapGeneration();
 app.MapUploads();
 app.MapLab();
 app.Run();

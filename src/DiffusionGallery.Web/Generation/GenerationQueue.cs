@@ -1,29 +1,18 @@
-using DiffusionGallery.Web.Data;
-using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Options;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace DiffusionGallery.Web.Generation;
 
+/// <summary>What <see cref="GenerationQueue.TryCancel"/> did.</summary>
+public enum QueueCancelResult { NotFound, RemovedFromQueue, RunningSignalled }
+
 /// <summary>
-/// The singleton job queue. Jobs are rows in the database; this class keeps the in-memory order:
-/// one FIFO per user, users served round-robin (A1 A2 B1 C1 runs as A1 B1 C1 A2), so one user's jobs
-/// never block another's beyond the job currently running.
+/// The singleton job order. Jobs are rows in the database (stored by <see cref="Quotas.QuotaService"/>); this class keeps
+/// the in-memory order and hands jobs out: one FIFO per user, users served round-robin (A1 A2 B1 C1 runs as A1 B1 C1 A2),
+/// so one user's jobs never block another's beyond the job currently running. Limits and quotas are not its business.
 /// </summary>
-public sealed class GenerationQueue(
-    IDbContextFactory<ApplicationDbContext> dbFactory,
-    GenerationRequestFactory requestFactory,
-    JobNotifier notifier,
-    IOptions<GenerationOptions> options,
-    IOptions<QuotaOptions> quotas,
-    TimeProvider time,
-    ILogger<GenerationQueue> logger)
+public sealed class GenerationQueue(JobNotifier notifier)
 {
     private readonly Lock _gate = new();
     private readonly LinkedList<string> _userOrder = new();
     private readonly Dictionary<string, Queue<Guid>> _perUser = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _available = new(0);
     private RunningJob? _running;
 
@@ -31,77 +20,30 @@ public sealed class GenerationQueue(
 
     public int QueuedCount { get { lock (_gate) return _perUser.Values.Sum(q => q.Count); } }
 
-    /// <summary>Validates, persists and queues a job. Throws <see cref="DiffusionGallery.Inference.Abstractions.InvalidGenerationRequestException"/> or <see cref="QuotaExceededException"/>.</summary>
-    public async Task<GenerationJob> EnqueueAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default)
+    /// <summary>Appends a stored, Queued job to its owner's FIFO.</summary>
+    public void Enqueue(Guid jobId, string ownerId)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
-        var normalized = settings.Clone();
-        var request = requestFactory.Create(normalized); // throws on bad input, before anything is stored
-        normalized.Model = request.Model!;
-        normalized.Prompt = request.Prompt;
-        normalized.NegativePrompt = request.NegativePrompt;
-        normalized.KarrasSigmas = request.KarrasSigmas;
+        ArgumentException.ThrowIfNullOrEmpty(ownerId);
+        lock (_gate) AddToMemory(jobId, ownerId);
+        _available.Release();
+        PublishPositions();
+    }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
-        var maxQueued = policy?.MaxQueuedJobs ?? options.Value.MaxQueuedJobsPerUser;
+    /// <summary>Appends many stored jobs at once (start-up), in the order given.</summary>
+    public void EnqueueRange(IEnumerable<(Guid JobId, string OwnerId)> jobs)
+    {
+        var count = 0;
         lock (_gate)
         {
-            // Slots being stored right now count too, so concurrent submissions cannot overshoot the limits.
-            var mine = (_perUser.TryGetValue(userId, out var q) ? q.Count : 0) + _reserved.GetValueOrDefault(userId);
-            if (mine >= maxQueued)
-                throw new QuotaExceededException($"You already have {mine} jobs waiting (limit {maxQueued}). Wait for one to finish.");
-            if (_perUser.Values.Sum(x => x.Count) + _reserved.Values.Sum() >= options.Value.MaxQueueLength)
-                throw new QuotaExceededException("The server queue is full. Try again in a moment.");
-            _reserved[userId] = _reserved.GetValueOrDefault(userId) + 1;
-        }
-        try
-        {
-            return await StoreAndQueueAsync(db, userId, normalized, parentImageId, cancellationToken);
-        }
-        finally
-        {
-            lock (_gate)
+            foreach (var (jobId, ownerId) in jobs)
             {
-                if (--_reserved[userId] == 0) _reserved.Remove(userId);
+                AddToMemory(jobId, ownerId);
+                count++;
             }
         }
-    }
-
-    private async Task<GenerationJob> StoreAndQueueAsync(ApplicationDbContext db, string userId, GenerationSettings normalized, Guid? parentImageId, CancellationToken cancellationToken)
-    {
-        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
-        await EnsureDailyQuotaAsync(db, userId, policy?.ImagesPerDay ?? quotas.Value.ImagesPerDay, normalized.BatchCount, cancellationToken);
-        if (parentImageId is { } parent && !await db.GeneratedImages.AnyAsync(i => i.Id == parent && i.OwnerId == userId, cancellationToken))
-            parentImageId = null; // lineage only to images the user may see
-
-        var job = new GenerationJob
-        {
-            Id = Guid.CreateVersion7(),
-            OwnerId = userId,
-            State = JobState.Queued,
-            Settings = normalized,
-            CreatedAt = time.GetUtcNow(),
-            ParentImageId = parentImageId,
-        };
-        db.GenerationJobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-
-        lock (_gate) AddToMemory(job.Id, userId);
-        _available.Release();
-        logger.LogInformation("Job {JobId} queued for user {UserId}", job.Id, userId);
+        if (count == 0) return;
+        _available.Release(count);
         PublishPositions();
-        return job;
-    }
-
-    private async Task EnsureDailyQuotaAsync(ApplicationDbContext db, string userId, int limit, int images, CancellationToken cancellationToken)
-    {
-        if (limit <= 0) return;
-        var since = time.GetUtcNow().AddDays(-1);
-        var used = await db.UsageEntries.Where(u => u.UserId == userId && u.CreatedAt >= since).SumAsync(u => u.Images, cancellationToken);
-        var waiting = await db.GenerationJobs.Where(j => j.OwnerId == userId && (j.State == JobState.Queued || j.State == JobState.Running)).SumAsync(j => j.Settings.BatchCount, cancellationToken);
-        if (used + waiting + images > limit)
-            throw new QuotaExceededException($"Daily quota reached: {used + waiting} of {limit} images used or queued in the last 24 hours.");
     }
 
     private void AddToMemory(Guid jobId, string userId)
@@ -183,59 +125,32 @@ public sealed class GenerationQueue(
         job.Cancellation.Dispose();
     }
 
-    /// <summary>Cancels a queued or running job of this user. Returns false when the job is not theirs or already finished.</summary>
-    public async Task<bool> CancelAsync(Guid jobId, string userId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Takes a waiting job of this user out of the order, or signals the running one to stop. The caller records the
+    /// outcome (<see cref="SubmissionService.CancelAsync"/>).
+    /// </summary>
+    public QueueCancelResult TryCancel(Guid jobId, string userId)
     {
-        bool removedFromQueue = false;
         lock (_gate)
         {
             if (_running is { } running && running.JobId == jobId)
             {
-                if (running.OwnerId != userId) return false;
+                if (running.OwnerId != userId) return QueueCancelResult.NotFound;
                 running.Cancellation.Cancel();
-                return true;
+                return QueueCancelResult.RunningSignalled;
             }
-            if (_perUser.TryGetValue(userId, out var q) && q.Contains(jobId))
+            if (!_perUser.TryGetValue(userId, out var q) || !q.Contains(jobId)) return QueueCancelResult.NotFound;
+            var rest = q.Where(id => id != jobId).ToList();
+            q.Clear();
+            foreach (var id in rest) q.Enqueue(id);
+            if (q.Count == 0)
             {
-                var rest = q.Where(id => id != jobId).ToList();
-                q.Clear();
-                foreach (var id in rest) q.Enqueue(id);
-                if (q.Count == 0)
-                {
-                    _perUser.Remove(userId);
-                    _userOrder.Remove(userId);
-                }
-                removedFromQueue = true;
+                _perUser.Remove(userId);
+                _userOrder.Remove(userId);
             }
         }
-        if (!removedFromQueue) return false;
-
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await db.GenerationJobs.Where(j => j.Id == jobId && j.OwnerId == userId && j.State == JobState.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.FinishedAt, time.GetUtcNow()), cancellationToken);
-        logger.LogInformation("Job {JobId} cancelled while queued", jobId);
-        notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Cancelled });
         PublishPositions();
-        return true;
-    }
-
-    /// <summary>At start-up: jobs left Running by a crash are failed; Queued ones are queued again in their original order.</summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var interrupted = await db.GenerationJobs.Where(j => j.State == JobState.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Failed)
-                .SetProperty(j => j.Error, "The server stopped while this job was running.")
-                .SetProperty(j => j.FinishedAt, time.GetUtcNow()), cancellationToken);
-        var queued = await db.GenerationJobs.Where(j => j.State == JobState.Queued)
-            .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
-            .Select(j => new { j.Id, j.OwnerId }).ToListAsync(cancellationToken);
-        lock (_gate)
-        {
-            foreach (var job in queued) AddToMemory(job.Id, job.OwnerId);
-        }
-        if (queued.Count > 0) _available.Release(queued.Count);
-        logger.LogInformation("Queue recovered: {Queued} queued jobs resumed, {Interrupted} interrupted jobs failed", queued.Count, interrupted);
+        return QueueCancelResult.RemovedFromQueue;
     }
 
     private void PublishPositions()
@@ -243,6 +158,6 @@ public sealed class GenerationQueue(
         List<Guid> order;
         lock (_gate) order = SimulatedOrder().ToList();
         for (var i = 0; i < order.Count; i++)
-            notifier.Publish(new JobUpdate { JobId = order[i], State = JobState.Queued, QueuePosition = i + 1 });
+            notifier.Publish(new JobUpdate { JobId = order[i], State = Data.Entities.JobState.Queued, QueuePosition = i + 1 });
     }
 }

@@ -1,4 +1,5 @@
 using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Inference.Scheduling;
 using DiffusionGallery.Web.Uploads;
@@ -30,16 +31,16 @@ public sealed class ForwardDiffusionService(DiffusionImageGenerator engine, IIma
     public ModelDescriptor Model => engine.ResolveModel(null).Descriptor;
 
     /// <returns>Null when the source is not one the user may see.</returns>
-    /// <exception cref="InvalidGenerationRequestException">Bad timesteps or source.</exception>
+    /// <exception cref="RequestInvalidException">Bad timesteps or source.</exception>
     public async Task<IReadOnlyList<ForwardFrame>?> NoiseAsync(string userId, ImageSourceRef source, IReadOnlyList<int> timesteps, long seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        source.ThrowIfInvalid();
+        source.ThrowIfInvalid("source");
         var schedule = Schedule();
         if (timesteps is null || timesteps.Count == 0 || timesteps.Count > MaxTimesteps)
-            throw new InvalidGenerationRequestException($"Give between 1 and {MaxTimesteps} timesteps.");
+            throw new RequestInvalidException("timesteps", $"Give between 1 and {MaxTimesteps} timesteps.");
         if (timesteps.Any(t => t < 0 || t >= schedule.TrainTimesteps))
-            throw new InvalidGenerationRequestException($"Timesteps must be between 0 and {schedule.TrainTimesteps - 1}.");
+            throw new RequestInvalidException("timesteps", $"Timesteps must be between 0 and {schedule.TrainTimesteps - 1}.");
 
         var resolved = await sources.ResolveAsync(userId, source, cancellationToken);
         if (resolved is null) return null;

@@ -1,6 +1,5 @@
-using System.Security.Claims;
-using DiffusionGallery.Inference.Abstractions;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Web.Uploads;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -21,27 +20,19 @@ public static class LabEndpoints
 {
     public static IEndpointRouteBuilder MapLabEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/lab").RequireAuthorization(AuthPolicies.Api).WithTags("Lab");
+        var api = app.MapGroup("/api/lab").RequireAuthorization(AuthPolicies.Api).WithTags("Lab").WithDomainErrors();
         api.MapPost("/forward", ForwardAsync).WithName("LabForward")
-            .WithSummary("Noise a reference image (upload or gallery image) to training timesteps and decode each frame.");
+            .WithSummary("Noise a reference image (upload or gallery image) to training timesteps and decode each frame.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
-    private static async Task<Results<Ok<ForwardResponseDto>, ProblemHttpResult>> ForwardAsync(
-        ForwardRequestDto request, ClaimsPrincipal user, ForwardDiffusionService lab, CancellationToken cancellationToken)
+    private static async Task<Ok<ForwardResponseDto>> ForwardAsync(ForwardRequestDto request, ICurrentUser user, ForwardDiffusionService lab, CancellationToken cancellationToken)
     {
-        try
-        {
-            if (request.Source is null) throw new InvalidGenerationRequestException("'source' is required: {\"uploadId\":…} or {\"imageId\":…}.");
-            var userId = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException();
-            var frames = await lab.NoiseAsync(userId, request.Source, request.Timesteps ?? [], request.Seed ?? 0, cancellationToken);
-            return frames is null
-                ? TypedResults.Problem($"There is no {request.Source} that you may use.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
-                : TypedResults.Ok(new ForwardResponseDto(frames));
-        }
-        catch (InvalidGenerationRequestException ex)
-        {
-            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request");
-        }
+        var userId = user.RequireUserId();
+        if (request.Source is null) throw new RequestInvalidException("source", "'source' is required: {\"uploadId\":…} or {\"imageId\":…}.");
+        var frames = await lab.NoiseAsync(userId, request.Source, request.Timesteps ?? [], request.Seed ?? 0, cancellationToken)
+            ?? throw new NotFoundException($"There is no {request.Source} that you may use.");
+        return TypedResults.Ok(new ForwardResponseDto(frames));
     }
 }

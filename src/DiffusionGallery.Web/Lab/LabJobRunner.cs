@@ -1,6 +1,8 @@
-using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Errors;
+using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Generation;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,12 +15,14 @@ public sealed record LabCell(string Key, GenerationSettings Settings);
 public sealed record LabCellResult(string Key, JobState State, Guid? ImageId, TimeSpan? Elapsed, string? Error);
 
 /// <summary>
-/// Runs the Lab's grids as ordinary jobs, through the same queue and limits as the generate page (so quotas and fair share
-/// apply), a few at a time so a grid never holds more than <see cref="Window"/> of the user's queue slots. Results are kept
+/// Runs the Lab's grids as ordinary jobs of the current user, through <see cref="SubmissionService"/> with origin "lab" (so
+/// validation, quotas and fair share apply as on the generate page), a few at a time so a grid never holds more than <see cref="Window"/> of the user's queue slots. Results are kept
 /// out of the gallery unless the user saves them: unsaved results are deleted when they run the grid again or leave the
 /// Lab (this service lives as long as the circuit).
 /// </summary>
 public sealed class LabJobRunner(
+    ICurrentUser currentUser,
+    SubmissionService submissions,
     GenerationQueue queue,
     JobNotifier notifier,
     JobQueries jobs,
@@ -27,12 +31,13 @@ public sealed class LabJobRunner(
     ILogger<LabJobRunner> logger) : IAsyncDisposable
 {
     public const int Window = 2;
+    public const string Origin = "lab";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, string> _unsaved = [];
 
     /// <summary>Runs every cell, calling <paramref name="onResult"/> as each finishes (in completion order).</summary>
-    public async Task RunAsync(string userId, IReadOnlyList<LabCell> cells, Func<LabCellResult, Task> onResult, CancellationToken cancellationToken)
+    public async Task RunAsync(IReadOnlyList<LabCell> cells, Func<LabCellResult, Task> onResult, CancellationToken cancellationToken)
     {
         using var slots = new SemaphoreSlim(Window);
         var running = new List<Task>();
@@ -43,7 +48,7 @@ public sealed class LabJobRunner(
             {
                 try
                 {
-                    await onResult(await RunOneAsync(userId, cell, null, cancellationToken));
+                    await onResult(await RunOneAsync(cell, null, cancellationToken));
                 }
                 finally
                 {
@@ -55,16 +60,17 @@ public sealed class LabJobRunner(
     }
 
     /// <summary>Submits one job and waits for it; <paramref name="onProgress"/> sees every update (previews included).</summary>
-    public async Task<LabCellResult> RunOneAsync(string userId, LabCell cell, Func<JobUpdate, Task>? onProgress, CancellationToken cancellationToken)
+    public async Task<LabCellResult> RunOneAsync(LabCell cell, Func<JobUpdate, Task>? onProgress, CancellationToken cancellationToken)
     {
+        var userId = currentUser.RequireUserId();
         GenerationJob job;
         try
         {
-            job = await queue.EnqueueAsync(userId, cell.Settings, null, cancellationToken);
+            job = await submissions.SubmitAsync(ToCommand(cell), cancellationToken);
         }
-        catch (Exception ex) when (ex is InvalidGenerationRequestException or QuotaExceededException)
+        catch (DomainException ex)
         {
-            return new LabCellResult(cell.Key, JobState.Failed, null, null, ex.Message);
+            return new LabCellResult(cell.Key, JobState.Failed, null, null, DomainErrorMapping.ToUserMessage(ex));
         }
 
         var finished = new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +79,7 @@ public sealed class LabJobRunner(
                    if (onProgress is not null) await onProgress(update);
                    if (update.IsFinished) finished.TrySetResult(update);
                }))
-        await using (cancellationToken.Register(() => _ = queue.CancelAsync(job.Id, userId, CancellationToken.None)))
+        await using (cancellationToken.Register(() => _ = CancelQuietlyAsync(job.Id)))
         {
             // It may have finished before the subscription: then its final state is only in the database.
             if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
@@ -86,6 +92,20 @@ public sealed class LabJobRunner(
                 lock (_gate) _unsaved[id] = userId;
             }
             return new LabCellResult(cell.Key, final.State, imageId, await ElapsedAsync(job.Id), final.Error);
+        }
+    }
+
+    internal static SubmitCommand ToCommand(LabCell cell) => new(cell.Settings) { Origin = Origin };
+
+    private async Task CancelQuietlyAsync(Guid jobId)
+    {
+        try
+        {
+            await submissions.CancelAsync(jobId, CancellationToken.None);
+        }
+        catch (NotFoundException)
+        {
+            // it finished meanwhile
         }
     }
 

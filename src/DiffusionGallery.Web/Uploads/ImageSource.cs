@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Errors;
 
 namespace DiffusionGallery.Web.Uploads;
 
@@ -12,11 +12,12 @@ public sealed record ImageSourceRef
     public static ImageSourceRef Upload(Guid id) => new() { UploadId = id };
     public static ImageSourceRef Image(Guid id) => new() { ImageId = id };
 
-    /// <exception cref="InvalidGenerationRequestException">Neither or both are set.</exception>
-    public void ThrowIfInvalid()
+    /// <param name="field">The field that holds the reference in the request body ("source", "initImage").</param>
+    /// <exception cref="RequestInvalidException">Neither or both are set.</exception>
+    public void ThrowIfInvalid(string field)
     {
         if (UploadId is null == ImageId is null)
-            throw new InvalidGenerationRequestException("A reference image names exactly one of 'uploadId' or 'imageId'.");
+            throw new RequestInvalidException(field, $"'{field}' names exactly one of 'uploadId' or 'imageId'.");
     }
 
     public override string ToString() => UploadId is { } u ? $"upload {u}" : $"image {ImageId}";

@@ -1,5 +1,4 @@
-using DiffusionGallery.Web.Generation;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 
 namespace DiffusionGallery.Web.Uploads;
 
@@ -12,7 +11,7 @@ internal sealed class OwnImageSourceResolver(UploadService uploads, GalleryServi
     public async Task<ResolvedImageSource?> ResolveAsync(string userId, ImageSourceRef source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        source.ThrowIfInvalid();
+        source.ThrowIfInvalid("source");
         if (source.UploadId is { } uploadId)
             return await uploads.ReadPngAsync(userId, uploadId, cancellationToken) is { } png ? new ResolvedImageSource(source, png) : null;
 

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 

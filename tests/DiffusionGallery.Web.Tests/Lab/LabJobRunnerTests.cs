@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Lab;
 using DiffusionGallery.Web.Tests.Integration;
 using Microsoft.EntityFrameworkCore;
@@ -24,8 +26,8 @@ public sealed class LabJobRunnerTests(GenerationFlowTests.AppFixture fixture) : 
 
         await using (var scope = App.Services.CreateAsyncScope())
         {
-            var runner = scope.ServiceProvider.GetRequiredService<LabJobRunner>();
-            await runner.RunAsync(userId, cells, result => { streamed.Enqueue(result); return Task.CompletedTask; }, TestContext.Current.CancellationToken);
+            var runner = RunnerFor(scope, userId);
+            await runner.RunAsync(cells, result => { streamed.Enqueue(result); return Task.CompletedTask; }, TestContext.Current.CancellationToken);
 
             Assert.Equal(cells.Select(c => c.Key).Order(), streamed.Select(r => r.Key).Order());
             Assert.All(streamed, r =>
@@ -36,8 +38,9 @@ public sealed class LabJobRunnerTests(GenerationFlowTests.AppFixture fixture) : 
             });
             await using var db = App.CreateDbContext();
             var jobs = await db.GenerationJobs.Where(j => j.OwnerId == userId).ToListAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(3, jobs.Count); // through the queue, as the user's own jobs
-            Assert.Equal(3, await db.UsageEntries.CountAsync(u => u.UserId == userId, TestContext.Current.CancellationToken));
+            Assert.Equal(3, jobs.Count); // through the submission path, as the user's own jobs, marked as the Lab's
+            Assert.All(jobs, j => Assert.Equal("lab", j.Origin));
+            Assert.Equal(3, await db.UsageEntries.Where(u => u.UserId == userId).Select(u => u.JobId).Distinct().CountAsync(TestContext.Current.CancellationToken)); // each charged to the quota ledger
 
             var kept = streamed.First().ImageId!.Value;
             runner.Save(kept);
@@ -49,17 +52,24 @@ public sealed class LabJobRunnerTests(GenerationFlowTests.AppFixture fixture) : 
         Assert.Equal([streamed.First().ImageId!.Value], remaining);
     }
 
+    /// <summary>The runner of a circuit signed in as <paramref name="userId"/>.</summary>
+    private static LabJobRunner RunnerFor(AsyncServiceScope scope, string userId)
+    {
+        scope.ServiceProvider.GetRequiredService<CurrentUser>().Use(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, userId)], "test")));
+        return scope.ServiceProvider.GetRequiredService<LabJobRunner>();
+    }
+
     [Fact]
     public async Task Cell_WithInvalidSettings_FailsWithTheValidationMessage_NoJobStored()
     {
         var (_, userId) = await App.RegisterAsync($"lab-bad-{Guid.NewGuid():N}@example.test");
         await using var scope = App.Services.CreateAsyncScope();
-        var runner = scope.ServiceProvider.GetRequiredService<LabJobRunner>();
+        var runner = RunnerFor(scope, userId);
 
-        var result = await runner.RunOneAsync(userId, new LabCell("bad", new GenerationSettings { Prompt = "x", Steps = 10_000 }), null, TestContext.Current.CancellationToken);
+        var result = await runner.RunOneAsync(new LabCell("bad", new GenerationSettings { Prompt = "x", Steps = 10_000 }), null, TestContext.Current.CancellationToken);
 
         Assert.Equal(JobState.Failed, result.State);
-        Assert.Contains("Steps must be between", result.Error);
+        Assert.Contains("Steps", result.Error);
         await using var db = App.CreateDbContext();
         Assert.False(await db.GenerationJobs.AnyAsync(j => j.OwnerId == userId, TestContext.Current.CancellationToken));
     }

@@ -1,8 +1,6 @@
-using DiffusionGallery.Web.Auth;
-using DiffusionGallery.Web.Generation;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Accounts;
 
-namespace DiffusionGallery.Web.Api;
+namespace DiffusionGallery.Web.Gallery;
 
 /// <summary>/images/{id} and /images/{id}/thumb: files are served only to their owner, by id (404 for anyone else).</summary>
 public static class ImageFileEndpoints
@@ -10,16 +8,16 @@ public static class ImageFileEndpoints
     public static IEndpointRouteBuilder MapImageFiles(this IEndpointRouteBuilder app)
     {
         var images = app.MapGroup("/images").RequireAuthorization(AuthPolicies.Api).ExcludeFromDescription();
-        images.MapGet("/{id:guid}", (Guid id, bool? download, HttpContext http, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, gallery, logs, store.GetImagePath(id), "image/png", download == true ? $"diffusiongallery-{id:N}.png" : null));
-        images.MapGet("/{id:guid}/thumb", (Guid id, HttpContext http, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, gallery, logs, store.GetThumbnailPath(id), "image/webp", null));
+        images.MapGet("/{id:guid}", (Guid id, bool? download, HttpContext http, ICurrentUser user, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
+            ServeAsync(id, http, user, gallery, logs, store.GetImagePath(id), "image/png", download == true ? $"diffusiongallery-{id:N}.png" : null));
+        images.MapGet("/{id:guid}/thumb", (Guid id, HttpContext http, ICurrentUser user, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
+            ServeAsync(id, http, user, gallery, logs, store.GetThumbnailPath(id), "image/webp", null));
         return app;
     }
 
-    private static async Task<IResult> ServeAsync(Guid id, HttpContext http, GalleryService gallery, ILoggerFactory logs, string path, string contentType, string? downloadName)
+    private static async Task<IResult> ServeAsync(Guid id, HttpContext http, ICurrentUser user, GalleryService gallery, ILoggerFactory logs, string path, string contentType, string? downloadName)
     {
-        var userId = http.User.UserId();
+        var userId = user.RequireUserId();
         var image = await gallery.GetAsync(userId, id, http.RequestAborted);
         if (image is null || !File.Exists(path))
         {

@@ -1,10 +1,9 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace DiffusionGallery.Web.Generation;
+namespace DiffusionGallery.Web.Gallery;
 
 public sealed record GalleryQuery(string? Search = null, string? Model = null, SamplerKind? Sampler = null, int Skip = 0, int Take = 24);
 

@@ -1,4 +1,4 @@
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 public static class AuthPolicies
 {

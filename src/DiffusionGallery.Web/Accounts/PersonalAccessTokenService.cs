@@ -4,7 +4,7 @@ using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 public sealed record CreatedToken(PersonalAccessToken Token, string Secret);
 

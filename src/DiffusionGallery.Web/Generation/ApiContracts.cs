@@ -2,8 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Gallery;
 
-namespace DiffusionGallery.Web.Api;
+namespace DiffusionGallery.Web.Generation;
 
 /// <summary>
 /// Body of POST /api/generations and of the hub's Submit. Omitted sampler, Karras choice, steps, CFG and size take the
@@ -50,24 +51,4 @@ public sealed record GenerateRequestDto
     public static long RandomSeed() => RandomNumberGenerator.GetInt32(int.MaxValue) * 4L + RandomNumberGenerator.GetInt32(4);
 }
 
-public sealed record ImageLinks(string Self, string Png, string Thumbnail);
-
 public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePosition, int TotalSteps, string? Error, IReadOnlyList<ImageLinks> Images);
-
-public sealed record ImageDto(
-    Guid Id, DateTimeOffset CreatedAt, string Prompt, string NegativePrompt, string Model, string ModelHash, SamplerKind Sampler,
-    bool KarrasSigmas, int Steps, float GuidanceScale, int Width, int Height, long Seed, float Temperature, string ExecutionProvider,
-    string ParametersText, string FileHash, long FileSize, Guid? JobId, ImageLinks Links)
-{
-    public static ImageDto From(GeneratedImage i) => new(
-        i.Id, i.CreatedAt, i.Settings.Prompt, i.Settings.NegativePrompt, i.ModelName, i.ModelHash, i.Settings.Sampler,
-        i.Settings.KarrasSigmas, i.Settings.Steps, i.Settings.GuidanceScale, i.Width, i.Height, i.Seed, i.Settings.Temperature, i.ExecutionProvider,
-        i.ParametersText, i.FileHash, i.FileSize, i.JobId, ApiLinks.For(i.Id));
-}
-
-public sealed record ImagePageDto(IReadOnlyList<ImageDto> Items, int Total, int Page, int PageSize);
-
-public static class ApiLinks
-{
-    public static ImageLinks For(Guid imageId) => new($"/api/images/{imageId}", $"/images/{imageId}", $"/images/{imageId}/thumb");
-}

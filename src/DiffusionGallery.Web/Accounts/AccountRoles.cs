@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 /// <summary>Roles: the first account and the configured admin e-mails are Admin, everyone else User.</summary>
 public sealed class AccountRoles(UserManager<ApplicationUser> users, IOptions<AuthOptions> options)

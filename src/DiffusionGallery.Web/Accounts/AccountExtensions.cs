@@ -1,4 +1,4 @@
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Components.Account;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Options;
@@ -70,7 +70,21 @@ public static class AccountExtensions
         services.AddScoped<AccountRoles>();
         services.AddSingleton<CircuitRegistry>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, PerUserCircuitLimiter>();
+
+        // Who is asking: one scoped implementation for requests, hub invocations (CurrentUserHubFilter, added per hub)
+        // and circuits (CurrentUserCircuitHandler).
+        services.AddHttpContextAccessor();
+        services.AddScoped<CurrentUser>();
+        services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<CurrentUser>());
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, CurrentUserCircuitHandler>();
         return builder;
+    }
+
+    /// <summary>Identity's extra endpoints for the Razor account pages (sign-out, passkeys, personal data download).</summary>
+    public static WebApplication MapAccounts(this WebApplication app)
+    {
+        app.MapAdditionalIdentityEndpoints();
+        return app;
     }
 
     private static Task RedirectOrStatus(RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 /// <summary>Authenticates "Authorization: Bearer dgp_…" (and, for the hub's WebSocket, the access_token query value).</summary>
 public sealed class PersonalAccessTokenHandler(

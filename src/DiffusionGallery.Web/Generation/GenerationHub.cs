@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using DiffusionGallery.Inference.Abstractions;
-using DiffusionGallery.Web.Api;
-using DiffusionGallery.Web.Auth;
-using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Errors;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
-namespace DiffusionGallery.Web.Hubs;
+namespace DiffusionGallery.Web.Generation;
 
 /// <summary>What the server calls on hub clients.</summary>
 public interface IGenerationClient
@@ -19,46 +18,47 @@ public interface IGenerationClient
 /// their previews and results; it can only subscribe to its own jobs.
 /// </summary>
 [Authorize(Policy = AuthPolicies.Api)]
-public sealed class GenerationHub(GenerationQueue queue, GenerationRequestFactory requests, JobQueries jobs, HubSubscriptions subscriptions,
-    ILogger<GenerationHub> logger) : Hub<IGenerationClient>
+public sealed class GenerationHub(SubmissionService submissions, GenerationRequestFactory requests, JobQueries jobs, HubSubscriptions subscriptions,
+    ICurrentUser currentUser, ILogger<GenerationHub> logger) : Hub<IGenerationClient>
 {
     public const string Path = "/hubs/generation";
 
-    private string UserId => Context.User?.UserId() ?? throw new HubException("Not signed in.");
-
     public async Task<JobUpdate> Submit(GenerateRequestDto request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        try
-        {
-            var settings = request.ToSettings(requests.ResolveModel(request.Model));
-            var job = await queue.EnqueueAsync(UserId, settings, null, Context.ConnectionAborted);
-            subscriptions.Add(Context.ConnectionId, job.Id);
-            return await jobs.GetAsync(UserId, job.Id, Context.ConnectionAborted) ?? throw new HubException("Job not found.");
-        }
-        catch (InvalidGenerationRequestException ex)
-        {
-            throw new HubException(ex.Message);
-        }
-        catch (QuotaExceededException ex)
-        {
-            throw new HubException(ex.Message);
-        }
+        if (request is null) throw new RequestInvalidException(JsonBody.BodyField, "Send the generation settings.");
+        var settings = request.ToSettings(requests.ResolveModel(request.Model));
+        var userAgent = Context.GetHttpContext()?.Request.Headers.UserAgent.ToString();
+        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { Origin = JobOrigins.Hub, Client = userAgent }, Context.ConnectionAborted);
+        subscriptions.Add(Context.ConnectionId, job.Id);
+        return await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
     }
 
     public async Task<JobUpdate> Subscribe(Guid jobId)
     {
-        var job = await jobs.GetAsync(UserId, jobId, Context.ConnectionAborted);
+        var userId = currentUser.RequireUserId();
+        var job = await jobs.GetAsync(userId, jobId, Context.ConnectionAborted);
         if (job is null)
         {
-            logger.LogWarning("User {UserId} tried to subscribe to job {JobId}, which is not theirs or does not exist", UserId, jobId);
-            throw new HubException("Job not found.");
+            logger.LogWarning("User {UserId} tried to subscribe to job {JobId}, which is not theirs or does not exist", userId, jobId);
+            throw new NotFoundException("Job not found.");
         }
         if (!job.IsFinished) subscriptions.Add(Context.ConnectionId, jobId);
         return job;
     }
 
-    public Task<bool> Cancel(Guid jobId) => queue.CancelAsync(jobId, UserId, Context.ConnectionAborted);
+    /// <summary>True when the job was stopped; false when there is no queued or running job of yours with this id.</summary>
+    public async Task<bool> Cancel(Guid jobId)
+    {
+        try
+        {
+            await submissions.CancelAsync(jobId, Context.ConnectionAborted);
+            return true;
+        }
+        catch (NotFoundException)
+        {
+            return false;
+        }
+    }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {

@@ -7,7 +7,7 @@ using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace DiffusionGallery.Web.Storage;
+namespace DiffusionGallery.Web.Gallery;
 
 public sealed record StoredImage(string FileHash, long FileSize);
 
@@ -42,15 +42,23 @@ public sealed class ImageStore
     {
         ArgumentNullException.ThrowIfNull(png);
         Directory.CreateDirectory(FolderFor(id));
-        await WriteAtomicallyAsync(GetImagePath(id), png, cancellationToken);
+        try
+        {
+            await WriteAtomicallyAsync(GetImagePath(id), png, cancellationToken);
 
-        using var image = Image.Load<Rgb24>(_imageConfiguration, png);
-        var size = _options.ThumbnailSize;
-        if (image.Width > size || image.Height > size)
-            image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Max }));
-        using var thumb = new MemoryStream();
-        await image.SaveAsync(thumb, new WebpEncoder { Quality = 80 }, cancellationToken);
-        await WriteAtomicallyAsync(GetThumbnailPath(id), thumb.ToArray(), cancellationToken);
+            using var image = Image.Load<Rgb24>(_imageConfiguration, png);
+            var size = _options.ThumbnailSize;
+            if (image.Width > size || image.Height > size)
+                image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Max }));
+            using var thumb = new MemoryStream();
+            await image.SaveAsync(thumb, new WebpEncoder { Quality = 80 }, cancellationToken);
+            await WriteAtomicallyAsync(GetThumbnailPath(id), thumb.ToArray(), cancellationToken);
+        }
+        catch
+        {
+            Delete(id); // no half-stored image (a crash here leaves files that the start-up sweep removes)
+            throw;
+        }
 
         return new StoredImage(Convert.ToHexStringLower(SHA256.HashData(png)), png.LongLength);
     }
@@ -59,6 +67,34 @@ public sealed class ImageStore
     {
         File.Delete(GetImagePath(id));
         File.Delete(GetThumbnailPath(id));
+    }
+
+    /// <summary>
+    /// Deletes leftovers of interrupted writes: <c>.tmp</c> files, and image files whose id <paramref name="isKnown"/> does
+    /// not recognise (written before a crash, never committed to the database). Run while nothing writes images.
+    /// </summary>
+    public (int TempFiles, int OrphanFiles) Sweep(Func<Guid, bool> isKnown)
+    {
+        ArgumentNullException.ThrowIfNull(isKnown);
+        int temps = 0, orphans = 0;
+        foreach (var file in Directory.EnumerateFiles(RootPath, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (name.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                File.Delete(file);
+                temps++;
+                continue;
+            }
+            var stem = name.EndsWith(".thumb.webp", StringComparison.Ordinal) ? name[..^".thumb.webp".Length]
+                : name.EndsWith(".png", StringComparison.Ordinal) ? name[..^".png".Length] : null;
+            if (stem is null || !Guid.TryParseExact(stem, "N", out var id) || file != (name.EndsWith(".png", StringComparison.Ordinal) ? GetImagePath(id) : GetThumbnailPath(id)))
+                continue; // not ours: leave it alone
+            if (isKnown(id)) continue;
+            File.Delete(file);
+            orphans++;
+        }
+        return (temps, orphans);
     }
 
     private static async Task WriteAtomicallyAsync(string path, byte[] bytes, CancellationToken cancellationToken)

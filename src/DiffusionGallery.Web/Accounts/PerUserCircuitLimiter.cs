@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.Options;
 
-namespace DiffusionGallery.Web.Auth;
+namespace DiffusionGallery.Web.Accounts;
 
 /// <summary>Open circuits per signed-in user (Blazor itself has no per-user limit).</summary>
 public sealed class CircuitRegistry
