@@ -13,7 +13,7 @@ public static class GenerationsApi
     {
         var api = app.MapGroup("/api/generations").RequireAuthorization(AuthPolicies.Api).WithTags("DiffusionGallery").WithDomainErrors();
 
-        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job.")
+        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job, or image-to-image with initImage and strength.")
             .Accepts<GenerateRequestDto>("application/json")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/{id:guid}", GetJobAsync).WithName("GetGeneration").WithSummary("State, queue position and result links of one of your jobs.");
@@ -27,8 +27,7 @@ public static class GenerationsApi
         GenerationQueue queue, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
-        var settings = request.ToSettings(requests.ResolveModel(request.Model));
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
+        var job = await submissions.SubmitAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Api, http.Headers.UserAgent.ToString()), cancellationToken);
         var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, []);
         return TypedResults.Accepted($"/api/generations/{job.Id}", dto);
     }

@@ -8,8 +8,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DiffusionGallery.Web.Lab;
 
-/// <summary>One cell of a Lab grid: a key for the UI and the settings of its job.</summary>
-public sealed record LabCell(string Key, GenerationSettings Settings);
+/// <summary>One cell of a Lab grid: a key for the UI and the settings of its job (with a reference image for img2img).</summary>
+public sealed record LabCell(string Key, GenerationSettings Settings)
+{
+    public Uploads.ImageSourceRef? InitImage { get; init; }
+    public float? Strength { get; init; }
+}
 
 /// <summary>A finished cell: its image (when it succeeded), how long the job ran in the worker, or why it failed.</summary>
 public sealed record LabCellResult(string Key, JobState State, Guid? ImageId, TimeSpan? Elapsed, string? Error);
@@ -31,7 +35,6 @@ public sealed class LabJobRunner(
     ILogger<LabJobRunner> logger) : IAsyncDisposable
 {
     public const int Window = 2;
-    public const string Origin = "lab";
 
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, string> _unsaved = [];
@@ -95,7 +98,7 @@ public sealed class LabJobRunner(
         }
     }
 
-    internal static SubmitCommand ToCommand(LabCell cell) => new(cell.Settings) { Origin = Origin };
+    internal static SubmitCommand ToCommand(LabCell cell) => new(cell.Settings) { Origin = JobOrigins.Lab, InitImage = cell.InitImage, Strength = cell.Strength };
 
     private async Task CancelQuietlyAsync(Guid jobId)
     {

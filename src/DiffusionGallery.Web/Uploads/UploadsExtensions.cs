@@ -11,6 +11,7 @@ public static class UploadsExtensions
         builder.Services.AddSingleton<UploadStore>();
         builder.Services.AddSingleton<UploadService>();
         builder.Services.AddSingleton<IImageSourceResolver, OwnImageSourceResolver>();
+        builder.Services.AddSingleton<ReferenceImages>();
         builder.Services.AddHostedService<UploadRetentionSweeper>();
         return builder;
     }

@@ -159,6 +159,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -166,6 +172,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -202,6 +216,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -287,6 +305,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -294,6 +318,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -330,6 +362,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DiffusionGallery.Web.Data.Migrations
 {
     [DbContext(typeof(ApplicationDbContext))]
-    [Migration("20261206163819_Uploads")]
-    partial class Uploads
+    [Migration("20261206173804_ImageGuidance")]
+    partial class ImageGuidance
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -162,6 +162,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -169,6 +175,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -205,6 +219,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -242,6 +260,13 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Client")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -251,6 +276,13 @@ namespace DiffusionGallery.Web.Data.Migrations
 
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("web");
 
                     b.Property<string>("OwnerId")
                         .IsRequired()
@@ -276,6 +308,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -283,6 +321,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -319,6 +365,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -445,12 +495,21 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid>("JobId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Charge");
+
                     b.Property<string>("UserId")
                         .IsRequired()
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Kind");
 
                     b.HasIndex("UserId", "CreatedAt");
 
