@@ -17,7 +17,7 @@ namespace DiffusionGallery.Web.Data.Migrations
                 type: "TEXT",
                 maxLength: 16,
                 nullable: false,
-                defaultValue: "");
+                defaultValue: "Crop");
 
             migrationBuilder.AddColumn<Guid>(
                 name: "InitImageId",
@@ -43,7 +43,7 @@ namespace DiffusionGallery.Web.Data.Migrations
                 type: "TEXT",
                 maxLength: 16,
                 nullable: false,
-                defaultValue: "");
+                defaultValue: "Crop");
 
             migrationBuilder.AddColumn<Guid>(
                 name: "InitImageId",
