@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DiffusionGallery.Web.Tests.Support;
 using Microsoft.Playwright;
 
 namespace DiffusionGallery.EndToEnd.Tests;
@@ -55,6 +56,43 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
             await cells.EvaluateAllAsync<string[]>("cells => cells.map(c => c.getAttribute('data-key'))"));
         foreach (var time in await page.GetByTestId("lab-samplers-grid").GetByTestId("lab-cell-time").AllInnerTextsAsync())
             Assert.Matches(@"^\d+\.\d\d s$", time);
+    }
+
+    [Fact]
+    public async Task GenerateFromAnUploadedImage_AtTwoStrengths_EachRecordsItsDenoisingStrength()
+    {
+        var page = await fixture.NewPageAsync();
+        await RegisterAsync(page);
+        var picture = Path.Combine(fixture.App.DataDir, "reference.png");
+        await File.WriteAllBytesAsync(picture, CirclePng(200, 200));
+
+        await page.GotoAsync("generate");
+        await WaitForCircuitAsync(page);
+        await page.Locator("#prompt").FillAsync("a red circle on a blue background");
+        var steps = page.GetByLabel("Steps");
+        await steps.FillAsync("10");
+        await steps.PressAsync("Tab");
+        await page.GetByTestId("reference-panel").GetByText("Reference image").First.ClickAsync();
+        await page.GetByTestId("reference-file").SetInputFilesAsync(picture);
+        await Assertions.Expect(page.GetByTestId("reference-chosen")).ToContainTextAsync("upload");
+
+        var seen = new List<string>();
+        foreach (var strength in new[] { "0.2", "0.9" })
+        {
+            await page.GetByTestId("reference-panel").Locator("input[type=range]").FillAsync(strength);
+            await Assertions.Expect(page.GetByTestId("reference-strength")).ToHaveTextAsync(strength + "0");
+            await page.Locator("#prompt").PressAsync("Control+Enter");
+            var card = page.Locator("[data-testid=results] [data-testid=image-card]").First;
+            await Assertions.Expect(card).Not.ToHaveAttributeAsync("data-image-id", seen.LastOrDefault() ?? "-", new() { Timeout = 60_000 });
+            var imageId = (await card.GetAttributeAsync("data-image-id"))!;
+            seen.Add(imageId);
+            var png = await (await page.Context.APIRequest.GetAsync($"images/{imageId}")).BodyAsync();
+            var parameters = PngChunks.ReadText(png)["parameters"];
+            Assert.Contains($"Denoising strength: {strength}", parameters);
+        }
+        Assert.Equal(2, seen.Distinct().Count());
+        if (ScreenshotDir is { } dir)
+            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "generate-reference.png") });
     }
 
     private static async Task RegisterAsync(IPage page)

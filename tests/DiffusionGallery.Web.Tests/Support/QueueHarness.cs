@@ -25,9 +25,11 @@ internal sealed class QueueHarness : IDisposable
         Gallery = new GalleryService(Database, Store, NullLogger<GalleryService>.Instance);
         var uploadOptions = MsOptions.Create(new Web.Uploads.UploadOptions { Root = Path.Combine(Database.Folder, "uploads") });
         var uploadFiles = new Web.Uploads.UploadStore(uploadOptions);
-        var uploads = new Web.Uploads.UploadService(Database, uploadFiles, uploadOptions, Time, NullLogger<Web.Uploads.UploadService>.Instance);
-        References = new Web.Uploads.ReferenceImages(new Web.Uploads.OwnImageSourceResolver(uploads, Gallery, Store), uploads, uploadFiles, Store);
+        Uploads = new Web.Uploads.UploadService(Database, uploadFiles, uploadOptions, Time, NullLogger<Web.Uploads.UploadService>.Instance);
+        References = new Web.Uploads.ReferenceImages(new Web.Uploads.OwnImageSourceResolver(Uploads, Gallery, Store), Uploads, uploadFiles, Store);
     }
+
+    public Web.Uploads.UploadService Uploads { get; }
 
     public Web.Uploads.ReferenceImages References { get; }
 
