@@ -43,7 +43,7 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
         await Assertions.Expect(page.GetByTestId("lab-scrub-t")).ToHaveTextAsync("900");
         await page.GetByTestId("lab-alpha-chart").Locator("svg").First.WaitForAsync();
         if (ScreenshotDir is { } dir)
-            await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "lab.png") });
+            await page.GetByTestId("lab-forward").ScreenshotAsync(new() { Path = Path.Combine(dir, "lab.png") });
 
         // The sampler grid, kept small (2 samplers x 2 step counts): cells fill in with their times.
         foreach (var chip in new[] { "Euler", "Lms", "Ddim", "Ddpm", "steps-20", "steps-40" })
@@ -56,6 +56,11 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
             await cells.EvaluateAllAsync<string[]>("cells => cells.map(c => c.getAttribute('data-key'))"));
         foreach (var time in await page.GetByTestId("lab-samplers-grid").GetByTestId("lab-cell-time").AllInnerTextsAsync())
             Assert.Matches(@"^\d+\.\d\d s$", time);
+        if (ScreenshotDir is { } gridDir)
+        {
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-testid=lab-samplers-grid] img')].every(i => i.complete && i.naturalWidth > 0)");
+            await page.GetByTestId("lab-samplers").ScreenshotAsync(new() { Path = Path.Combine(gridDir, "lab-samplers.png") });
+        }
     }
 
     [Fact]
@@ -92,7 +97,10 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
         }
         Assert.Equal(2, seen.Distinct().Count());
         if (ScreenshotDir is { } dir)
+        {
+            await page.GetByTestId("reference-panel").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "generate-reference.png") });
+        }
     }
 
     private static async Task RegisterAsync(IPage page)
