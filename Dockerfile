@@ -24,7 +24,7 @@ COPY --from=aspnet /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin diffusion \
-    && mkdir -p /data/images && chown -R diffusion:diffusion /data
+    && mkdir -p /data/images /data/uploads && chown -R diffusion:diffusion /data
 WORKDIR /app
 COPY --from=build /app ./
 COPY models/ ./models/
@@ -35,7 +35,8 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     Inference__ModelsRoot=/app/models \
     Inference__Provider=Auto \
     Database__ConnectionString="Data Source=/data/diffusiongallery.db" \
-    Storage__Root=/data/images
+    Storage__Root=/data/images \
+    Uploads__Root=/data/uploads
 
 USER diffusion
 VOLUME ["/data"]

@@ -40,6 +40,7 @@ public class AppProcess : IAsyncLifetime
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(DataDir, "app.db")}";
         start.Environment["Storage__Root"] = Path.Combine(DataDir, "images");
+        start.Environment["Uploads__Root"] = Path.Combine(DataDir, "uploads");
         start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
         start.Environment["Inference__Provider"] = "Cpu";
         start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -81,10 +81,11 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         timings.Add(StageTimings.Noise, t0);
 
         var startStep = 0;
-        string? initImageHash = null;
-        if (request.InitImage is not null)
+        string? initImageHash = request.InitImage is null ? null : Convert.ToHexStringLower(SHA256.HashData(request.InitImage));
+        // Strength 1 creates anew: the same start as txt2img with this seed (noising the image to the last training
+        // step would still leak a little of it, √ᾱ_T > 0), so the image is not even encoded.
+        if (request.InitImage is not null && request.Strength < 1f)
         {
-            initImageHash = Convert.ToHexStringLower(SHA256.HashData(request.InitImage));
             var clean = EncodeImage(request, runOptions, timings, itemLength);
             var initSteps = Math.Min((int)(request.Steps * (double)request.Strength), request.Steps);
             startStep = request.Steps - initSteps;

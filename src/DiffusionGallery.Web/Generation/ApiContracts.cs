@@ -29,6 +29,18 @@ public sealed record GenerateRequestDto
     public float? Temperature { get; init; }
     /// <summary>Remix: the image this one derives from (lineage). It must be visible to you by id and allow remix (404 / 403 otherwise).</summary>
     public Guid? ParentImageId { get; init; }
+    /// <summary>img2img reference: <c>{"uploadId":…}</c> (POST /api/uploads) or <c>{"imageId":…}</c>; needs <see cref="Strength"/>.</summary>
+    public Uploads.ImageSourceRef? InitImage { get; init; }
+    /// <summary>img2img denoising strength, 0 (reconstruct) … 1 (create).</summary>
+    public float? Strength { get; init; }
+    /// <summary>How the reference is brought to the generation size: Crop (default), Pad or Stretch.</summary>
+    public Uploads.ReferenceImageFit? Fit { get; init; }
+
+    /// <summary>The submission of this body from a surface.</summary>
+    public SubmitCommand ToCommand(ModelDescriptor model, string origin, string? client) => new(ToSettings(model))
+    {
+        ParentImageId = ParentImageId, Origin = origin, Client = client, InitImage = InitImage, Strength = Strength, Fit = Fit ?? Uploads.ReferenceImageFit.Crop,
+    };
 
     /// <param name="model">The model the request names (or the default one), for its recommendations.</param>
     public GenerationSettings ToSettings(ModelDescriptor model)

@@ -26,9 +26,8 @@ public sealed class GenerationHub(SubmissionService submissions, GenerationReque
     public async Task<JobUpdate> Submit(GenerateRequestDto request)
     {
         if (request is null) throw new RequestInvalidException(JsonBody.BodyField, "Send the generation settings.");
-        var settings = request.ToSettings(requests.ResolveModel(request.Model));
         var userAgent = Context.GetHttpContext()?.Request.Headers.UserAgent.ToString();
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = request.ParentImageId, Origin = JobOrigins.Hub, Client = userAgent }, Context.ConnectionAborted);
+        var job = await submissions.SubmitAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
         subscriptions.Add(Context.ConnectionId, job.Id);
         return await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
     }

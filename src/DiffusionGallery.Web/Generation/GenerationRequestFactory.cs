@@ -57,6 +57,11 @@ public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions
             if (side < limits.MinPixelsSide || side > limits.MaxPixelsSide || side % 8 != 0)
                 Add(field, $"{label} must be a multiple of 8 between {limits.MinPixelsSide} and {limits.MaxPixelsSide}.");
         }
+        var hasReference = settings.InitUploadId is not null || settings.InitImageId is not null;
+        if (settings.Strength is { } strength && (!float.IsFinite(strength) || strength < 0 || strength > 1))
+            Add(Fields.Strength, "Strength must be between 0 (reconstruct the reference) and 1 (create anew).");
+        else if (hasReference != settings.Strength is not null)
+            Add(Fields.Strength, hasReference ? "A reference image needs a strength between 0 and 1." : "Strength is only used with a reference image (initImage).");
         if (errors.Count > 0) throw new RequestInvalidException(errors);
 
         var normalized = settings.Clone();
@@ -93,6 +98,7 @@ public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions
             Seed = settings.Seed,
             BatchSize = settings.BatchCount,
             Temperature = settings.Temperature,
+            Strength = settings.Strength ?? 0.75f,
             PreviewInterval = options.Value.PreviewInterval,
         };
     }
@@ -116,6 +122,7 @@ public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions
     public static class Fields
     {
         public const string Prompt = "prompt", NegativePrompt = "negativePrompt", Model = "model", Sampler = "sampler", Steps = "steps",
-            GuidanceScale = "guidanceScale", Width = "width", Height = "height", Seed = "seed", BatchCount = "batchCount", Temperature = "temperature";
+            GuidanceScale = "guidanceScale", Width = "width", Height = "height", Seed = "seed", BatchCount = "batchCount", Temperature = "temperature",
+            InitImage = "initImage", Strength = "strength";
     }
 }

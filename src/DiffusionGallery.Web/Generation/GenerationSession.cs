@@ -27,10 +27,14 @@ public sealed class GenerationSession(
     public event Func<Task>? Changed;
 
     /// <summary>Queues a job through <see cref="SubmissionService"/>; throws its <see cref="DomainException"/>s (map them with <see cref="DomainErrorMapping"/>).</summary>
-    public async Task<Guid> SubmitAsync(GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default)
+    public Task<Guid> SubmitAsync(GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default) =>
+        SubmitAsync(new SubmitCommand(settings) { ParentImageId = parentImageId, Origin = JobOrigins.Web }, cancellationToken);
+
+    /// <summary>Queues <paramref name="command"/> (e.g. with a reference image) and follows it as <see cref="Current"/>.</summary>
+    public async Task<Guid> SubmitAsync(SubmitCommand command, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = parentImageId, Origin = JobOrigins.Web }, cancellationToken);
+        var job = await submissions.SubmitAsync(command, cancellationToken);
         CurrentSettings = job.Settings;
         Current = new JobUpdate { JobId = job.Id, State = JobState.Queued, QueuePosition = queue.GetPosition(job.Id), TotalSteps = job.Settings.Steps };
         lock (_gate)

@@ -15,6 +15,7 @@ namespace DiffusionGallery.Web.Generation;
 public sealed class GenerationWorker(
     GenerationQueue queue,
     GenerationRequestFactory requestFactory,
+    Uploads.ReferenceImages references,
     IImageGenerator generator,
     IDbContextFactory<ApplicationDbContext> dbFactory,
     ImageStore store,
@@ -71,7 +72,7 @@ public sealed class GenerationWorker(
         var clock = Stopwatch.StartNew();
         try
         {
-            var request = requestFactory.ToEngineRequest(job.Settings);
+            var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), linked.Token);
             var progress = new JobProgressReporter(job.Id, notifier);
             var result = await Task.Run(() => generator.GenerateAsync(request, progress, linked.Token), linked.Token);
             linked.Token.ThrowIfCancellationRequested();

@@ -14,7 +14,7 @@ public static class GenerationsApi
     {
         var api = app.MapGroup("/api/generations").RequireAuthorization(AuthPolicies.Api).WithTags("DiffusionGallery").WithDomainErrors();
 
-        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job; the answer names the prompt words the model does not know (unknownWords, hint).")
+        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job, or image-to-image with initImage and strength; the answer names the prompt words the model does not know (unknownWords, hint).")
             .Accepts<GenerateRequestDto>("application/json")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/{id:guid}", GetJobAsync).WithName("GetGeneration").WithSummary("State, queue position and result links of one of your jobs.");
@@ -29,8 +29,7 @@ public static class GenerationsApi
     {
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
         var model = requests.ResolveModel(request.Model);
-        var settings = request.ToSettings(model);
-        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = request.ParentImageId, Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
+        var job = await submissions.SubmitAsync(request.ToCommand(model, JobOrigins.Api, http.Headers.UserAgent.ToString()), cancellationToken);
         var hints = VocabularyHints.Check(model.Vocabulary, job.Settings.Prompt, job.Settings.NegativePrompt);
         var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, [])
         {

@@ -20,12 +20,21 @@ public sealed record SubmitCommand(GenerationSettings Settings)
 
     /// <summary>Free text shown in the gallery, e.g. an API client's User-Agent (control characters dropped, cut to 200).</summary>
     public string? Client { get; init; }
+
+    /// <summary>img2img reference: an upload or an image the user may see (a gallery image becomes the lineage parent).</summary>
+    public Uploads.ImageSourceRef? InitImage { get; init; }
+
+    /// <summary>img2img denoising strength, 0 (reconstruct) … 1 (create); required with <see cref="InitImage"/>.</summary>
+    public float? Strength { get; init; }
+
+    /// <summary>How the reference is brought to the generation size.</summary>
+    public Uploads.ReferenceImageFit Fit { get; init; }
 }
 
 /// <summary>Known <see cref="SubmitCommand.Origin"/> values.</summary>
 public static class JobOrigins
 {
-    public const string Web = "web", Api = "api", Hub = "hub";
+    public const string Web = "web", Api = "api", Hub = "hub", Lab = "lab";
 }
 
 /// <summary>
@@ -41,6 +50,7 @@ public sealed class SubmissionService(
     GenerationQueue queue,
     JobNotifier notifier,
     IDbContextFactory<ApplicationDbContext> dbFactory,
+    Uploads.ReferenceImages references,
     TimeProvider time,
     ImageAccess access,
     ILogger<SubmissionService> logger)
@@ -50,8 +60,9 @@ public sealed class SubmissionService(
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(command.Settings);
         var userId = currentUser.RequireUserId();
-        var settings = requests.Validate(command.Settings);
-        var parentImageId = await RemixableParentAsync(command.ParentImageId, ct);
+        var settings = requests.Validate(await references.AttachAsync(userId, command, ct));
+        // a remix names its parent; a gallery image used as the reference becomes the parent too
+        var parentImageId = await RemixableParentAsync(command.ParentImageId ?? settings.InitImageId, ct);
 
         var job = new GenerationJob
         {

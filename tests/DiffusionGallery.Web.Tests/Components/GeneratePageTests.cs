@@ -24,6 +24,7 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
     {
         services.AddSingleton<IImageGenerator>(_h.Generator);
         services.AddSingleton(_h.Gallery);
+        services.AddSingleton(_h.Uploads);
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
         services.AddSingleton(MsOptions.Create(_h.Options));
         AddCurrentUser(services);

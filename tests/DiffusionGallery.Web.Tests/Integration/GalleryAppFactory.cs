@@ -46,6 +46,7 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment(Environment);
         builder.UseSetting("Database:ConnectionString", $"Data Source={DatabasePath}");
         builder.UseSetting("Storage:Root", ImagesPath);
+        builder.UseSetting("Uploads:Root", Path.Combine(Folder, "uploads"));
         builder.UseSetting("Inference:ModelsRoot", RepoPaths.Models);
         builder.UseSetting("Inference:Provider", "Cpu");
         builder.UseSetting("Inference:Threads", "2");

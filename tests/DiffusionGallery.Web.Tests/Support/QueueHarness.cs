@@ -23,7 +23,15 @@ internal sealed class QueueHarness : IDisposable
             MsOptions.Create(Options), Time, NullLogger<QuotaService>.Instance);
         Store = new ImageStore(MsOptions.Create(new StorageOptions { Root = Path.Combine(Database.Folder, "images") }));
         Gallery = new GalleryService(Database, Store, NullLogger<GalleryService>.Instance);
+        var uploadOptions = MsOptions.Create(new Web.Uploads.UploadOptions { Root = Path.Combine(Database.Folder, "uploads") });
+        var uploadFiles = new Web.Uploads.UploadStore(uploadOptions);
+        Uploads = new Web.Uploads.UploadService(Database, uploadFiles, uploadOptions, Time, NullLogger<Web.Uploads.UploadService>.Instance);
+        References = new Web.Uploads.ReferenceImages(new Web.Uploads.OwnImageSourceResolver(Uploads, Gallery, Store), Uploads, uploadFiles, Store);
     }
+
+    public Web.Uploads.UploadService Uploads { get; }
+
+    public Web.Uploads.ReferenceImages References { get; }
 
     public TestDatabase Database { get; } = new();
     public FakeImageGenerator Generator { get; } = new();
@@ -37,7 +45,7 @@ internal sealed class QueueHarness : IDisposable
     public GalleryService Gallery { get; }
 
     public SubmissionService Submissions(ICurrentUser user) =>
-        new(user, RequestFactory, Quotas, Queue, Notifier, Database, Time, new DiffusionGallery.Web.Sharing.ImageAccess(Database, NullLogger<DiffusionGallery.Web.Sharing.ImageAccess>.Instance), NullLogger<SubmissionService>.Instance);
+        new(user, RequestFactory, Quotas, Queue, Notifier, Database, References, Time, new DiffusionGallery.Web.Sharing.ImageAccess(Database, NullLogger<DiffusionGallery.Web.Sharing.ImageAccess>.Instance), NullLogger<SubmissionService>.Instance);
 
     /// <summary>Submits as <paramref name="userId"/> through the real <see cref="SubmissionService"/>.</summary>
     public Task<GenerationJob> SubmitAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default) =>
@@ -50,7 +58,7 @@ internal sealed class QueueHarness : IDisposable
         new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue), NullLogger<GenerationSession>.Instance);
 
     public GenerationWorker CreateWorker() =>
-        new(Queue, RequestFactory, Generator, Database, Store, Notifier, Time, NullLogger<GenerationWorker>.Instance);
+        new(Queue, RequestFactory, References, Generator, Database, Store, Notifier, Time, NullLogger<GenerationWorker>.Instance);
 
     public JobRecovery CreateRecovery() => new(Database, Queue, Time, NullLogger<JobRecovery>.Instance);
 

@@ -20,5 +20,9 @@ internal static class SettingsMapping
         settings.Property(s => s.Seed).HasColumnName("BaseSeed");
         settings.Property(s => s.BatchCount).HasColumnName("BatchCount");
         settings.Property(s => s.Temperature).HasColumnName("Temperature");
+        settings.Property(s => s.InitUploadId).HasColumnName("InitUploadId");
+        settings.Property(s => s.InitImageId).HasColumnName("InitImageId");
+        settings.Property(s => s.Strength).HasColumnName("Strength");
+        settings.Property(s => s.Fit).HasColumnName("Fit").HasConversion<string>().HasMaxLength(16);
     }
 }

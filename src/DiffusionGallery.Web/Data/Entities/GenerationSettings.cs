@@ -19,6 +19,14 @@ public sealed class GenerationSettings
     public long Seed { get; set; }
     public int BatchCount { get; set; } = 1;
     public float Temperature { get; set; } = 1f;
+    /// <summary>img2img reference: one of the owner's uploads (null otherwise).</summary>
+    public Guid? InitUploadId { get; set; }
+    /// <summary>img2img reference: a gallery image (also the job's lineage parent; null otherwise).</summary>
+    public Guid? InitImageId { get; set; }
+    /// <summary>img2img denoising strength, 0 (reconstruct) … 1 (create); null for txt2img.</summary>
+    public float? Strength { get; set; }
+    /// <summary>How the reference is brought to Width × Height.</summary>
+    public Uploads.ReferenceImageFit Fit { get; set; }
 
     public GenerationSettings Clone() => (GenerationSettings)MemberwiseClone();
 }

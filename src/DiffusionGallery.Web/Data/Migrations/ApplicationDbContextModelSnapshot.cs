@@ -216,6 +216,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -223,6 +229,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -259,6 +273,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -350,6 +368,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -357,6 +381,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -393,6 +425,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -622,6 +658,51 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.HasIndex("ImageId");
 
                     b.ToTable("CollectionImages", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Uploads.UploadedImage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FileHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FileSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SourceFormat")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.HasIndex("UsedAt", "CreatedAt");
+
+                    b.ToTable("Uploads", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -893,6 +974,17 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Image");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Uploads.UploadedImage", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Owner");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
