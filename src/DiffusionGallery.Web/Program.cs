@@ -11,7 +11,9 @@ builder.AddAccounts();
 builder.AddInference();
 builder.AddGeneration();
 builder.AddUi();
+builder.AddAdmin();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapAdmin();
 app.Run();

@@ -27,4 +27,5 @@ public sealed class GeneratedImage
     public string? ShareToken { get; set; }
     public Guid? ParentImageId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? TakenDownAt { get; set; }
 }

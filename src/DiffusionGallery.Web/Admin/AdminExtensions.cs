@@ -1,0 +1,59 @@
+using DiffusionGallery.Web.Admin;
+using DiffusionGallery.Web.Quotas;
+using Microsoft.AspNetCore.SignalR;
+using OpenTelemetry.Metrics;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class AdminExtensions
+{
+    /// <summary>Layered quotas, the admin service and API, audit log, disabled-account checks, dashboard and operator metrics.</summary>
+    public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<QuotaClock>();
+        services.AddSingleton<UsageQueries>();
+        services.AddSingleton<EffectiveQuotaResolver>();
+        services.AddSingleton<IQuotaPolicyProvider>(sp => sp.GetRequiredService<EffectiveQuotaResolver>());
+
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<UsageExport>();
+        services.AddSingleton<UsageDashboard>();
+        services.AddSingleton<AdminUserService>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<AdminCircuitActor>();
+
+        services.AddSingleton<DisabledUserAccessCheck>();
+        services.AddSingleton<IUserAccessCheck>(sp => sp.GetRequiredService<DisabledUserAccessCheck>());
+        services.AddSingleton<UserAccessHubFilter>();
+        services.AddOptions<HubOptions>().Configure<UserAccessHubFilter>((hubs, filter) => hubs.AddFilter(filter));
+        services.AddHostedService<DisabledUserSweep>();
+
+        services.AddAuthorizationBuilder().AddPolicy(AdminPolicy.Name, AdminPolicy.Configure);
+
+        services.AddSingleton<GenerationMetrics>();
+        services.AddHostedService<JobMetricsSampler>();
+        var metrics = builder.Configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
+        if (metrics.PrometheusEnabled)
+        {
+            services.AddOpenTelemetry().WithMetrics(meters => meters.AddMeter(GenerationMetrics.MeterName).AddPrometheusExporter());
+        }
+        return builder;
+    }
+
+    /// <summary>/api/admin/… and, when enabled, the Prometheus scrape endpoint for allowed networks only.</summary>
+    public static WebApplication MapAdmin(this WebApplication app)
+    {
+        app.MapAdminApi();
+        var metrics = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value;
+        if (metrics.PrometheusEnabled)
+        {
+            // Anyone outside the allowed networks gets the ordinary 404: the endpoint is not on the public surface.
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+                context.Request.Path == metrics.Path && metrics.Allows(context.Connection.RemoteIpAddress));
+        }
+        return app;
+    }
+}
