@@ -48,8 +48,8 @@ public sealed class QuotaOptions : IValidatableObject
     {
         foreach (var (role, layer) in Roles)
         {
-            foreach (var error in layer.Validate())
-                yield return new ValidationResult($"Quotas:Roles:{role}: {error}", [nameof(Roles)]);
+            foreach (var (field, messages) in layer.Validate())
+                yield return new ValidationResult($"Quotas:Roles:{role}:{field}: {string.Join(" ", messages)}", [nameof(Roles)]);
         }
     }
 }
