@@ -16,7 +16,6 @@ public static class AdminExtensions
         services.AddSingleton<QuotaClock>();
         services.AddSingleton<UsageQueries>();
         services.AddSingleton<EffectiveQuotaResolver>();
-        services.AddSingleton<IQuotaPolicyProvider>(sp => sp.GetRequiredService<EffectiveQuotaResolver>());
 
         services.AddSingleton<AuditLog>();
         services.AddSingleton<UsageExport>();

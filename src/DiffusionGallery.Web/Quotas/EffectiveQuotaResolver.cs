@@ -7,12 +7,7 @@ using Microsoft.Extensions.Options;
 namespace DiffusionGallery.Web.Quotas;
 
 /// <summary>The one place that answers "what may this user do": defaults → role layers → the admin's override.</summary>
-public interface IQuotaPolicyProvider
-{
-    Task<EffectiveQuota> GetAsync(string userId, CancellationToken cancellationToken = default);
-}
-
-public sealed class EffectiveQuotaResolver(IDbContextFactory<ApplicationDbContext> dbFactory, IOptionsMonitor<QuotaOptions> options) : IQuotaPolicyProvider
+public sealed class EffectiveQuotaResolver(IDbContextFactory<ApplicationDbContext> dbFactory, IOptionsMonitor<QuotaOptions> options)
 {
     public async Task<EffectiveQuota> GetAsync(string userId, CancellationToken cancellationToken = default)
     {

@@ -52,7 +52,7 @@ public sealed class AdminUsersApiTests(AdminAppFixture fixture) : IClassFixture<
         Assert.Equal(30, dto.Quota.MaxSteps);
         Assert.Equal(2.5, dto.Quota.Weight);
 
-        var effective = await fixture.App.Services.GetRequiredService<IQuotaPolicyProvider>().GetAsync(user.Id);
+        var effective = await fixture.App.Services.GetRequiredService<EffectiveQuotaResolver>().GetAsync(user.Id);
         Assert.Equal(7, effective.ImagesPerDay);
         Assert.Null(effective.GpuSecondsPerDay); // 0 = unlimited
         Assert.Equal(65536, effective.MaxPixels);
@@ -107,7 +107,7 @@ public sealed class AdminUsersApiTests(AdminAppFixture fixture) : IClassFixture<
         var trusted = await Admin.PutAsJsonAsync($"/api/admin/users/{user.Id}/roles", new { roles = new[] { "User", "Trusted" } });
         Assert.Equal(HttpStatusCode.OK, trusted.StatusCode);
         Assert.True(await fixture.App.IsInRoleAsync(user.Id, "Trusted"));
-        Assert.Equal(2, (await fixture.App.Services.GetRequiredService<IQuotaPolicyProvider>().GetAsync(user.Id)).Weight); // the role layer's weight
+        Assert.Equal(2, (await fixture.App.Services.GetRequiredService<EffectiveQuotaResolver>().GetAsync(user.Id)).Weight); // the role layer's weight
 
         // Only one admin of this app can be demoted as long as another one remains.
         var admins = await AdminIdsAsync();
