@@ -16,6 +16,7 @@ public static class AdminExtensions
         services.AddSingleton<QuotaClock>();
         services.AddSingleton<UsageQueries>();
         services.AddSingleton<EffectiveQuotaResolver>();
+        services.AddSingleton<QuotaStatusService>();
 
         services.AddSingleton<AuditLog>();
         services.AddSingleton<UsageExport>();
@@ -46,6 +47,7 @@ public static class AdminExtensions
     public static WebApplication MapAdmin(this WebApplication app)
     {
         app.MapAdminApi();
+        app.MapQuotaApi();
         var metrics = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MetricsOptions>>().Value;
         if (metrics.PrometheusEnabled)
         {
