@@ -15,6 +15,9 @@ public sealed class AdminQuotaJourneyTests(BrowserFixture fixture) : IClassFixtu
     private static Task WaitForCircuitAsync(IPage page) =>
         page.Locator("[data-testid=interactive]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
+    /// <summary>The input of a MudBlazor field, whether the test id sits on the input or on its wrapper.</summary>
+    private static ILocator Input(IPage page, string testId) => page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
+
     private static async Task RegisterAsync(IPage page, string email)
     {
         await page.GotoAsync("Account/Register");
@@ -53,13 +56,13 @@ public sealed class AdminQuotaJourneyTests(BrowserFixture fixture) : IClassFixtu
         // The admin finds the user and sets 1 image per day.
         await admin.GotoAsync("admin/users");
         await WaitForCircuitAsync(admin);
-        var search = admin.GetByTestId("users-search").Locator("input");
+        var search = Input(admin, "users-search");
         await search.FillAsync(userEmail[..16]);
         await search.PressAsync("Enter");
         await Assertions.Expect(admin.GetByTestId("user-email")).ToHaveCountAsync(1);
         await Assertions.Expect(admin.GetByTestId("user-email")).ToHaveTextAsync(userEmail);
         await admin.GetByTestId("user-edit").ClickAsync();
-        var images = admin.GetByTestId("quota-images").Locator("input");
+        var images = Input(admin, "quota-images");
         await images.FillAsync("1");
         await images.PressAsync("Tab");
         await admin.GetByTestId("quota-save").ClickAsync();
