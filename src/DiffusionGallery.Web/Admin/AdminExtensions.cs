@@ -1,5 +1,8 @@
 using DiffusionGallery.Web.Admin;
 using DiffusionGallery.Web.Quotas;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.SignalR;
 using OpenTelemetry.Metrics;
 
@@ -32,6 +35,7 @@ public static class AdminExtensions
         services.AddHostedService<DisabledUserSweep>();
 
         services.AddAuthorizationBuilder().AddPolicy(AdminPolicy.Name, AdminPolicy.Configure);
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).PostConfigure(AuditSignInsAndOuts);
 
         services.AddSingleton<GenerationMetrics>();
         services.AddHostedService<JobMetricsSampler>();
@@ -41,6 +45,28 @@ public static class AdminExtensions
             services.AddOpenTelemetry().WithMetrics(meters => meters.AddMeter(GenerationMetrics.MeterName).AddPrometheusExporter());
         }
         return builder;
+    }
+
+    /// <summary>Security events in the audit log: every cookie sign-in and sign-out, with the address it came from.</summary>
+    private static void AuditSignInsAndOuts(CookieAuthenticationOptions cookie)
+    {
+        var signedIn = cookie.Events.OnSignedIn;
+        cookie.Events.OnSignedIn = async context =>
+        {
+            await signedIn(context);
+            if (context.Principal is { } user)
+                await context.HttpContext.RequestServices.GetRequiredService<AuditLog>().RecordAsync(AuditActor.From(user, context.HttpContext),
+                    "account.sign-in", "user", user.FindFirstValue(ClaimTypes.NameIdentifier));
+        };
+        var signingOut = cookie.Events.OnSigningOut;
+        cookie.Events.OnSigningOut = async context =>
+        {
+            await signingOut(context);
+            var user = context.HttpContext.User;
+            if (user.Identity?.IsAuthenticated == true)
+                await context.HttpContext.RequestServices.GetRequiredService<AuditLog>().RecordAsync(AuditActor.From(user, context.HttpContext),
+                    "account.sign-out", "user", user.FindFirstValue(ClaimTypes.NameIdentifier));
+        };
     }
 
     /// <summary>/api/admin/… and, when enabled, the Prometheus scrape endpoint for allowed networks only.</summary>

@@ -13,12 +13,14 @@ public sealed class UserAccessHubFilter : IHubFilter, IDisposable
     public const string DisabledMessage = "Your account has been disabled.";
 
     private readonly IUserAccessCheck _access;
+    private readonly AuditLog _audit;
     private readonly DisabledUserAccessCheck? _events;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubCallerContext>> _connections = new(StringComparer.Ordinal);
 
-    public UserAccessHubFilter(IUserAccessCheck access)
+    public UserAccessHubFilter(IUserAccessCheck access, AuditLog audit)
     {
         _access = access;
+        _audit = audit;
         _events = access as DisabledUserAccessCheck;
         if (_events is not null) _events.Disabled += AbortConnectionsOf;
     }
@@ -30,6 +32,7 @@ public sealed class UserAccessHubFilter : IHubFilter, IDisposable
         if (UserId(invocationContext.Context) is { } userId && !await _access.IsAllowedAsync(userId, invocationContext.Context.ConnectionAborted))
         {
             invocationContext.Context.Abort();
+            await RecordRefusalAsync(invocationContext.Context, userId, $"hub call {invocationContext.HubMethodName} refused: account disabled");
             throw new HubException(DisabledMessage);
         }
         return await next(invocationContext);
@@ -40,7 +43,10 @@ public sealed class UserAccessHubFilter : IHubFilter, IDisposable
         if (UserId(context.Context) is { } userId)
         {
             if (!await _access.IsAllowedAsync(userId, context.Context.ConnectionAborted))
+            {
+                await RecordRefusalAsync(context.Context, userId, "hub connection refused: account disabled");
                 throw new HubException(DisabledMessage);
+            }
             _connections.GetOrAdd(userId, _ => new(StringComparer.Ordinal))[context.Context.ConnectionId] = context.Context;
         }
         await next(context);
@@ -64,8 +70,15 @@ public sealed class UserAccessHubFilter : IHubFilter, IDisposable
 
     private void AbortConnectionsOf(string userId)
     {
-        if (!_connections.TryRemove(userId, out var set)) return;
+        if (!_connections.TryRemove(userId, out var set) || set.IsEmpty) return;
         foreach (var context in set.Values) context.Abort();
+        _ = _audit.RecordAsync(AuditActor.System, "access.refused", "user", userId, $"{set.Count} hub connection(s) cut: account disabled");
+    }
+
+    private Task RecordRefusalAsync(HubCallerContext context, string userId, string details)
+    {
+        var http = context.GetHttpContext();
+        return _audit.RecordAsync(AuditActor.From(context.User!, http), "access.refused", "user", userId, details);
     }
 
     private static string? UserId(HubCallerContext context) =>

@@ -23,10 +23,13 @@ public sealed class JobCostEstimator
     public double Estimate(int steps, int batch, int width, int height) => Units(steps, batch, width, height) * SecondsPerUnit;
 
     /// <summary>Learns from a finished job (its real GPU-seconds).</summary>
-    public void Observe(int steps, int batch, int width, int height, double gpuSeconds)
+    public void Observe(int steps, int batch, int width, int height, double gpuSeconds) => Observe(Units(steps, batch, width, height), gpuSeconds);
+
+    /// <summary>Learns from a finished job of <paramref name="units"/> cost units.</summary>
+    public void Observe(double units, double gpuSeconds)
     {
-        if (!(gpuSeconds > 0) || double.IsInfinity(gpuSeconds)) return;
-        var sample = gpuSeconds / Units(steps, batch, width, height);
+        if (!(gpuSeconds > 0) || double.IsInfinity(gpuSeconds) || !(units > 0)) return;
+        var sample = gpuSeconds / units;
         lock (_gate) _secondsPerUnit += Smoothing * (sample - _secondsPerUnit);
     }
 }

@@ -78,5 +78,20 @@ public sealed class AdminDisableTests(AdminAppFixture fixture, ITestOutputHelper
         var error = await Assert.ThrowsAnyAsync<Exception>(() => hub.InvokeAsync<object>("Subscribe", Guid.NewGuid()));
         Assert.True(error is HubException { Message: var m } && m.Contains(UserAccessHubFilter.DisabledMessage) || hub.State != HubConnectionState.Connected,
             $"unexpected: {error.GetType().Name} {error.Message}");
+        await using var db2 = fixture.App.CreateDbContext();
+        var refused = await db2.Set<AuditEntry>().Where(a => a.Action == "access.refused" && a.TargetId == b.Id).ToListAsync();
+        // Either the call reached the filter, or the 10-second sweep cut the connection first: both are recorded.
+        Assert.Contains(refused, e => e.Details!.Contains("Subscribe") || e.Details.Contains("cut"));
+    }
+
+    [Fact]
+    public async Task SignInAndSignOut_AreSecurityEventsInTheAuditLog()
+    {
+        var b = await fixture.RegisterUserAsync("signin-audit");
+        using var session = await fixture.SignInAsync(b.Email);
+        await using var db = fixture.App.CreateDbContext();
+        var signIns = await db.Set<AuditEntry>().Where(a => a.Action == "account.sign-in" && a.ActorId == b.Id).ToListAsync();
+        Assert.Equal(2, signIns.Count); // registration signs in, then the explicit sign-in
+        Assert.All(signIns, e => Assert.Equal(b.Email, e.ActorEmail));
     }
 }
