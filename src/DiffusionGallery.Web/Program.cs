@@ -7,13 +7,19 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 
 builder.AddAppOptions();
 builder.AddDatabase();
+builder.AddErrors();
 builder.AddAccounts();
 builder.AddInference();
+builder.AddQuotas();
+builder.AddGallery();
 builder.AddGeneration();
 builder.AddUi();
 builder.AddAdmin();
 
 var app = builder.Build();
 app.MapDiffusionGallery();
+app.MapAccounts();
+app.MapGallery();
+app.MapGeneration();
 app.MapAdmin();
 app.Run();

@@ -2,11 +2,14 @@ using DiffusionGallery.Inference.Abstractions;
 
 namespace DiffusionGallery.Inference.Pipeline;
 
-/// <summary>A numeric setting outside its allowed range.</summary>
-public sealed class SettingOutOfRangeException(string setting, string message) : InvalidGenerationRequestException(message)
+/// <summary>One setting of the request (named as the <see cref="GenerationRequest"/> property) is not acceptable.</summary>
+public class InvalidSettingException(string setting, string message) : InvalidGenerationRequestException(message)
 {
     public string Setting { get; } = setting;
 }
+
+/// <summary>A numeric setting outside its allowed range.</summary>
+public sealed class SettingOutOfRangeException(string setting, string message) : InvalidSettingException(setting, message);
 
 /// <summary>The request names a model that is not in the models folder.</summary>
 public sealed class UnknownModelException(string model, IEnumerable<string> available)

@@ -10,6 +10,7 @@ public static class RequestValidator
     public const int MinSteps = 1;
     public const int MaxSteps = 150;
     public const float MaxGuidance = 30f;
+    public const float MaxTemperature = 2f;
     public const int MaxPromptCharacters = 10_000;
 
     public static void Validate(GenerationRequest request, ModelInfo model, bool modelIsLcm, int maxBatchSize, SafeImageDecoder? imageDecoder = null)
@@ -21,6 +22,8 @@ public static class RequestValidator
             throw new SettingOutOfRangeException(nameof(request.Prompt), $"Prompts are limited to {MaxPromptCharacters} characters.");
         if (request.NegativePrompt is null)
             throw new InvalidGenerationRequestException("NegativePrompt must not be null (use an empty string).");
+        CheckText(nameof(request.Prompt), request.Prompt, "The prompt");
+        CheckText(nameof(request.NegativePrompt), request.NegativePrompt, "The negative prompt");
         if (!Enum.IsDefined(request.Sampler))
             throw new UnknownSamplerException(request.Sampler.ToString());
         if (request.Steps is < MinSteps or > MaxSteps)
@@ -31,7 +34,7 @@ public static class RequestValidator
         Range(nameof(request.GuidanceRescale), request.GuidanceRescale, 0, 1, "Guidance rescale");
         Range(nameof(request.Strength), request.Strength, 0, 1, "Strength");
         Range(nameof(request.Eta), request.Eta, 0, 1, "Eta");
-        Range(nameof(request.Temperature), request.Temperature, 0, 2, "Temperature");
+        Range(nameof(request.Temperature), request.Temperature, 0, MaxTemperature, "Temperature");
         if (request.BatchSize < 1 || request.BatchSize > maxBatchSize)
             throw new SettingOutOfRangeException(nameof(request.BatchSize), $"Batch size must be between 1 and {maxBatchSize} (got {request.BatchSize}).");
         if (request.PreviewInterval < 0)
@@ -45,6 +48,19 @@ public static class RequestValidator
             if (!model.HasVaeEncoder)
                 throw new UnsupportedByModelException($"img2img needs vae_encoder/model.onnx, which model '{model.Name}' does not have.");
             imageDecoder?.Identify(request.InitImage);
+        }
+    }
+
+    /// <summary>
+    /// Prompts end up in PNG text chunks and logs: control characters (C0 and DEL) other than tab and line breaks are
+    /// refused rather than stored.
+    /// </summary>
+    private static void CheckText(string name, string text, string label)
+    {
+        foreach (var c in text)
+        {
+            if ((c < ' ' && c is not ('\t' or '\n' or '\r')) || c == '\u007f')
+                throw new InvalidSettingException(name, $"{label} contains a control character (U+{(int)c:X4}); remove it. Only tabs and line breaks are allowed.");
         }
     }
 

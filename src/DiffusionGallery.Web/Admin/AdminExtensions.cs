@@ -16,10 +16,6 @@ public static class AdminExtensions
         var services = builder.Services;
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
-        services.AddSingleton<QuotaClock>();
-        services.AddSingleton<UsageQueries>();
-        services.AddSingleton<EffectiveQuotaResolver>();
-        services.AddSingleton<QuotaStatusService>();
 
         services.AddSingleton<AuditLog>();
         services.AddSingleton<UsageExport>();

@@ -1,4 +1,4 @@
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
@@ -23,6 +23,7 @@ public sealed class AdminUserService(
     UsageQueries usage,
     DisabledUserAccessCheck access,
     GenerationQueue queue,
+    JobNotifier notifier,
     AuditLog audit,
     TimeProvider time)
 {
@@ -263,15 +264,37 @@ public sealed class AdminUserService(
                       select ur.UserId).Distinct().CountAsync(cancellationToken);
     }
 
+    /// <summary>A disabled account's waiting jobs are cancelled (and refunded); a running one is told to stop.</summary>
     private async Task<int> CancelWaitingJobsAsync(string userId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var jobs = await db.GenerationJobs.Where(j => j.OwnerId == userId && (j.State == JobState.Queued || j.State == JobState.Running))
             .Select(j => j.Id).ToListAsync(cancellationToken);
         var cancelled = 0;
-        foreach (var job in jobs)
+        foreach (var jobId in jobs)
         {
-            if (await queue.CancelAsync(job, userId, cancellationToken)) cancelled++;
+            switch (queue.TryCancel(jobId, userId))
+            {
+                case QueueCancelResult.RunningSignalled:
+                    cancelled++; // the worker records it and the refund
+                    break;
+                case QueueCancelResult.RemovedFromQueue:
+                    await using (var transaction = await db.BeginWriteAsync(CancellationToken.None))
+                    {
+                        var now = time.GetUtcNow();
+                        var changed = await db.GenerationJobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
+                            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.FinishedAt, now), CancellationToken.None);
+                        if (changed > 0)
+                        {
+                            await UsageLedger.SettleAsync(db, jobId, 0, 0, "", now, CancellationToken.None);
+                            await db.SaveChangesAsync(CancellationToken.None);
+                        }
+                        await transaction.CommitAsync(CancellationToken.None);
+                    }
+                    notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Cancelled });
+                    cancelled++;
+                    break;
+            }
         }
         return cancelled;
     }

@@ -30,7 +30,8 @@ public sealed class UsageDashboard(IDbContextFactory<ApplicationDbContext> dbFac
         var since = new DateTimeOffset(firstDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
 
-        var ledger = await db.UsageEntries.AsNoTracking().Where(u => u.CreatedAt >= since)
+        // What was made and what ran: the ledger's charges (reservations and refunds balance out).
+        var ledger = await db.UsageEntries.AsNoTracking().Where(u => u.Kind == UsageKind.Charge && u.CreatedAt >= since)
             .Select(u => new { u.UserId, u.JobId, u.Images, u.GpuSeconds, u.CreatedAt }).ToListAsync(cancellationToken);
         var perDay = Enumerable.Range(0, days).Select(i => firstDay.AddDays(i)).Select(day =>
         {

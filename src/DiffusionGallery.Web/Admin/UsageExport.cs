@@ -10,7 +10,7 @@ public sealed class UsageExport(IDbContextFactory<ApplicationDbContext> dbFactor
     {
         await using var writer = new StreamWriter(output, new System.Text.UTF8Encoding(false), leaveOpen: true);
         var csv = new CsvWriter(writer);
-        await csv.WriteRowAsync("id", "createdAt", "userId", "email", "jobId", "model", "images", "gpuSeconds", "executionProvider");
+        await csv.WriteRowAsync("id", "createdAt", "kind", "userId", "email", "jobId", "model", "images", "gpuSeconds", "executionProvider");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = from u in db.UsageEntries.AsNoTracking()
                    join user in db.Users on u.UserId equals user.Id into users
@@ -19,9 +19,9 @@ public sealed class UsageExport(IDbContextFactory<ApplicationDbContext> dbFactor
                    from job in jobs.DefaultIfEmpty()
                    where (since == null || u.CreatedAt >= since) && (until == null || u.CreatedAt < until)
                    orderby u.Id
-                   select new { u.Id, u.CreatedAt, u.UserId, Email = user == null ? null : user.Email, u.JobId, Model = job == null ? null : job.Settings.Model, u.Images, u.GpuSeconds, u.ExecutionProvider };
+                   select new { u.Id, u.CreatedAt, u.Kind, u.UserId, Email = user == null ? null : user.Email, u.JobId, Model = job == null ? null : job.Settings.Model, u.Images, u.GpuSeconds, u.ExecutionProvider };
         await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
-            await csv.WriteRowAsync(row.Id, row.CreatedAt, row.UserId, row.Email, row.JobId, row.Model, row.Images, row.GpuSeconds, row.ExecutionProvider);
+            await csv.WriteRowAsync(row.Id, row.CreatedAt, row.Kind.ToString(), row.UserId, row.Email, row.JobId, row.Model, row.Images, row.GpuSeconds, row.ExecutionProvider);
         await writer.FlushAsync(cancellationToken);
     }
 

@@ -1,6 +1,5 @@
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data;
-using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -33,7 +32,7 @@ public static class DatabaseExtensions
     }
 }
 
-/// <summary>Runs before the worker and the server: applies migrations, creates roles, recovers the queue.</summary>
+/// <summary>Runs before every other start-up step (queue recovery, the worker, the server): applies migrations, creates roles.</summary>
 internal sealed class DatabaseInitializer(IServiceProvider services, ILogger<DatabaseInitializer> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -50,7 +49,6 @@ internal sealed class DatabaseInitializer(IServiceProvider services, ILogger<Dat
         {
             if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
         }
-        await scope.ServiceProvider.GetRequiredService<GenerationQueue>().RecoverAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,6 +1,4 @@
 using DiffusionGallery.Web.Components;
-using DiffusionGallery.Web.Api;
-using DiffusionGallery.Web.Hubs;
 using MudBlazor.Services;
 
 namespace Microsoft.Extensions.Hosting;
@@ -24,7 +22,7 @@ public static class UiExtensions
         return builder;
     }
 
-    /// <summary>The request pipeline and every endpoint, in order.</summary>
+    /// <summary>The request pipeline, the Razor components, OpenAPI and health (capabilities map their own endpoints: Program.cs).</summary>
     public static WebApplication MapDiffusionGallery(this WebApplication app)
     {
         if (app.Environment.IsDevelopment())
@@ -52,10 +50,6 @@ public static class UiExtensions
 
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        app.MapAdditionalIdentityEndpoints();
-        app.MapGenerationsApi();
-        app.MapImageFiles();
-        app.MapHub<GenerationHub>(GenerationHub.Path);
         app.MapOpenApi();
         app.MapHealthChecks("/healthz");
         return app;

@@ -1,151 +1,77 @@
-using DiffusionGallery.Web.Data;
-using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Options;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
+using DiffusionGallery.Web.Quotas;
 
 namespace DiffusionGallery.Web.Generation;
 
+/// <summary>What <see cref="GenerationQueue.TryCancel"/> did.</summary>
+public enum QueueCancelResult { NotFound, RemovedFromQueue, RunningSignalled }
+
+/// <summary>A waiting job to (re)queue: its size in cost units (see <see cref="JobCostEstimator"/>) and its owner's weight.</summary>
+public sealed record QueuedJob(Guid JobId, string OwnerId, double Units = 1, double Weight = 1);
+
 /// <summary>
-/// The singleton job queue. Jobs are rows in the database; this class keeps the in-memory order:
-/// one FIFO per user, users served round-robin (A1 A2 B1 C1 runs as A1 B1 C1 A2), so one user's jobs
-/// never block another's beyond the job currently running.
+/// The singleton job order. Jobs are rows in the database (stored by <see cref="QuotaService"/>); this class keeps the
+/// in-memory order and hands jobs out by weighted fair queueing on GPU-seconds (<see cref="FairShareQueue"/>): a user
+/// with 50 waiting jobs and one with 1 alternate, recent heavy use lowers priority, admin weights scale the share.
+/// Each job's estimated cost gives queue positions an ETA. Limits and quotas are not its business.
 /// </summary>
-public sealed class GenerationQueue(
-    IDbContextFactory<ApplicationDbContext> dbFactory,
-    GenerationRequestFactory requestFactory,
-    JobNotifier notifier,
-    IOptions<GenerationOptions> options,
-    IOptions<QuotaOptions> quotas,
-    TimeProvider time,
-    ILogger<GenerationQueue> logger)
+public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs, TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly LinkedList<string> _userOrder = new();
-    private readonly Dictionary<string, Queue<Guid>> _perUser = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
+    private readonly FairShareQueue _order = new(time, FairShareQueue.DefaultHalfLife);
+    private readonly Dictionary<Guid, double> _units = [];
     private readonly SemaphoreSlim _available = new(0);
     private RunningJob? _running;
 
-    public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation);
-
-    public int QueuedCount { get { lock (_gate) return _perUser.Values.Sum(q => q.Count); } }
-
-    /// <summary>Validates, persists and queues a job. Throws <see cref="DiffusionGallery.Inference.Abstractions.InvalidGenerationRequestException"/> or <see cref="QuotaExceededException"/>.</summary>
-    public async Task<GenerationJob> EnqueueAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default)
+    public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
-        var normalized = settings.Clone();
-        var request = requestFactory.Create(normalized); // throws on bad input, before anything is stored
-        normalized.Model = request.Model!;
-        normalized.Prompt = request.Prompt;
-        normalized.NegativePrompt = request.NegativePrompt;
-        normalized.KarrasSigmas = request.KarrasSigmas;
+        public DateTimeOffset DequeuedAt { get; init; }
+        public double Units { get; init; } = 1;
+        public double EstimatedSeconds { get; init; }
+    }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
-        var maxQueued = policy?.MaxQueuedJobs ?? options.Value.MaxQueuedJobsPerUser;
+    public int QueuedCount { get { lock (_gate) return _order.Count; } }
+
+    /// <summary>Adds a stored, Queued job to the fair-share order.</summary>
+    public void Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1) => EnqueueRange([new QueuedJob(jobId, ownerId, units, weight)]);
+
+    /// <summary>Adds many stored jobs at once (start-up), in the order given.</summary>
+    public void EnqueueRange(IEnumerable<QueuedJob> jobs)
+    {
+        var count = 0;
         lock (_gate)
         {
-            // Slots being stored right now count too, so concurrent submissions cannot overshoot the limits.
-            var mine = (_perUser.TryGetValue(userId, out var q) ? q.Count : 0) + _reserved.GetValueOrDefault(userId);
-            if (mine >= maxQueued)
-                throw new QuotaExceededException($"You already have {mine} jobs waiting (limit {maxQueued}). Wait for one to finish.");
-            if (_perUser.Values.Sum(x => x.Count) + _reserved.Values.Sum() >= options.Value.MaxQueueLength)
-                throw new QuotaExceededException("The server queue is full. Try again in a moment.");
-            _reserved[userId] = _reserved.GetValueOrDefault(userId) + 1;
-        }
-        try
-        {
-            return await StoreAndQueueAsync(db, userId, normalized, parentImageId, cancellationToken);
-        }
-        finally
-        {
-            lock (_gate)
+            foreach (var job in jobs)
             {
-                if (--_reserved[userId] == 0) _reserved.Remove(userId);
+                ArgumentException.ThrowIfNullOrEmpty(job.OwnerId);
+                _units[job.JobId] = job.Units;
+                _order.Enqueue(job.JobId, job.OwnerId, job.Units * costs.SecondsPerUnit, job.Weight);
+                count++;
             }
         }
-    }
-
-    private async Task<GenerationJob> StoreAndQueueAsync(ApplicationDbContext db, string userId, GenerationSettings normalized, Guid? parentImageId, CancellationToken cancellationToken)
-    {
-        var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
-        await EnsureDailyQuotaAsync(db, userId, policy?.ImagesPerDay ?? quotas.Value.ImagesPerDay, normalized.BatchCount, cancellationToken);
-        if (parentImageId is { } parent && !await db.GeneratedImages.AnyAsync(i => i.Id == parent && i.OwnerId == userId, cancellationToken))
-            parentImageId = null; // lineage only to images the user may see
-
-        var job = new GenerationJob
-        {
-            Id = Guid.CreateVersion7(),
-            OwnerId = userId,
-            State = JobState.Queued,
-            Settings = normalized,
-            CreatedAt = time.GetUtcNow(),
-            ParentImageId = parentImageId,
-        };
-        db.GenerationJobs.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-
-        lock (_gate) AddToMemory(job.Id, userId);
-        _available.Release();
-        logger.LogInformation("Job {JobId} queued for user {UserId}", job.Id, userId);
+        if (count == 0) return;
+        _available.Release(count);
         PublishPositions();
-        return job;
-    }
-
-    private async Task EnsureDailyQuotaAsync(ApplicationDbContext db, string userId, int limit, int images, CancellationToken cancellationToken)
-    {
-        if (limit <= 0) return;
-        var since = time.GetUtcNow().AddDays(-1);
-        var used = await db.UsageEntries.Where(u => u.UserId == userId && u.CreatedAt >= since).SumAsync(u => u.Images, cancellationToken);
-        var waiting = await db.GenerationJobs.Where(j => j.OwnerId == userId && (j.State == JobState.Queued || j.State == JobState.Running)).SumAsync(j => j.Settings.BatchCount, cancellationToken);
-        if (used + waiting + images > limit)
-            throw new QuotaExceededException($"Daily quota reached: {used + waiting} of {limit} images used or queued in the last 24 hours.");
-    }
-
-    private void AddToMemory(Guid jobId, string userId)
-    {
-        if (!_perUser.TryGetValue(userId, out var q))
-        {
-            q = new Queue<Guid>();
-            _perUser[userId] = q;
-            _userOrder.AddLast(userId);
-        }
-        q.Enqueue(jobId);
     }
 
     /// <summary>1-based position among waiting jobs in the order they will run; null when not queued.</summary>
     public int? GetPosition(Guid jobId)
     {
-        lock (_gate)
-        {
-            var index = 0;
-            foreach (var id in SimulatedOrder())
-            {
-                index++;
-                if (id == jobId) return index;
-            }
-            return null;
-        }
+        lock (_gate) return _order.Positions().TryGetValue(jobId, out var p) ? p.Position : null;
     }
 
-    private IEnumerable<Guid> SimulatedOrder()
+    /// <summary>Where a new job of this size would land now: its position and about how many seconds until it starts.</summary>
+    public (int Position, double WaitSeconds) Preview(string userId, double units, double weight)
     {
-        var queues = _userOrder.Select(u => new Queue<Guid>(_perUser[u])).ToList();
-        while (queues.Count > 0)
+        lock (_gate)
         {
-            for (var i = 0; i < queues.Count; i++)
-            {
-                yield return queues[i].Dequeue();
-            }
-            queues.RemoveAll(q => q.Count == 0);
+            var (position, wait) = _order.Preview(userId, units * costs.SecondsPerUnit, weight);
+            return (position, wait + RunningRemainingSeconds());
         }
     }
 
     public RunningJob? Running { get { lock (_gate) return _running; } }
 
-    /// <summary>For the worker: waits for the next job in round-robin order and marks it as running in memory.</summary>
+    /// <summary>For the worker: waits for the next job in fair-share order and marks it as running in memory.</summary>
     public async Task<RunningJob> DequeueAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -154,15 +80,17 @@ public sealed class GenerationQueue(
             RunningJob? next = null;
             lock (_gate)
             {
-                var first = _userOrder.First;
-                if (first is not null)
+                if (_order.Dequeue() is { } item)
                 {
-                    var userId = first.Value;
-                    var q = _perUser[userId];
-                    var jobId = q.Dequeue();
-                    _userOrder.RemoveFirst();
-                    if (q.Count > 0) _userOrder.AddLast(userId); else _perUser.Remove(userId);
-                    next = _running = new RunningJob(jobId, userId, new CancellationTokenSource());
+                    _units.Remove(item.JobId, out var units);
+                    // Charged its estimate as it starts (so the order stays fair while it runs), settled in Complete.
+                    _order.Charge(item.UserId, item.EstimatedSeconds);
+                    next = _running = new RunningJob(item.JobId, item.UserId, new CancellationTokenSource())
+                    {
+                        DequeuedAt = time.GetUtcNow(),
+                        Units = units > 0 ? units : 1,
+                        EstimatedSeconds = item.EstimatedSeconds,
+                    };
                 }
             }
             if (next is not null)
@@ -173,76 +101,60 @@ public sealed class GenerationQueue(
         }
     }
 
-    /// <summary>For the worker: the running job has ended.</summary>
-    public void Complete(RunningJob job)
+    /// <summary>
+    /// For the worker: the running job has ended. Its owner is charged the GPU time it held (for fair share); when it
+    /// succeeded, its real cost also teaches the estimator.
+    /// </summary>
+    public void Complete(RunningJob job, bool succeeded = false)
     {
+        var held = (time.GetUtcNow() - job.DequeuedAt).TotalSeconds;
         lock (_gate)
         {
             if (_running == job) _running = null;
+            _order.Charge(job.OwnerId, held - job.EstimatedSeconds);
         }
+        if (succeeded) costs.Observe(job.Units, held);
         job.Cancellation.Dispose();
     }
 
-    /// <summary>Cancels a queued or running job of this user. Returns false when the job is not theirs or already finished.</summary>
-    public async Task<bool> CancelAsync(Guid jobId, string userId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Takes a waiting job of this user out of the order, or signals the running one to stop. The caller records the
+    /// outcome (<see cref="SubmissionService.CancelAsync"/>).
+    /// </summary>
+    public QueueCancelResult TryCancel(Guid jobId, string userId)
     {
-        bool removedFromQueue = false;
         lock (_gate)
         {
             if (_running is { } running && running.JobId == jobId)
             {
-                if (running.OwnerId != userId) return false;
+                if (running.OwnerId != userId) return QueueCancelResult.NotFound;
                 running.Cancellation.Cancel();
-                return true;
+                return QueueCancelResult.RunningSignalled;
             }
-            if (_perUser.TryGetValue(userId, out var q) && q.Contains(jobId))
-            {
-                var rest = q.Where(id => id != jobId).ToList();
-                q.Clear();
-                foreach (var id in rest) q.Enqueue(id);
-                if (q.Count == 0)
-                {
-                    _perUser.Remove(userId);
-                    _userOrder.Remove(userId);
-                }
-                removedFromQueue = true;
-            }
+            if (!_order.Order().Any(i => i.JobId == jobId && i.UserId == userId)) return QueueCancelResult.NotFound;
+            _order.Remove(jobId);
+            _units.Remove(jobId);
         }
-        if (!removedFromQueue) return false;
-
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await db.GenerationJobs.Where(j => j.Id == jobId && j.OwnerId == userId && j.State == JobState.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Cancelled).SetProperty(j => j.FinishedAt, time.GetUtcNow()), cancellationToken);
-        logger.LogInformation("Job {JobId} cancelled while queued", jobId);
-        notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Cancelled });
         PublishPositions();
-        return true;
+        return QueueCancelResult.RemovedFromQueue;
     }
 
-    /// <summary>At start-up: jobs left Running by a crash are failed; Queued ones are queued again in their original order.</summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
+    private double RunningRemainingSeconds()
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var interrupted = await db.GenerationJobs.Where(j => j.State == JobState.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Failed)
-                .SetProperty(j => j.Error, "The server stopped while this job was running.")
-                .SetProperty(j => j.FinishedAt, time.GetUtcNow()), cancellationToken);
-        var queued = await db.GenerationJobs.Where(j => j.State == JobState.Queued)
-            .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
-            .Select(j => new { j.Id, j.OwnerId }).ToListAsync(cancellationToken);
-        lock (_gate)
-        {
-            foreach (var job in queued) AddToMemory(job.Id, job.OwnerId);
-        }
-        if (queued.Count > 0) _available.Release(queued.Count);
-        logger.LogInformation("Queue recovered: {Queued} queued jobs resumed, {Interrupted} interrupted jobs failed", queued.Count, interrupted);
+        if (_running is not { } running) return 0;
+        var elapsed = (time.GetUtcNow() - running.DequeuedAt).TotalSeconds;
+        return Math.Max(0, running.EstimatedSeconds - elapsed);
     }
 
     private void PublishPositions()
     {
-        List<Guid> order;
-        lock (_gate) order = SimulatedOrder().ToList();
-        for (var i = 0; i < order.Count; i++)
-            notifier.Publish(new JobUpdate { JobId = order[i], State = JobState.Queued, QueuePosition = i + 1 });
+        List<(Guid JobId, int Position, double Wait)> positions;
+        lock (_gate)
+        {
+            var offset = RunningRemainingSeconds();
+            positions = _order.Positions().Select(p => (p.Key, p.Value.Position, p.Value.WaitSeconds + offset)).ToList();
+        }
+        foreach (var (jobId, position, wait) in positions)
+            notifier.Publish(new JobUpdate { JobId = jobId, State = Data.Entities.JobState.Queued, QueuePosition = position, EtaSeconds = Math.Round(wait, 1) });
     }
 }

@@ -1,7 +1,5 @@
-using System.Security.Claims;
-using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data.Entities;
-using Microsoft.AspNetCore.Components.Authorization;
+using DiffusionGallery.Web.Errors;
 
 namespace DiffusionGallery.Web.Generation;
 
@@ -10,10 +8,10 @@ namespace DiffusionGallery.Web.Generation;
 /// <see cref="Changed"/> (components re-render with InvokeAsync). Disposed with the circuit.
 /// </summary>
 public sealed class GenerationSession(
+    SubmissionService submissions,
     GenerationQueue queue,
     JobNotifier notifier,
     JobQueries jobs,
-    AuthenticationStateProvider authentication,
     ILogger<GenerationSession> logger) : IDisposable
 {
     private readonly Dictionary<Guid, IDisposable> _subscriptions = [];
@@ -28,19 +26,11 @@ public sealed class GenerationSession(
 
     public event Func<Task>? Changed;
 
-    public async Task<string> GetUserIdAsync()
-    {
-        var state = await authentication.GetAuthenticationStateAsync();
-        return state.User.FindFirstValue(ClaimTypes.NameIdentifier)
-            ?? throw new UnauthorizedAccessException("You are signed out. Sign in again to generate.");
-    }
-
-    /// <summary>Queues a job; throws <see cref="InvalidGenerationRequestException"/> or <see cref="QuotaExceededException"/> with a message for the user.</summary>
+    /// <summary>Queues a job through <see cref="SubmissionService"/>; throws its <see cref="DomainException"/>s (map them with <see cref="DomainErrorMapping"/>).</summary>
     public async Task<Guid> SubmitAsync(GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var userId = await GetUserIdAsync();
-        var job = await queue.EnqueueAsync(userId, settings, parentImageId, cancellationToken);
+        var job = await submissions.SubmitAsync(new SubmitCommand(settings) { ParentImageId = parentImageId, Origin = JobOrigins.Web }, cancellationToken);
         CurrentSettings = job.Settings;
         Current = new JobUpdate { JobId = job.Id, State = JobState.Queued, QueuePosition = queue.GetPosition(job.Id), TotalSteps = job.Settings.Steps };
         lock (_gate)
@@ -49,7 +39,7 @@ public sealed class GenerationSession(
         }
         // The job may have finished between enqueue and subscribe: then its final state is only in the database.
         if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
-            && await jobs.GetAsync(userId, job.Id, cancellationToken) is { IsFinished: true } finished)
+            && await jobs.GetAsync(job.OwnerId, job.Id, cancellationToken) is { IsFinished: true } finished)
         {
             logger.LogDebug("Job {JobId} finished before the session subscribed", job.Id);
             Current = finished;
@@ -59,10 +49,18 @@ public sealed class GenerationSession(
         return job.Id;
     }
 
+    /// <summary>False when the job had already finished.</summary>
     public async Task<bool> CancelAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
-        var userId = await GetUserIdAsync();
-        return await queue.CancelAsync(jobId, userId, cancellationToken);
+        try
+        {
+            await submissions.CancelAsync(jobId, cancellationToken);
+            return true;
+        }
+        catch (NotFoundException)
+        {
+            return false;
+        }
     }
 
     private async Task OnUpdateAsync(JobUpdate update)

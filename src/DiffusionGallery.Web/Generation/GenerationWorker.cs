@@ -2,12 +2,16 @@ using System.Diagnostics;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
+using DiffusionGallery.Web.Quotas;
 using Microsoft.EntityFrameworkCore;
 
 namespace DiffusionGallery.Web.Generation;
 
-/// <summary>The one consumer of the queue: owns the pipeline, runs one job at a time, stores results.</summary>
+/// <summary>
+/// The one consumer of the queue: owns the pipeline, runs one job at a time, stores results crash-consistently (files
+/// first, then rows, ledger and job state in one transaction; a crash in between leaves only files, swept at start-up).
+/// </summary>
 public sealed class GenerationWorker(
     GenerationQueue queue,
     GenerationRequestFactory requestFactory,
@@ -32,13 +36,14 @@ public sealed class GenerationWorker(
                 return;
             }
 
+            var succeeded = false;
             try
             {
-                await RunJobAsync(running, stoppingToken);
+                succeeded = await RunJobAsync(running, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return; // shutting down: the row stays Running and is failed at next start-up
+                return; // shutting down: the row stays Running and is requeued (once) at next start-up
             }
             catch (Exception ex)
             {
@@ -46,18 +51,19 @@ public sealed class GenerationWorker(
             }
             finally
             {
-                queue.Complete(running);
+                queue.Complete(running, succeeded); // charges the owner's fair share; a success teaches the cost estimator
             }
         }
     }
 
-    private async Task RunJobAsync(GenerationQueue.RunningJob running, CancellationToken stoppingToken)
+    private async Task<bool> RunJobAsync(GenerationQueue.RunningJob running, CancellationToken stoppingToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var started = time.GetUtcNow();
         var claimed = await db.GenerationJobs.Where(j => j.Id == running.JobId && j.State == JobState.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, started), stoppingToken);
-        if (claimed == 0) return; // cancelled (or finished) before it reached the worker
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, started)
+                .SetProperty(j => j.Attempts, j => j.Attempts + 1), stoppingToken);
+        if (claimed == 0) return false; // cancelled (or finished) before it reached the worker
 
         var job = await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == running.JobId, stoppingToken);
         notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
@@ -66,35 +72,46 @@ public sealed class GenerationWorker(
         var clock = Stopwatch.StartNew();
         try
         {
-            var request = requestFactory.Create(job.Settings);
+            var request = requestFactory.ToEngineRequest(job.Settings);
             var progress = new JobProgressReporter(job.Id, notifier);
             var result = await Task.Run(() => generator.GenerateAsync(request, progress, linked.Token), linked.Token);
             linked.Token.ThrowIfCancellationRequested();
             var imageIds = await SaveResultAsync(db, job, result, clock.Elapsed, stoppingToken);
             logger.LogInformation("Job {JobId} succeeded with {Count} images in {Seconds:F2}s", job.Id, imageIds.Count, clock.Elapsed.TotalSeconds);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Succeeded, Step = job.Settings.Steps, TotalSteps = job.Settings.Steps, ImageIds = imageIds });
+            return true;
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            await FinishAsync(db, job.Id, JobState.Cancelled, null);
+            await FinishAsync(db, job.Id, JobState.Cancelled, null, clock.Elapsed);
             logger.LogInformation("Job {JobId} cancelled while running", job.Id);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Cancelled });
+            return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var message = ex is InvalidGenerationRequestException ? ex.Message : $"The model failed: {ex.Message}";
             logger.LogWarning(ex, "Job {JobId} failed", job.Id);
-            await FinishAsync(db, job.Id, JobState.Failed, message);
+            await FinishAsync(db, job.Id, JobState.Failed, message, clock.Elapsed);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Failed, Error = message });
+            return false;
         }
     }
 
-    private async Task FinishAsync(ApplicationDbContext db, Guid jobId, JobState state, string? error)
+    /// <summary>Failed or cancelled: the state and the ledger's refund in one transaction.</summary>
+    private async Task FinishAsync(ApplicationDbContext db, Guid jobId, JobState state, string? error, TimeSpan elapsed)
     {
         var finished = time.GetUtcNow();
-        await db.GenerationJobs.Where(j => j.Id == jobId)
+        await using var transaction = await db.BeginWriteAsync(CancellationToken.None);
+        var changed = await db.GenerationJobs.Where(j => j.Id == jobId && j.State == JobState.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, state).SetProperty(j => j.FinishedAt, finished)
                 .SetProperty(j => j.Error, error is null ? null : error.Length > 2000 ? error[..2000] : error), CancellationToken.None);
+        if (changed > 0)
+        {
+            await UsageLedger.SettleAsync(db, jobId, 0, elapsed.TotalSeconds, generator.ExecutionProvider, finished, CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        await transaction.CommitAsync(CancellationToken.None);
     }
 
     private async Task<IReadOnlyList<Guid>> SaveResultAsync(ApplicationDbContext db, GenerationJob job, GenerationResult result, TimeSpan elapsed, CancellationToken cancellationToken)
@@ -126,24 +143,23 @@ public sealed class GenerationWorker(
                     CreatedAt = now,
                 });
             }
-            db.GeneratedImages.AddRange(saved);
-            db.UsageEntries.Add(new UsageEntry
-            {
-                UserId = job.OwnerId,
-                JobId = job.Id,
-                Images = saved.Count,
-                GpuSeconds = elapsed.TotalSeconds,
-                ExecutionProvider = result.ExecutionProvider,
-                CreatedAt = now,
-            });
+            // One transaction: image rows, the ledger's charge, the job's final state. Only a job still Running is
+            // finished, so its images can never be stored twice.
+            await using var transaction = await db.BeginWriteAsync(cancellationToken);
             var tracked = await db.GenerationJobs.SingleAsync(j => j.Id == job.Id, cancellationToken);
+            if (tracked.State != JobState.Running)
+                throw new InvalidOperationException($"Job {job.Id} is {tracked.State}, not Running; its results are discarded.");
+            db.GeneratedImages.AddRange(saved);
+            await UsageLedger.SettleAsync(db, job.Id, saved.Count, elapsed.TotalSeconds, result.ExecutionProvider, now, cancellationToken);
             tracked.State = JobState.Succeeded;
             tracked.FinishedAt = now;
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return saved.Select(i => i.Id).ToList();
         }
         catch
         {
+            db.ChangeTracker.Clear();
             foreach (var image in saved) store.Delete(image.Id);
             throw;
         }

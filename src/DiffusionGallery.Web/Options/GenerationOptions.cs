@@ -1,8 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using EngineLimits = DiffusionGallery.Inference.Pipeline.RequestValidator;
 
 namespace DiffusionGallery.Web.Options;
 
-/// <summary>The <c>Generation</c> section: limits enforced by the queue, whatever the client sends.</summary>
+/// <summary>
+/// The <c>Generation</c> section: every limit on what may be asked for (the form, REST/hub validation and the API
+/// description read them here, nowhere else), plus queue sizes. Checked at start-up by <see cref="GenerationOptionsValidator"/>.
+/// </summary>
 public sealed class GenerationOptions
 {
     public const string SectionName = "Generation";
@@ -10,9 +15,29 @@ public sealed class GenerationOptions
     [Range(1, 10_000)] public int MaxQueuedJobsPerUser { get; set; } = 8;
     [Range(1, 100_000)] public int MaxQueueLength { get; set; } = 500;
     [Range(1, 64)] public int MaxBatch { get; set; } = 4;
-    [Range(1, 500)] public int MaxSteps { get; set; } = 150;
-    [Range(1, 2000)] public int MaxPromptLength { get; set; } = 1000;
+    [Range(1, EngineLimits.MaxSteps)] public int MaxSteps { get; set; } = 100;
+    [Range(1, EngineLimits.MaxPromptCharacters)] public int MaxPromptLength { get; set; } = 1000;
+    [Range(64, 4096)] public int MinPixelsSide { get; set; } = 64;
     [Range(64, 4096)] public int MaxPixelsSide { get; set; } = 1024;
+    [Range(0, EngineLimits.MaxGuidance)] public float MinGuidance { get; set; }
+    [Range(0, EngineLimits.MaxGuidance)] public float MaxGuidance { get; set; } = 30f;
+    [Range(0, EngineLimits.MaxTemperature)] public float MinTemperature { get; set; }
+    [Range(0, EngineLimits.MaxTemperature)] public float MaxTemperature { get; set; } = 2f;
     /// <summary>A preview is produced every N steps.</summary>
     [Range(1, 100)] public int PreviewInterval { get; set; } = 1;
+}
+
+/// <summary>Cross-field checks the attributes cannot express.</summary>
+public sealed class GenerationOptionsValidator : IValidateOptions<GenerationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GenerationOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MinPixelsSide > options.MaxPixelsSide) failures.Add("Generation:MinPixelsSide must not exceed MaxPixelsSide.");
+        if (options.MinPixelsSide % 8 != 0 || options.MaxPixelsSide % 8 != 0) failures.Add("Generation:MinPixelsSide and MaxPixelsSide must be multiples of 8.");
+        if (options.MinGuidance > options.MaxGuidance) failures.Add("Generation:MinGuidance must not exceed MaxGuidance.");
+        if (options.MinTemperature > options.MaxTemperature) failures.Add("Generation:MinTemperature must not exceed MaxTemperature.");
+        if (options.MaxQueuedJobsPerUser > options.MaxQueueLength) failures.Add("Generation:MaxQueuedJobsPerUser must not exceed MaxQueueLength.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace DiffusionGallery.Web.Quotas;
 
 /// <summary>The one place that answers "what may this user do": defaults → role layers → the admin's override.</summary>
-public sealed class EffectiveQuotaResolver(IDbContextFactory<ApplicationDbContext> dbFactory, IOptionsMonitor<QuotaOptions> options)
+public sealed class EffectiveQuotaResolver(IDbContextFactory<ApplicationDbContext> dbFactory, IOptions<QuotaOptions> options) : IQuotaPolicyProvider
 {
     public async Task<EffectiveQuota> GetAsync(string userId, CancellationToken cancellationToken = default)
     {
@@ -18,7 +18,7 @@ public sealed class EffectiveQuotaResolver(IDbContextFactory<ApplicationDbContex
                            where ur.UserId == userId
                            select r.Name).ToListAsync(cancellationToken);
         var policy = await db.QuotaPolicies.AsNoTracking().SingleOrDefaultAsync(q => q.UserId == userId, cancellationToken);
-        return Resolve(options.CurrentValue, roles.OfType<string>(), policy);
+        return Resolve(options.Value, roles.OfType<string>(), policy);
     }
 
     /// <summary>Pure layering, for one user (also used by the admin list for many users at once).</summary>

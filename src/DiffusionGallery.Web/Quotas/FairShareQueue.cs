@@ -68,11 +68,14 @@ public sealed class FairShareQueue(TimeProvider time, TimeSpan halfLife, double 
         return false;
     }
 
-    /// <summary>Adds GPU-seconds a user's job really used (or their share of a batched run).</summary>
+    /// <summary>
+    /// Adds GPU-seconds to a user's recent usage: an estimate when their job starts, then the difference to what it
+    /// really used (negative when it ran shorter); the usage never drops below 0.
+    /// </summary>
     public void Charge(string userId, double gpuSeconds)
     {
         var now = time.GetUtcNow();
-        _usage[userId] = (Decayed(userId, now) + Math.Max(0, gpuSeconds), now);
+        _usage[userId] = (Math.Max(0, Decayed(userId, now) + gpuSeconds), now);
     }
 
     /// <summary>Recent usage (decayed GPU-seconds) of a user; also used to seed the state from the ledger at start-up.</summary>

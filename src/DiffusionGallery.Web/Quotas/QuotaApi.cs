@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DiffusionGallery.Web.Quotas;
@@ -14,6 +14,6 @@ public static class QuotaApi
         return app;
     }
 
-    private static async Task<Results<Ok<QuotaStatus>, UnauthorizedHttpResult>> GetAsync(ClaimsPrincipal user, QuotaStatusService quotas, CancellationToken cancellationToken) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? TypedResults.Ok(await quotas.GetAsync(id, cancellationToken)) : TypedResults.Unauthorized();
+    private static async Task<Results<Ok<QuotaStatus>, UnauthorizedHttpResult>> GetAsync(ClaimsPrincipal user, QuotaService quotas, CancellationToken cancellationToken) =>
+        user.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? TypedResults.Ok(await quotas.GetStatusAsync(id, cancellationToken)) : TypedResults.Unauthorized();
 }

@@ -9,17 +9,13 @@ public sealed record UsageTotals(int Images, double GpuSeconds)
     public static readonly UsageTotals None = new(0, 0);
 }
 
+/// <summary>Quota usage per user (reserved − refunded images; charged GPU-seconds, open reservations at their estimate).</summary>
 public sealed class UsageQueries(IDbContextFactory<ApplicationDbContext> dbFactory, QuotaClock clock)
 {
     public async Task<IReadOnlyDictionary<string, UsageTotals>> SinceAsync(DateTimeOffset since, IReadOnlyCollection<string>? userIds, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var entries = db.UsageEntries.AsNoTracking().Where(u => u.CreatedAt >= since);
-        if (userIds is not null) entries = entries.Where(u => userIds.Contains(u.UserId));
-        var rows = await entries.GroupBy(u => u.UserId)
-            .Select(g => new { UserId = g.Key, Images = g.Sum(u => u.Images), Gpu = g.Sum(u => u.GpuSeconds) })
-            .ToListAsync(cancellationToken);
-        return rows.ToDictionary(r => r.UserId, r => new UsageTotals(r.Images, r.Gpu), StringComparer.Ordinal);
+        return await UsageLedger.UsedSinceAsync(db, userIds, since, cancellationToken);
     }
 
     public Task<IReadOnlyDictionary<string, UsageTotals>> TodayAsync(IReadOnlyCollection<string>? userIds, CancellationToken cancellationToken = default) =>

@@ -31,6 +31,26 @@ public sealed class RequestValidationTests(TinyModelFixture fixture)
     };
 
     [Theory]
+    [InlineData("Prompt", "a red\u0000 circle", "")]
+    [InlineData("Prompt", "a \u001b[31mred circle", "")]
+    [InlineData("Prompt", "a red circle\u007f", "")]
+    [InlineData("NegativePrompt", "a red circle", "blue\u0008")]
+    public async Task ControlCharacters_InPrompts_AreRejectedBeforeAnyPngIsWritten(string setting, string prompt, string negative)
+    {
+        var request = Valid with { Prompt = prompt, NegativePrompt = negative };
+        var error = Assert.Throws<InvalidSettingException>(() => fixture.Generator.Validate(request));
+        Assert.Equal(setting, error.Setting);
+        Assert.Contains("control character", error.Message);
+        await Assert.ThrowsAsync<InvalidSettingException>(() => fixture.Generator.GenerateAsync(request, null, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void TabsAndLineBreaks_InPrompts_AreText()
+    {
+        fixture.Generator.Validate(Valid with { Prompt = "a red circle\r\n\ton a blue background", NegativePrompt = "blurry\n" });
+    }
+
+    [Theory]
     [MemberData(nameof(OutOfRange))]
     public async Task OutOfRangeSetting_IsRejectedNamingTheSetting(string setting, GenerationRequest request)
     {

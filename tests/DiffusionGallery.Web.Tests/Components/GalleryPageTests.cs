@@ -19,7 +19,8 @@ public sealed class GalleryPageTests : MudTestContext, IDisposable
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.AddSingleton(_h.Gallery);
-        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        AddCurrentUser(services);
+        services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
         _auth = AddAuthorization();
     }
 

@@ -26,7 +26,11 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
         services.AddSingleton(_h.Gallery);
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
         services.AddSingleton(MsOptions.Create(_h.Options));
-        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        services.AddSingleton(_h.Quotas);
+        services.AddSingleton(_h.Queue);
+        services.AddSingleton<DiffusionGallery.Web.Quotas.IQuotaPolicyProvider>(_h.Policy);
+        AddCurrentUser(services);
+        services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
         _auth = AddAuthorization();
     }
 
@@ -48,9 +52,51 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
 
         await page.InvokeAsync(() => page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.SubmitAsync());
 
-        page.WaitForAssertion(() => Assert.Contains("Steps must be between 1 and", page.Find("[data-testid=generate-error]").TextContent));
+        // The message sits under the Steps field (with the limit), not in a general alert.
+        page.WaitForAssertion(() => Assert.Contains("Steps must be between 1 and 100.", FieldText(page, "steps")));
+        Assert.Empty(page.FindAll("[data-testid=generate-error]"));
         Assert.Equal(0, _h.Queue.QueuedCount);
         Assert.Equal("a red circle", page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.Settings.Prompt); // nothing lost
+    }
+
+    /// <summary>Everything shown in a field's control (label, value, helper or error text).</summary>
+    internal static string FieldText(IRenderedComponent<GeneratePage> page, string testId) =>
+        page.FindAll(".mud-input-control").Single(c => c.QuerySelector($"[data-testid={testId}]") is not null).TextContent;
+
+    [Fact]
+    public async Task OutOfRangeTyped_IsRefusedWithTheLimitUnderTheField_KeptAsTyped_AndTheMessageGoesOnEdit()
+    {
+        await SignInAsync(new GenerationSettings { Prompt = "a red circle", Model = "tiny-shapes", Steps = 20, Seed = 3 });
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => page.Find("textarea"));
+        var form = page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>();
+
+        PromptFormTests.Input(form, "steps").Change("9999");
+        PromptFormTests.Input(form, "cfg").Change("999");
+        page.Find("[data-testid=generate]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Steps must be between 1 and 100.", FieldText(page, "steps")));
+        Assert.Contains("CFG scale must be between 0 and 30.", FieldText(page, "cfg"));
+        Assert.Equal(9999, form.Instance.Settings.Steps); // kept as typed, not clamped
+        Assert.Equal(0, _h.Queue.QueuedCount);
+
+        PromptFormTests.Input(form, "steps").Change("30");
+        page.WaitForAssertion(() => Assert.DoesNotContain("Steps must be between", FieldText(page, "steps")));
+        Assert.Contains("CFG scale must be between 0 and 30.", FieldText(page, "cfg"));
+    }
+
+    [Fact]
+    public async Task EmptyPromptError_GoesAwayWhenAPromptIsTyped()
+    {
+        await SignInAsync(new GenerationSettings { Prompt = "  ", Model = "tiny-shapes", Steps = 20, Seed = 3 });
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => page.Find("textarea"));
+
+        page.Find("[data-testid=generate]").Click();
+        page.WaitForAssertion(() => Assert.Contains("The prompt is empty.", page.Markup));
+
+        page.Find("textarea").Input("a red circle");
+        page.WaitForAssertion(() => Assert.DoesNotContain("The prompt is empty.", page.Markup));
     }
 
     [Fact]

@@ -20,7 +20,8 @@ public sealed class ImageDetailsTests : MudTestContext, IDisposable
     {
         services.AddSingleton(_h.Gallery);
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
-        services.AddScoped(sp => new GenerationSession(_h.Queue, _h.Notifier, new JobQueries(_h.Database, _h.Queue), sp.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>(), NullLogger<GenerationSession>.Instance));
+        AddCurrentUser(services);
+        services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
         _auth = AddAuthorization();
     }
 

@@ -18,6 +18,14 @@ public abstract class MudTestContext : BunitContext
         Render<MudBlazor.MudPopoverProvider>();
     }
 
+    /// <summary>The app's own <see cref="DiffusionGallery.Web.Accounts.CurrentUser"/>, reading bUnit's authentication state as in a circuit.</summary>
+    protected static void AddCurrentUser(IServiceCollection services)
+    {
+        services.AddHttpContextAccessor();
+        services.AddScoped<DiffusionGallery.Web.Accounts.CurrentUser>();
+        services.AddScoped<DiffusionGallery.Web.Accounts.ICurrentUser>(sp => sp.GetRequiredService<DiffusionGallery.Web.Accounts.CurrentUser>());
+    }
+
     /// <summary>Add test services here: the provider is locked once the first component renders.</summary>
     protected virtual void ConfigureServices(IServiceCollection services) { }
 }

@@ -10,12 +10,99 @@ namespace DiffusionGallery.Web.Tests.Components;
 public sealed class PromptFormTests : MudTestContext
 {
 
-    private IRenderedComponent<PromptForm> RenderForm(GenerationSettings settings, Action<GenerationSettings>? onGenerate = null, bool busy = false) =>
+    private IRenderedComponent<PromptForm> RenderForm(GenerationSettings settings, Action<GenerationSettings>? onGenerate = null, bool busy = false,
+        IDictionary<string, string[]>? errors = null, Action<string>? onEdited = null) =>
         Render<PromptForm>(p => p
             .Add(x => x.Settings, settings)
             .Add(x => x.Models, [FakeImageGenerator.Model])
             .Add(x => x.Busy, busy)
+            .Add(x => x.Errors, errors)
+            .Add(x => x.OnEdited, f => onEdited?.Invoke(f))
             .Add(x => x.OnGenerate, s => onGenerate?.Invoke(s)));
+
+    /// <summary>The input element a field's data-testid marks (MudBlazor puts the attribute on the input or its wrapper).</summary>
+    internal static AngleSharp.Dom.IElement Input(IRenderedComponent<PromptForm> form, string testId)
+    {
+        var marked = form.Find($"[data-testid={testId}]");
+        return marked.LocalName is "input" or "textarea" ? marked : marked.QuerySelector("input, textarea")!;
+    }
+
+    internal static string FieldText(IRenderedComponent<PromptForm> form, string testId) =>
+        form.FindAll(".mud-input-control").Single(c => c.QuerySelector($"[data-testid={testId}]") is not null).TextContent;
+
+    [Fact]
+    public void SizeChips_TheSelectedOneIsFilledAndPressed_TheOthersOutlined()
+    {
+        var settings = new GenerationSettings { Prompt = "x", Width = 128, Height = 128 };
+        var form = RenderForm(settings);
+
+        void AssertSelected(string key)
+        {
+            foreach (var chip in form.FindAll("[data-testid^=size-]"))
+            {
+                var selected = chip.GetAttribute("data-testid") == $"size-{key}";
+                Assert.Equal(selected ? "true" : "false", chip.GetAttribute("aria-pressed"));
+                Assert.Equal(selected, chip.ClassList.Contains("mud-chip-selected")); // filled by .dg-size-chips in app.css
+                Assert.Equal(selected, chip.QuerySelector("svg.mud-chip-icon") is not null); // and a check mark
+                Assert.True(chip.ClassList.Contains("mud-chip-outlined"));
+            }
+        }
+
+        AssertSelected("square");
+        form.Find("[data-testid=size-landscape]").Click();
+        Assert.Equal((128, 96), (settings.Width, settings.Height));
+        AssertSelected("landscape");
+        var css = File.ReadAllText(Path.Combine(RepoPaths.Root, "wwwroot", "app.css"));
+        Assert.Contains(".dg-size-chips .mud-chip.mud-chip-selected", css);
+    }
+
+    [Fact]
+    public void OutOfRangeInput_IsKeptAsTyped_NeverClampedOrCut_AndTheLimitsAreShown()
+    {
+        var settings = new GenerationSettings { Prompt = "x", Steps = 20 };
+        var form = RenderForm(settings);
+
+        Input(form, "steps").Change("9999");
+        Assert.Equal(9999, settings.Steps);
+        Input(form, "steps").Change("0");
+        Assert.Equal(0, settings.Steps);
+        Input(form, "cfg").Change("999");
+        Assert.Equal(999f, settings.GuidanceScale);
+        Input(form, "temperature").Change("50");
+        Assert.Equal(50f, settings.Temperature);
+        var pasted = new string('a', 10_000);
+        var maxLength = form.Find("textarea").GetAttribute("maxlength");
+        Assert.True(maxLength is null || int.Parse(maxLength) >= 10_000, $"the browser would cut the prompt at {maxLength}");
+        form.Find("textarea").Input(pasted);
+        Assert.Equal(10_000, settings.Prompt.Length);
+
+        Assert.Contains("1–100", FieldText(form, "steps"));
+        Assert.Contains("0–30", FieldText(form, "cfg"));
+        Assert.Contains("0–2", FieldText(form, "temperature"));
+        Assert.Contains("1–4", FieldText(form, "batch"));
+    }
+
+    [Fact]
+    public void FieldErrors_ShownUnderTheirFields_AndEachGoesWhenItsFieldIsEdited()
+    {
+        var errors = new Dictionary<string, string[]> { ["steps"] = ["Steps must be between 1 and 100."], ["prompt"] = ["The prompt is empty."] };
+        var edited = new List<string>();
+        var settings = new GenerationSettings { Prompt = "", Steps = 9999 };
+        var form = RenderForm(settings, errors: errors, onEdited: edited.Add);
+
+        Assert.Contains("Steps must be between 1 and 100.", FieldText(form, "steps"));
+        Assert.Contains("The prompt is empty.", form.Markup);
+
+        Input(form, "steps").Change("50");
+        Assert.DoesNotContain("Steps must be between", form.Markup);
+        Assert.Contains("The prompt is empty.", form.Markup);
+        Assert.Equal(["steps"], edited);
+
+        form.Find("textarea").Input("a red circle");
+        Assert.DoesNotContain("The prompt is empty.", form.Markup);
+        Assert.Empty(errors);
+        Assert.Equal(["steps", "prompt"], edited);
+    }
 
     [Fact]
     public void TokenCount_ShownAndWarnsPast75()

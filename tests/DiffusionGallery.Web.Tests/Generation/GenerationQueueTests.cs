@@ -1,5 +1,6 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
 using DiffusionGallery.Web.Tests.Support;
@@ -12,16 +13,16 @@ public sealed class GenerationQueueTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Dequeue_JobsOfSeveralUsers_RunRoundRobin()
+    public async Task Dequeue_JobsOfSeveralUsers_TakeTurnsByFairShare()
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
         var c = await h.Database.AddUserAsync("c@x.test");
-        var a1 = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("a1"), null, Ct);
-        var a2 = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("a2"), null, Ct);
-        var b1 = await h.Queue.EnqueueAsync(b, QueueHarness.Settings("b1"), null, Ct);
-        var c1 = await h.Queue.EnqueueAsync(c, QueueHarness.Settings("c1"), null, Ct);
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+        var a2 = await h.SubmitAsync(a, QueueHarness.Settings("a2"), null, Ct);
+        var b1 = await h.SubmitAsync(b, QueueHarness.Settings("b1"), null, Ct);
+        var c1 = await h.SubmitAsync(c, QueueHarness.Settings("c1"), null, Ct);
 
         Assert.Equal(4, h.Queue.GetPosition(a2.Id));
         Assert.Equal(2, h.Queue.GetPosition(b1.Id));
@@ -37,14 +38,71 @@ public sealed class GenerationQueueTests
     }
 
     [Fact]
+    public async Task FairShare_AQueues20ThenBQueues2_WithTheWorkerPaused_BsFirstJobRunsNoLaterThanSecond()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 50 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var aJobs = new List<Guid>();
+        for (var i = 0; i < 20; i++) aJobs.Add((await h.SubmitAsync(a, QueueHarness.Settings(seed: i), null, Ct)).Id);
+        var b1 = await h.SubmitAsync(b, QueueHarness.Settings("b1"), null, Ct);
+        var b2 = await h.SubmitAsync(b, QueueHarness.Settings("b2"), null, Ct);
+        Assert.InRange(h.Queue.GetPosition(b1.Id)!.Value, 1, 2); // shown before anything ran
+
+        var order = new List<Guid>();
+        for (var i = 0; i < 22; i++)
+        {
+            var running = await h.Queue.DequeueAsync(Ct);
+            order.Add(running.JobId);
+            h.Queue.Complete(running, succeeded: true);
+        }
+        Assert.InRange(order.IndexOf(b1.Id), 0, 1);
+        Assert.InRange(order.IndexOf(b2.Id), 2, 4); // B keeps alternating with A, not waiting behind A's 20
+    }
+
+    [Fact]
+    public async Task FairShare_Weight2Vs1_GivesA2To1ShareOfGpuSecondsOverALongRun()
+    {
+        var time = new DiffusionGallery.Web.Tests.Admin.FixedTime(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero));
+        // No worker here: rows stay Queued in the database, so the per-user cap must allow the whole run.
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 1000, MaxQueueLength = 1000 }, time: time);
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        await using (var db = h.Database.CreateDbContext())
+        {
+            db.QuotaPolicies.Add(new QuotaPolicy { UserId = a, Weight = 2, UpdatedAt = time.Now });
+            await db.SaveChangesAsync(Ct);
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SubmitAsync(a, QueueHarness.Settings(seed: i), null, Ct);
+            await h.SubmitAsync(b, QueueHarness.Settings(seed: i), null, Ct);
+        }
+        var random = new Random(7);
+        var gpu = new Dictionary<string, double> { [a] = 0, [b] = 0 };
+        for (var run = 0; run < 300; run++)
+        {
+            var running = await h.Queue.DequeueAsync(Ct);
+            var seconds = 0.5 + random.NextDouble(); // what the job really took
+            time.Now += TimeSpan.FromSeconds(seconds);
+            h.Queue.Complete(running, succeeded: true);
+            gpu[running.OwnerId] += seconds;
+            await h.SubmitAsync(running.OwnerId, QueueHarness.Settings(seed: run), null, Ct); // both stay busy
+        }
+        var share = gpu[a] / gpu[b];
+        TestContext.Current.TestOutputHelper?.WriteLine($"GPU-seconds A {gpu[a]:F1}, B {gpu[b]:F1}, ratio {share:F3}");
+        Assert.InRange(share, 1.8, 2.2);
+    }
+
+    [Fact]
     public async Task Enqueue_OverPerUserLimit_ThrowsQuotaAndStoresNothing()
     {
         using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 2 });
         var a = await h.Database.AddUserAsync("a@x.test");
-        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
-        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct);
+        await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct);
 
-        await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct));
+        await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(a, QueueHarness.Settings(), null, Ct));
         await using var db = h.Database.CreateDbContext();
         Assert.Equal(2, await db.GenerationJobs.CountAsync(Ct));
     }
@@ -57,7 +115,7 @@ public sealed class GenerationQueueTests
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
         {
-            try { await h.Queue.EnqueueAsync(a, QueueHarness.Settings(seed: i), null, Ct); return true; }
+            try { await h.SubmitAsync(a, QueueHarness.Settings(seed: i), null, Ct); return true; }
             catch (QuotaExceededException) { return false; }
         }));
 
@@ -75,8 +133,8 @@ public sealed class GenerationQueueTests
             db.QuotaPolicies.Add(new QuotaPolicy { UserId = a, MaxQueuedJobs = 1, UpdatedAt = DateTimeOffset.UtcNow });
             await db.SaveChangesAsync(Ct);
         }
-        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
-        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct));
+        await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct);
+        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(a, QueueHarness.Settings(), null, Ct));
         Assert.Contains("limit 1", ex.Message);
     }
 
@@ -85,9 +143,9 @@ public sealed class GenerationQueueTests
     {
         using var h = new QueueHarness(quotas: new QuotaOptions { ImagesPerDay = 3 });
         var a = await h.Database.AddUserAsync("a@x.test");
-        await h.Queue.EnqueueAsync(a, QueueHarness.Settings(batch: 2), null, Ct);
-        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.Queue.EnqueueAsync(a, QueueHarness.Settings(batch: 2), null, Ct));
-        Assert.Contains("Daily quota", ex.Message);
+        await h.SubmitAsync(a, QueueHarness.Settings(batch: 2), null, Ct);
+        var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(a, QueueHarness.Settings(batch: 2), null, Ct));
+        Assert.Contains("images per day", ex.Message);
     }
 
     [Theory]
@@ -101,7 +159,7 @@ public sealed class GenerationQueueTests
         settings.Sampler = sampler;
         settings.KarrasSigmas = true;
 
-        var job = await h.Queue.EnqueueAsync(a, settings, null, Ct);
+        var job = await h.SubmitAsync(a, settings, null, Ct);
 
         Assert.Equal(stored, job.Settings.KarrasSigmas);
         await using var db = h.Database.CreateDbContext();
@@ -110,18 +168,19 @@ public sealed class GenerationQueueTests
     }
 
     [Theory]
-    [InlineData(10000, "tiny-shapes", "Steps must be between")]
-    [InlineData(20, "../x", "Unknown model")]
-    [InlineData(0, "tiny-shapes", "Steps must be between")]
-    public async Task Enqueue_InvalidSettings_RejectedByService(int steps, string model, string message)
+    [InlineData(10000, "tiny-shapes", "Steps must be between", "steps")]
+    [InlineData(20, "../x", "Unknown model", "model")]
+    [InlineData(0, "tiny-shapes", "Steps must be between", "steps")]
+    public async Task Enqueue_InvalidSettings_RejectedByService(int steps, string model, string message, string field)
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
         var settings = QueueHarness.Settings(steps: steps);
         settings.Model = model;
 
-        var ex = await Assert.ThrowsAsync<InvalidGenerationRequestException>(() => h.Queue.EnqueueAsync(a, settings, null, Ct));
+        var ex = await Assert.ThrowsAsync<RequestInvalidException>(() => h.SubmitAsync(a, settings, null, Ct));
         Assert.Contains(message, ex.Message);
+        Assert.Contains(field, ex.FieldErrors.Keys);
         await using var db = h.Database.CreateDbContext();
         Assert.Equal(0, await db.GenerationJobs.CountAsync(Ct));
     }
@@ -131,10 +190,10 @@ public sealed class GenerationQueueTests
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
-        var first = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("first"), null, Ct);
-        var second = await h.Queue.EnqueueAsync(a, QueueHarness.Settings("second"), null, Ct);
+        var first = await h.SubmitAsync(a, QueueHarness.Settings("first"), null, Ct);
+        var second = await h.SubmitAsync(a, QueueHarness.Settings("second"), null, Ct);
 
-        Assert.True(await h.Queue.CancelAsync(first.Id, a, Ct));
+        await h.CancelAsync(a, first.Id, Ct);
         var running = await h.Queue.DequeueAsync(Ct);
         Assert.Equal(second.Id, running.JobId);
         await using var db = h.Database.CreateDbContext();
@@ -142,41 +201,49 @@ public sealed class GenerationQueueTests
     }
 
     [Fact]
-    public async Task Cancel_OtherUsersJob_ReturnsFalseAndLeavesItQueued()
+    public async Task Cancel_OtherUsersJob_IsNotFoundAndLeavesItQueued()
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
-        var job = await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        var job = await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct);
 
-        Assert.False(await h.Queue.CancelAsync(job.Id, b, Ct));
+        await Assert.ThrowsAsync<NotFoundException>(() => h.CancelAsync(b, job.Id, Ct));
         Assert.Equal(1, h.Queue.GetPosition(job.Id));
     }
 
     [Fact]
-    public async Task Recover_RunningFailedAndQueuedResumedInOrder()
+    public async Task Recover_InterruptedOnceRequeuedFirst_InterruptedTwiceFailedAndRefunded_QueuedResumedInOrder()
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
         var older = Guid.NewGuid();
         var newer = Guid.NewGuid();
-        var crashed = Guid.NewGuid();
+        var crashedOnce = Guid.NewGuid();
+        var crashedTwice = Guid.NewGuid();
         await using (var db = h.Database.CreateDbContext())
         {
             db.GenerationJobs.AddRange(
                 new GenerationJob { Id = newer, OwnerId = a, State = JobState.Queued, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow },
                 new GenerationJob { Id = older, OwnerId = a, State = JobState.Queued, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-1) },
-                new GenerationJob { Id = crashed, OwnerId = a, State = JobState.Running, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-2) });
+                new GenerationJob { Id = crashedOnce, OwnerId = a, State = JobState.Running, Attempts = 1, Settings = QueueHarness.Settings(), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-2) },
+                new GenerationJob { Id = crashedTwice, OwnerId = a, State = JobState.Running, Attempts = 2, Settings = QueueHarness.Settings(batch: 3), CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-3) });
+            db.UsageEntries.Add(new UsageEntry { UserId = a, JobId = crashedTwice, Kind = UsageKind.Reservation, Images = 3, CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-3) });
             await db.SaveChangesAsync(Ct);
         }
 
-        await h.Queue.RecoverAsync(Ct);
+        await h.CreateRecovery().StartAsync(Ct);
 
-        Assert.Equal(1, h.Queue.GetPosition(older));
-        Assert.Equal(2, h.Queue.GetPosition(newer));
+        Assert.Equal(1, h.Queue.GetPosition(crashedOnce));
+        Assert.Equal(2, h.Queue.GetPosition(older));
+        Assert.Equal(3, h.Queue.GetPosition(newer));
+        Assert.Null(h.Queue.GetPosition(crashedTwice));
         await using var check = h.Database.CreateDbContext();
-        var failed = await check.GenerationJobs.SingleAsync(j => j.Id == crashed, Ct);
+        Assert.Equal(JobState.Queued, (await check.GenerationJobs.SingleAsync(j => j.Id == crashedOnce, Ct)).State);
+        var failed = await check.GenerationJobs.SingleAsync(j => j.Id == crashedTwice, Ct);
         Assert.Equal(JobState.Failed, failed.State);
-        Assert.Contains("stopped", failed.Error);
+        Assert.Equal(JobRecovery.GaveUpMessage, failed.Error);
+        var refund = await check.UsageEntries.SingleAsync(u => u.JobId == crashedTwice && u.Kind == UsageKind.Refund, Ct);
+        Assert.Equal(3, refund.Images);
     }
 }

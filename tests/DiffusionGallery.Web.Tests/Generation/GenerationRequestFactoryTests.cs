@@ -1,19 +1,37 @@
 using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Web.Tests.Support;
 
 namespace DiffusionGallery.Web.Tests.Generation;
 
 public sealed class GenerationRequestFactoryTests
 {
+    private static GenerationRequest Create(QueueHarness h, Data.Entities.GenerationSettings settings) =>
+        h.RequestFactory.ToEngineRequest(h.RequestFactory.Validate(settings));
+
+    [Fact]
+    public void Validate_EveryProblemAtOnce_OneMessagePerField()
+    {
+        using var h = new QueueHarness();
+        var settings = QueueHarness.Settings(prompt: " ", steps: 9999);
+        settings.GuidanceScale = 999;
+        settings.Temperature = 50;
+
+        var ex = Assert.Throws<RequestInvalidException>(() => h.RequestFactory.Validate(settings));
+
+        Assert.Equal(["guidanceScale", "prompt", "steps", "temperature"], ex.FieldErrors.Keys.Order());
+        Assert.Equal("Steps must be between 1 and 100.", Assert.Single(ex.FieldErrors["steps"]));
+    }
+
     [Theory]
-    [InlineData(nameof(Data.Entities.GenerationSettings.Width), 100, "Width must be a multiple of 8")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.Height), 4096, "Height must be a multiple of 8")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.GuidanceScale), 31, "CFG scale must be between")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.GuidanceScale), float.NaN, "CFG scale must be between")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.Temperature), -0.5, "Temperature must be between")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.BatchCount), 5, "Batch count must be between")]
-    [InlineData(nameof(Data.Entities.GenerationSettings.Sampler), 99, "Unknown sampler")]
-    public void Create_OutOfRange_ThrowsClearMessage(string property, double value, string message)
+    [InlineData(nameof(Data.Entities.GenerationSettings.Width), 100, "Width must be a multiple of 8", "width")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.Height), 4096, "Height must be a multiple of 8", "height")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.GuidanceScale), 31, "CFG scale must be between 0 and 30", "guidanceScale")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.GuidanceScale), float.NaN, "CFG scale must be between", "guidanceScale")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.Temperature), -0.5, "Temperature must be between 0 and 2", "temperature")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.BatchCount), 5, "Batch count must be between", "batchCount")]
+    [InlineData(nameof(Data.Entities.GenerationSettings.Sampler), 99, "Unknown sampler", "sampler")]
+    public void Validate_OutOfRange_ThrowsClearMessageForTheField(string property, double value, string message, string field)
     {
         using var h = new QueueHarness();
         var settings = QueueHarness.Settings();
@@ -27,8 +45,8 @@ public sealed class GenerationRequestFactoryTests
             case "Sampler": settings.Sampler = (SamplerKind)(int)value; break;
         }
 
-        var ex = Assert.Throws<InvalidGenerationRequestException>(() => h.RequestFactory.Create(settings));
-        Assert.Contains(message, ex.Message);
+        var ex = Assert.Throws<RequestInvalidException>(() => h.RequestFactory.Validate(settings));
+        Assert.Contains(message, Assert.Single(ex.FieldErrors[field]));
     }
 
     [Fact]
@@ -36,15 +54,17 @@ public sealed class GenerationRequestFactoryTests
     {
         using var h = new QueueHarness();
         var settings = QueueHarness.Settings(prompt: new string('a', h.Options.MaxPromptLength + 1));
-        Assert.Contains("longer than", Assert.Throws<InvalidGenerationRequestException>(() => h.RequestFactory.Create(settings)).Message);
+        var ex = Assert.Throws<RequestInvalidException>(() => h.RequestFactory.Validate(settings));
+        Assert.Equal($"The prompt is {h.Options.MaxPromptLength + 1} characters long; the limit is {h.Options.MaxPromptLength}.", Assert.Single(ex.FieldErrors["prompt"]));
     }
 
     [Fact]
     public void Create_EngineValidationStillApplies()
     {
-        using var h = new QueueHarness(new Options.GenerationOptions { MaxSteps = 200 });
-        var ex = Assert.Throws<InvalidGenerationRequestException>(() => h.RequestFactory.Create(QueueHarness.Settings(steps: 180)));
+        using var h = new QueueHarness(new Web.Options.GenerationOptions { MaxSteps = 200 });
+        var ex = Assert.Throws<RequestInvalidException>(() => h.RequestFactory.Validate(QueueHarness.Settings(steps: 180)));
         Assert.Contains("engine", ex.Message);
+        Assert.IsType<InvalidGenerationRequestException>(ex.InnerException);
     }
 
     [Fact]
@@ -58,7 +78,7 @@ public sealed class GenerationRequestFactoryTests
         settings.Temperature = 0.8f;
         settings.Width = 192;
 
-        var request = h.RequestFactory.Create(settings);
+        var request = Create(h, settings);
 
         Assert.Equal("a red circle", request.Prompt);
         Assert.Equal("blurry", request.NegativePrompt);
@@ -85,12 +105,12 @@ public sealed class GenerationRequestFactoryTests
         settings.Sampler = sampler;
         settings.KarrasSigmas = true;
 
-        var request = h.RequestFactory.Create(settings);
+        var request = Create(h, settings);
 
         Assert.Equal(sampler, request.Sampler);
         Assert.True(request.KarrasSigmas);
         settings.KarrasSigmas = false;
-        Assert.False(h.RequestFactory.Create(settings).KarrasSigmas);
+        Assert.False(Create(h, settings).KarrasSigmas);
     }
 
     [Theory]
@@ -104,7 +124,7 @@ public sealed class GenerationRequestFactoryTests
         settings.Sampler = sampler;
         settings.KarrasSigmas = true;
 
-        var request = h.RequestFactory.Create(settings);
+        var request = Create(h, settings);
 
         Assert.Equal(sampler, request.Sampler);
         Assert.False(request.KarrasSigmas);

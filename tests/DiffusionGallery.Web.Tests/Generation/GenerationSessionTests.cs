@@ -1,26 +1,17 @@
-using System.Security.Claims;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Tests.Support;
-using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DiffusionGallery.Web.Tests.Generation;
 
 public sealed class GenerationSessionTests
 {
-    private sealed class FixedUser(string? userId) : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(
-            userId is null ? new ClaimsPrincipal(new ClaimsIdentity()) : new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, userId)], "test"))));
-    }
-
     [Fact]
     public async Task Submit_TracksJobToSuccess_RaisingChanged()
     {
         using var h = new QueueHarness();
         var userId = await h.Database.AddUserAsync("a@x.test");
-        using var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(userId), NullLogger<GenerationSession>.Instance);
+        using var session = h.CreateSession(new TestUser(userId));
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var states = new List<JobState>();
         session.Changed += () =>
@@ -48,7 +39,7 @@ public sealed class GenerationSessionTests
     {
         using var h = new QueueHarness();
         var userId = await h.Database.AddUserAsync("a@x.test");
-        var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(userId), NullLogger<GenerationSession>.Instance);
+        var session = h.CreateSession(new TestUser(userId));
         var jobId = await session.SubmitAsync(QueueHarness.Settings(), null, TestContext.Current.CancellationToken);
         var raised = 0;
         session.Changed += () => { Interlocked.Increment(ref raised); return Task.CompletedTask; };
@@ -66,8 +57,8 @@ public sealed class GenerationSessionTests
     public async Task SignedOut_SubmitIsRefusedServerSide()
     {
         using var h = new QueueHarness();
-        using var session = new GenerationSession(h.Queue, h.Notifier, new JobQueries(h.Database, h.Queue), new FixedUser(null), NullLogger<GenerationSession>.Instance);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.SubmitAsync(QueueHarness.Settings(), null, TestContext.Current.CancellationToken));
+        using var session = h.CreateSession(new TestUser(null));
+        await Assert.ThrowsAsync<DiffusionGallery.Web.Errors.SignInRequiredException>(() => session.SubmitAsync(QueueHarness.Settings(), null, TestContext.Current.CancellationToken));
         Assert.Equal(0, h.Queue.QueuedCount);
     }
 }

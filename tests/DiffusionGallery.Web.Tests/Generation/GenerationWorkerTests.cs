@@ -28,7 +28,7 @@ public sealed class GenerationWorkerTests
         var a = await h.Database.AddUserAsync("a@x.test");
         using var worker = h.CreateWorker();
         await worker.StartAsync(Ct);
-        var job = await h.Queue.EnqueueAsync(a, QueueHarness.Settings(batch: 2, seed: 7), null, Ct);
+        var job = await h.SubmitAsync(a, QueueHarness.Settings(batch: 2, seed: 7), null, Ct);
 
         var final = await RunUntilFinishedAsync(h, job.Id);
         await worker.StopAsync(Ct);
@@ -45,8 +45,9 @@ public sealed class GenerationWorkerTests
             Assert.Equal(new FileInfo(h.Store.GetImagePath(i.Id)).Length, i.FileSize);
             Assert.Equal(a, i.OwnerId);
         });
-        var usage = await db.UsageEntries.SingleAsync(u => u.JobId == job.Id, Ct);
-        Assert.Equal(2, usage.Images);
+        var ledger = await db.UsageEntries.Where(u => u.JobId == job.Id).OrderBy(u => u.Id).Select(u => new { u.Kind, u.Images }).ToListAsync(Ct);
+        // The charge replaces the reservation's GPU-second estimate, which the (image-less) refund gives back.
+        Assert.Equal([(UsageKind.Reservation, 2), (UsageKind.Charge, 2), (UsageKind.Refund, 0)], ledger.Select(u => (u.Kind, u.Images)));
         Assert.Equal(JobState.Succeeded, (await db.GenerationJobs.SingleAsync(j => j.Id == job.Id, Ct)).State);
     }
 
@@ -60,7 +61,7 @@ public sealed class GenerationWorkerTests
         var settings = QueueHarness.Settings(batch: 2);
         settings.Sampler = DiffusionGallery.Inference.Abstractions.SamplerKind.DpmPlusPlus2M;
         settings.KarrasSigmas = true;
-        var job = await h.Queue.EnqueueAsync(a, settings, null, Ct);
+        var job = await h.SubmitAsync(a, settings, null, Ct);
 
         var final = await RunUntilFinishedAsync(h, job.Id);
         await worker.StopAsync(Ct);
@@ -83,7 +84,7 @@ public sealed class GenerationWorkerTests
         var a = await h.Database.AddUserAsync("a@x.test");
         using var worker = h.CreateWorker();
         await worker.StartAsync(Ct);
-        var job = await h.Queue.EnqueueAsync(a, QueueHarness.Settings(steps: 100), null, Ct);
+        var job = await h.SubmitAsync(a, QueueHarness.Settings(steps: 100), null, Ct);
         var cancelled = false;
 
         var final = await RunUntilFinishedAsync(h, job.Id, update =>
@@ -91,7 +92,7 @@ public sealed class GenerationWorkerTests
             if (update.Step >= 2 && !cancelled)
             {
                 cancelled = true;
-                _ = h.Queue.CancelAsync(job.Id, a, Ct);
+                _ = h.CancelAsync(a, job.Id, Ct);
             }
         });
         await worker.StopAsync(Ct);
@@ -101,6 +102,8 @@ public sealed class GenerationWorkerTests
         Assert.Equal(JobState.Cancelled, (await db.GenerationJobs.SingleAsync(j => j.Id == job.Id, Ct)).State);
         Assert.Equal(0, await db.GeneratedImages.CountAsync(Ct));
         Assert.Empty(Directory.EnumerateFiles(h.Store.RootPath, "*", SearchOption.AllDirectories));
+        var refund = await db.UsageEntries.SingleAsync(u => u.JobId == job.Id && u.Kind == UsageKind.Refund, Ct);
+        Assert.Equal(1, refund.Images); // the reservation comes back: nothing was made
     }
 
     [Fact]
@@ -111,7 +114,7 @@ public sealed class GenerationWorkerTests
         var a = await h.Database.AddUserAsync("a@x.test");
         using var worker = h.CreateWorker();
         await worker.StartAsync(Ct);
-        var job = await h.Queue.EnqueueAsync(a, QueueHarness.Settings(), null, Ct);
+        var job = await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct);
 
         var final = await RunUntilFinishedAsync(h, job.Id);
         await worker.StopAsync(Ct);
@@ -120,5 +123,6 @@ public sealed class GenerationWorkerTests
         Assert.Contains("out of memory", final.Error);
         await using var db = h.Database.CreateDbContext();
         Assert.Contains("out of memory", (await db.GenerationJobs.SingleAsync(j => j.Id == job.Id, Ct)).Error);
+        Assert.Equal(1, (await db.UsageEntries.SingleAsync(u => u.JobId == job.Id && u.Kind == UsageKind.Refund, Ct)).Images);
     }
 }

@@ -1,8 +1,8 @@
 using System.Net;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Options;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -176,9 +176,12 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     public async Task RootFiles_AppsettingsAndWwwrootAreTheOnesUsed()
     {
         using var rootSettings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Support.RepoPaths.Root, "appsettings.json")));
-        var maxSteps = rootSettings.RootElement.GetProperty("Generation").GetProperty("MaxSteps").GetInt32();
-        Assert.NotEqual(new GenerationOptions().MaxSteps, maxSteps); // so equality below proves the file was read
-        Assert.Equal(maxSteps, App.Services.GetRequiredService<IOptions<GenerationOptions>>().Value.MaxSteps);
+        // A key only the root file has (no options default), so equality proves the file was read.
+        var efLogLevel = rootSettings.RootElement.GetProperty("Logging").GetProperty("LogLevel").GetProperty("Microsoft.EntityFrameworkCore.Database.Command").GetString();
+        Assert.Equal(efLogLevel, App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"]);
+        // One limit, one value: the code default and the shipped file agree.
+        Assert.Equal(new GenerationOptions().MaxSteps, rootSettings.RootElement.GetProperty("Generation").GetProperty("MaxSteps").GetInt32());
+        Assert.Equal(100, App.Services.GetRequiredService<IOptions<GenerationOptions>>().Value.MaxSteps);
 
         using var client = App.CreateClient();
         var css = await client.GetStringAsync("/app.css");

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DiffusionGallery.Web.Api;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Gallery;
+using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Tests.Support;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -105,7 +106,7 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
         await using var hub = await HubTestClient.ConnectAsync(App, await App.CreateTokenAsync(userId));
         var final = await hub.WaitFinishedAsync(await hub.SubmitAsync(new { prompt = "a circle", steps = 3, seed = 8 }));
         var imageId = Assert.Single(final.ImageIds);
-        var store = App.Services.GetRequiredService<DiffusionGallery.Web.Storage.ImageStore>();
+        var store = App.Services.GetRequiredService<DiffusionGallery.Web.Gallery.ImageStore>();
         Assert.True(File.Exists(store.GetImagePath(imageId)));
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/images/{imageId}")).StatusCode);

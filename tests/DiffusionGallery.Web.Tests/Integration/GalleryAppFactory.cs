@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using DiffusionGallery.Web.Auth;
+using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
@@ -123,6 +123,15 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
             .Build();
         await connection.StartAsync();
         return connection;
+    }
+
+    /// <summary>Submits through the app's own <see cref="Web.Generation.SubmissionService"/>, as <paramref name="userId"/> (as a hub invocation would).</summary>
+    public async Task<Data.Entities.GenerationJob> SubmitAsAsync(string userId, Data.Entities.GenerationSettings settings)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentUser>().Use(new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, userId)], "test")));
+        return await scope.ServiceProvider.GetRequiredService<Web.Generation.SubmissionService>().SubmitAsync(new Web.Generation.SubmitCommand(settings));
     }
 
     public async Task<bool> IsInRoleAsync(string userId, string role)

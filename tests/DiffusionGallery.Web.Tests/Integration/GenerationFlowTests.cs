@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Tests.Support;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.SignalR;
@@ -121,7 +121,11 @@ public sealed class GenerationFlowTests(GenerationFlowTests.AppFixture fixture) 
         var job = await db.GenerationJobs.Include(j => j.Images).SingleAsync(j => j.Id == submitted.JobId);
         Assert.Equal(JobState.Cancelled, job.State);
         Assert.Empty(job.Images);
-        Assert.False(await db.UsageEntries.AnyAsync(u => u.JobId == submitted.JobId));
+        // The reservation is refunded in full; the charge records only the GPU time spent.
+        var ledger = await db.UsageEntries.Where(u => u.JobId == submitted.JobId).ToListAsync();
+        Assert.Equal(1, ledger.Single(u => u.Kind == UsageKind.Reservation).Images);
+        Assert.Equal(1, ledger.Single(u => u.Kind == UsageKind.Refund).Images);
+        Assert.Equal(0, ledger.Where(u => u.Kind == UsageKind.Charge).Sum(u => u.Images));
     }
 
     [Fact]
@@ -153,10 +157,9 @@ public sealed class GenerationFlowTests(GenerationFlowTests.AppFixture fixture) 
     {
         var (_, heavy) = await App.RegisterAsync(NewEmail());
         var (_, light) = await App.RegisterAsync(NewEmail());
-        var queue = App.Services.GetRequiredService<GenerationQueue>();
         var heavyJobs = new List<GenerationJob>();
-        for (var i = 0; i < 4; i++) heavyJobs.Add(await queue.EnqueueAsync(heavy, new GenerationSettings { Prompt = "a circle", Steps = 6, Seed = i }));
-        var lightJob = await queue.EnqueueAsync(light, new GenerationSettings { Prompt = "a square", Steps = 6, Seed = 9 });
+        for (var i = 0; i < 4; i++) heavyJobs.Add(await App.SubmitAsAsync(heavy, new GenerationSettings { Prompt = "a circle", Steps = 6, Seed = i }));
+        var lightJob = await App.SubmitAsAsync(light, new GenerationSettings { Prompt = "a square", Steps = 6, Seed = 9 });
 
         await WaitUntilAsync(async () =>
         {

@@ -110,10 +110,10 @@ public sealed class AdminEmailsTests
         var (_, other) = await app.RegisterAsync("other@example.test");
         var (_, boss) = await app.RegisterAsync("boss@example.test");
 
-        Assert.True(await app.IsInRoleAsync(first, DiffusionGallery.Web.Auth.AccountRoles.Admin));
-        Assert.False(await app.IsInRoleAsync(other, DiffusionGallery.Web.Auth.AccountRoles.Admin));
-        Assert.True(await app.IsInRoleAsync(other, DiffusionGallery.Web.Auth.AccountRoles.User));
-        Assert.True(await app.IsInRoleAsync(boss, DiffusionGallery.Web.Auth.AccountRoles.Admin));
+        Assert.True(await app.IsInRoleAsync(first, DiffusionGallery.Web.Accounts.AccountRoles.Admin));
+        Assert.False(await app.IsInRoleAsync(other, DiffusionGallery.Web.Accounts.AccountRoles.Admin));
+        Assert.True(await app.IsInRoleAsync(other, DiffusionGallery.Web.Accounts.AccountRoles.User));
+        Assert.True(await app.IsInRoleAsync(boss, DiffusionGallery.Web.Accounts.AccountRoles.Admin));
     }
 }
 

@@ -1,20 +1,29 @@
+using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Admin;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
-using DiffusionGallery.Web.Storage;
+using DiffusionGallery.Web.Quotas;
 using Microsoft.Extensions.Logging.Abstractions;
 using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace DiffusionGallery.Web.Tests.Support;
 
-/// <summary>Queue, notifier, store and worker wired by hand around a fake engine and a temporary database.</summary>
+/// <summary>Submission, quotas, queue, notifier, store and worker wired by hand around a fake engine and a temporary database.</summary>
 internal sealed class QueueHarness : IDisposable
 {
-    public QueueHarness(GenerationOptions? generation = null, QuotaOptions? quotas = null)
+    public QueueHarness(GenerationOptions? generation = null, QuotaOptions? quotas = null, TimeProvider? time = null)
     {
         Options = generation ?? new GenerationOptions();
+        Time = time ?? TimeProvider.System;
         Notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         RequestFactory = new GenerationRequestFactory(Generator, MsOptions.Create(Options), MsOptions.Create(new InferenceOptions()));
-        Queue = new GenerationQueue(Database, RequestFactory, Notifier, MsOptions.Create(Options), MsOptions.Create(quotas ?? new QuotaOptions()), TimeProvider.System, NullLogger<GenerationQueue>.Instance);
+        Queue = new GenerationQueue(Notifier, Costs, Time);
+        Access = new DisabledUserAccessCheck(Database, Time);
+        Policy = new EffectiveQuotaResolver(Database, MsOptions.Create(quotas ?? new QuotaOptions()));
+        Quotas = new QuotaService(Database, Policy, Access, Costs,
+            new QuotaClock(Time), MsOptions.Create(Options), NullLogger<QuotaService>.Instance);
         Store = new ImageStore(MsOptions.Create(new StorageOptions { Root = Path.Combine(Database.Folder, "images") }));
         Gallery = new GalleryService(Database, Store, NullLogger<GalleryService>.Instance);
     }
@@ -22,17 +31,46 @@ internal sealed class QueueHarness : IDisposable
     public TestDatabase Database { get; } = new();
     public FakeImageGenerator Generator { get; } = new();
     public GenerationOptions Options { get; }
+    public TimeProvider Time { get; }
     public JobNotifier Notifier { get; }
     public GenerationRequestFactory RequestFactory { get; }
     public GenerationQueue Queue { get; }
+    public JobCostEstimator Costs { get; } = new();
+    public DisabledUserAccessCheck Access { get; }
+    public EffectiveQuotaResolver Policy { get; }
+    public QuotaService Quotas { get; }
     public ImageStore Store { get; }
     public GalleryService Gallery { get; }
 
-    public GenerationWorker CreateWorker() =>
-        new(Queue, RequestFactory, Generator, Database, Store, Notifier, TimeProvider.System, NullLogger<GenerationWorker>.Instance);
+    public SubmissionService Submissions(ICurrentUser user) =>
+        new(user, RequestFactory, Quotas, Queue, Notifier, Database, Time, NullLogger<SubmissionService>.Instance);
 
-    public static Data.Entities.GenerationSettings Settings(string prompt = "a red circle", int steps = 4, long seed = 42, int batch = 1) =>
+    /// <summary>Submits as <paramref name="userId"/> through the real <see cref="SubmissionService"/>.</summary>
+    public Task<GenerationJob> SubmitAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default) =>
+        Submissions(new TestUser(userId)).SubmitAsync(new SubmitCommand(settings) { ParentImageId = parentImageId }, cancellationToken);
+
+    public Task CancelAsync(string userId, Guid jobId, CancellationToken cancellationToken = default) =>
+        Submissions(new TestUser(userId)).CancelAsync(jobId, cancellationToken);
+
+    public GenerationSession CreateSession(ICurrentUser user) =>
+        new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue), NullLogger<GenerationSession>.Instance);
+
+    public GenerationWorker CreateWorker() =>
+        new(Queue, RequestFactory, Generator, Database, Store, Notifier, Time, NullLogger<GenerationWorker>.Instance);
+
+    public JobRecovery CreateRecovery() => new(Database, Queue, Time, NullLogger<JobRecovery>.Instance);
+
+    public static GenerationSettings Settings(string prompt = "a red circle", int steps = 4, long seed = 42, int batch = 1) =>
         new() { Prompt = prompt, Steps = steps, Seed = seed, BatchCount = batch, Model = "tiny-shapes" };
 
     public void Dispose() => Database.Dispose();
+}
+
+/// <summary>A fixed caller (null: anonymous), for unit tests of services that ask <see cref="ICurrentUser"/>.</summary>
+internal sealed class TestUser(string? userId, params string[] roles) : ICurrentUser
+{
+    public string? UserId { get; } = userId;
+    public bool IsAuthenticated => UserId is not null;
+    public bool IsInRole(string role) => IsAuthenticated && roles.Contains(role);
+    public string RequireUserId() => UserId ?? throw new Web.Errors.SignInRequiredException();
 }

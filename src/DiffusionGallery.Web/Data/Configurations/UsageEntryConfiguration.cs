@@ -11,7 +11,9 @@ public sealed class UsageEntryConfiguration : IEntityTypeConfiguration<UsageEntr
         builder.HasKey(u => u.Id);
         builder.Property(u => u.UserId).HasMaxLength(450);
         builder.Property(u => u.ExecutionProvider).HasMaxLength(32);
+        builder.Property(u => u.Kind).HasConversion<string>().HasMaxLength(16).HasDefaultValue(UsageKind.Charge).HasSentinel((UsageKind)(-1));
         // The ledger outlives the account row on purpose (no FK): it is an audit trail.
         builder.HasIndex(u => new { u.UserId, u.CreatedAt });
+        builder.HasIndex(u => new { u.JobId, u.Kind });
     }
 }

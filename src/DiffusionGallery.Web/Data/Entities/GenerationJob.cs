@@ -16,6 +16,12 @@ public sealed class GenerationJob
     public string? Error { get; set; }
     /// <summary>Parent image for remixes and variations (lineage); null for fresh prompts.</summary>
     public Guid? ParentImageId { get; set; }
+    /// <summary>Which surface submitted it: "web", "api", "hub", later "a1111", "lab", ….</summary>
+    public string Origin { get; set; } = "web";
+    /// <summary>Free text about the client (e.g. an API client's User-Agent), shown with the images; null when unknown.</summary>
+    public string? Client { get; set; }
+    /// <summary>How many times the worker has started this job (a crash mid-run requeues it once).</summary>
+    public int Attempts { get; set; }
     public List<GeneratedImage> Images { get; set; } = [];
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;

@@ -1,7 +1,8 @@
 using DiffusionGallery.Inference.Abstractions;
-using DiffusionGallery.Web.Api;
-using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Options;
+using Fields = DiffusionGallery.Web.Generation.GenerationRequestFactory.Fields;
+using DiffusionGallery.Web.Data.Entities;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 
@@ -18,11 +19,14 @@ public partial class PromptForm
 
     [Parameter] public bool Busy { get; set; }
 
-    [Parameter] public int MaxSteps { get; set; } = 100;
+    /// <summary>The limits to show (the server checks them; the form never clamps or cuts what was typed).</summary>
+    [Parameter] public GenerationOptions Limits { get; set; } = new();
 
-    [Parameter] public int MaxBatch { get; set; } = 4;
+    /// <summary>Messages per field (camelCase names, as <see cref="Errors.DomainErrorMapping.ToFieldMessages"/> gives them); a field's message goes when it is edited.</summary>
+    [Parameter] public IDictionary<string, string[]>? Errors { get; set; }
 
-    [Parameter] public int MaxPromptLength { get; set; } = 1000;
+    /// <summary>Raised with the field's name whenever the user changes a field.</summary>
+    [Parameter] public EventCallback<string> OnEdited { get; set; }
 
     /// <summary>Raised with a copy of the settings in which the seed is concrete.</summary>
     [Parameter] public EventCallback<GenerationSettings> OnGenerate { get; set; }
@@ -73,15 +77,33 @@ public partial class PromptForm
         if (string.IsNullOrEmpty(Settings.Model) && Models.Count > 0) Settings.Model = Models[0].Name;
     }
 
-    private void OnSizeSelected(string? key)
+    private async Task OnSizeSelected(string? key)
     {
         var preset = SizePresets.FirstOrDefault(p => p.Key == key);
         if (preset is null) return;
         Settings.Width = preset.Width;
         Settings.Height = preset.Height;
+        await Edited(Fields.Width);
+        await Edited(Fields.Height);
     }
 
-    private void OnSeedChanged(long seed) => Settings.Seed = Math.Max(0, seed);
+    private async Task OnSeedChanged(long seed)
+    {
+        Settings.Seed = Math.Max(0, seed);
+        await Edited(Fields.Seed);
+    }
+
+    private bool HasError(string field) => Errors is not null && Errors.ContainsKey(field);
+
+    private string? ErrorFor(string field) => Errors is not null && Errors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
+
+    private async Task Edited(string field)
+    {
+        Errors?.Remove(field);
+        await OnEdited.InvokeAsync(field);
+    }
+
+    private static string Number(float value) => value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task OnPromptKeyDown(KeyboardEventArgs e)
     {

@@ -1,7 +1,0 @@
-namespace DiffusionGallery.Web.Auth;
-
-public static class AuthPolicies
-{
-    /// <summary>Signed in with the Identity cookie or a personal access token.</summary>
-    public const string Api = "Api";
-}

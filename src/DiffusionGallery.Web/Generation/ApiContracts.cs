@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Gallery;
+
+namespace DiffusionGallery.Web.Generation;
+
+/// <summary>
+/// Body of POST /api/generations and of the hub's Submit. Omitted sampler, Karras choice, steps, CFG and size take the
+/// model's recommendations (as the generate page does for a new user); an omitted seed is random.
+/// </summary>
+public sealed record GenerateRequestDto
+{
+    [Required] public string Prompt { get; init; } = "";
+    public string? NegativePrompt { get; init; }
+    public string? Model { get; init; }
+    public SamplerKind? Sampler { get; init; }
+    /// <summary>Karras sigma spacing (Euler, Euler a, LMS, DPM++ 2M); stored as false for the other samplers.</summary>
+    public bool? KarrasSigmas { get; init; }
+    public int? Steps { get; init; }
+    public float? GuidanceScale { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    /// <summary>Null or omitted: a random seed.</summary>
+    public long? Seed { get; init; }
+    public int? BatchCount { get; init; }
+    public float? Temperature { get; init; }
+
+    /// <param name="model">The model the request names (or the default one), for its recommendations.</param>
+    public GenerationSettings ToSettings(ModelDescriptor model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new GenerationSettings
+        {
+            Prompt = Prompt ?? "",
+            NegativePrompt = NegativePrompt ?? "",
+            Model = Model ?? "",
+            Sampler = Sampler ?? model.RecommendedSampler,
+            KarrasSigmas = KarrasSigmas ?? (Sampler is null && model.RecommendedKarras),
+            Steps = Steps ?? model.RecommendedSteps,
+            GuidanceScale = GuidanceScale ?? model.RecommendedGuidance,
+            Width = Width ?? model.NativeWidth,
+            Height = Height ?? model.NativeHeight,
+            Seed = Seed ?? RandomSeed(),
+            BatchCount = BatchCount ?? 1,
+            Temperature = Temperature ?? 1f,
+        };
+    }
+
+    public static long RandomSeed() => RandomNumberGenerator.GetInt32(int.MaxValue) * 4L + RandomNumberGenerator.GetInt32(4);
+}
+
+public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePosition, int TotalSteps, string? Error, IReadOnlyList<ImageLinks> Images);
