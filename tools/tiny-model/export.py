@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 import torch
 
+import shapes_world
 from models import ExportedTextEncoder, ExportedVaeEncoder, count
 
 OPSET = 17
@@ -161,6 +162,7 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
         "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling)},
         "recommended": RECOMMENDED,
         "example_prompts": EXAMPLE_PROMPTS,
+        "vocabulary": shapes_world.caption_vocabulary(),
         "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
     }, indent=2))
     (out / "training.json").write_text(json.dumps(stats, indent=2))
@@ -169,7 +171,6 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
 def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None:
     """Exports from train.py's work folder (vae.pt + unet_ema.pt), e.g. an intermediate checkpoint."""
     import clip_tokenizer
-    import shapes_world
     from models import TextEncoder, unet_for, vae_config, vae_for
     vae = torch.load(work / "vae.pt", map_location="cpu")
     un = torch.load(work / "unet_ema.pt", map_location="cpu")
@@ -195,7 +196,6 @@ def save_combined(path: Path, te, unet, enc, dec, scaling: float, steps: int, va
 
 def refit_preview(folder: Path, combined: Path) -> None:
     """Rewrites only the preview section of a model folder's diffusion_gallery.json (the graphs stay as they are)."""
-    import shapes_world
     from models import vae_for
     ck = torch.load(combined, map_location="cpu")
     enc = vae_for(ck)[0].eval()
@@ -207,15 +207,53 @@ def refit_preview(folder: Path, combined: Path) -> None:
     print("preview fit rmse: linear", info["preview"]["fit_rmse"], "mlp", info["preview"]["mlp"]["fit_rmse"])
 
 
+VOCABULARY_START = "<!-- vocabulary:start (written by tools/tiny-model/export.py --vocabulary-only) -->"
+VOCABULARY_END = "<!-- vocabulary:end -->"
+
+
+def rewrite_vocabulary(folder: Path, model_card: Path | None) -> None:
+    """Rewrites only the vocabulary of a model folder's diffusion_gallery.json (no graph is read or written),
+    checked against sampled captions; with model_card, also its "Words the model knows" list."""
+    words = shapes_world.check_caption_vocabulary()
+    vocabulary = shapes_world.caption_vocabulary()
+    info_file = folder / "diffusion_gallery.json"
+    info = {k: v for k, v in json.loads(info_file.read_text()).items() if k != "vocabulary"}
+    keys = list(info)
+    at = keys.index("example_prompts") + 1 if "example_prompts" in keys else len(keys)
+    info = {**{k: info[k] for k in keys[:at]}, "vocabulary": vocabulary, **{k: info[k] for k in keys[at:]}}
+    info_file.write_text(json.dumps(info, indent=2))
+    print(f"{info_file}: {words} words")
+    if model_card:
+        text = model_card.read_text()
+        start, end = text.index(VOCABULARY_START), text.index(VOCABULARY_END)
+        model_card.write_text(text[:start] + VOCABULARY_START + "\n" + vocabulary_markdown(vocabulary) + text[end:])
+        print(f"{model_card}: vocabulary section rewritten")
+
+
+def vocabulary_markdown(vocabulary: dict[str, list[str]]) -> str:
+    rows = [("colours", "Colours"), ("kinds", "Shapes"), ("sizes", "Sizes"), ("positions", "Positions"),
+            ("backgrounds", "Backgrounds")]
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {title} | {', '.join(vocabulary[key])} |" for key, title in rows]
+    lines += ["", f"All {len(vocabulary['words'])} words: {' '.join(vocabulary['words'])}", ""]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     import argparse
     p = argparse.ArgumentParser(description="export a model folder from train.py's work folder")
     p.add_argument("--refit-preview", action="store_true", help="only refit the preview of --out from --combined")
+    p.add_argument("--vocabulary-only", action="store_true",
+                   help="only rewrite the vocabulary of --out's diffusion_gallery.json (and of --model-card)")
+    p.add_argument("--model-card", help="with --vocabulary-only: docs/model-card.md, whose word list to rewrite")
     p.add_argument("--work", help="OUT.work folder written by train.py")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--combined", help="also write the PyTorch checkpoint reference.py loads")
     p.set_defaults()
     a = p.parse_args()
+    if a.vocabulary_only:
+        rewrite_vocabulary(Path(a.out), Path(a.model_card) if a.model_card else None)
+        raise SystemExit(0)
     if a.refit_preview:
         refit_preview(Path(a.out), Path(a.combined))
         raise SystemExit(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,16 @@ BACKGROUND_PHRASES = {
     "sky": ["under a blue sky above green grass", "in a landscape with sky and grass",
             "over a sky and grass scene"],
 }
+
+# how a caption names the background when it leads ("a sunset gradient with a red circle")
+LEAD_PHRASES = {"sunset": "a sunset gradient", "bluewhite": "a gradient from blue to white",
+                "sky": "a blue sky above green grass"}
+# how people are told the backgrounds (model card, the hints of diffusion_gallery.json); only caption words
+BACKGROUND_DISPLAY_NAMES = {"sunset": "sunset gradient", "bluewhite": "blue to white gradient", "sky": "sky and grass"}
+
+
+def lead_phrase(background: str) -> str:
+    return LEAD_PHRASES.get(background, f"a {background} background")
 
 
 @dataclass
@@ -136,9 +147,7 @@ def caption_scene(rng: random.Random, scene: Scene, full: bool = False) -> str:
     bg = rng.choice(BACKGROUND_PHRASES[scene.background])
     if full or rng.random() < 0.75:
         return f"{shapes_text} {bg}"
-    lead = {"sunset": "a sunset gradient", "bluewhite": "a gradient from blue to white",
-            "sky": "a blue sky above green grass"}.get(scene.background, f"a {scene.background} background")
-    return f"{lead} with {shapes_text}"
+    return f"{lead_phrase(scene.background)} with {shapes_text}"
 
 
 def _polygon(kind: str, r: float) -> list[tuple[float, float]]:
@@ -229,6 +238,52 @@ def vocabulary_words() -> set[str]:
     words.update("a an and with gradient from to sunset sky above green grass blue white background".split())
     words.update(["two", "three", "shape", "shapes", "of", "the", "in", "on", "over", "picture", "image"])
     return words
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def caption_vocabulary() -> dict[str, list[str]]:
+    """The words the caption grammar can produce (what the model was taught), with its content words by kind.
+
+    Unlike vocabulary_words() (the tokenizer's word list, which has a few words no caption uses), this is what
+    the model knows: the generate page and the API mark prompt words outside "words". Category entries may be
+    phrases ("top left"); all their words are in "words". check_caption_vocabulary() proves it against captions.
+    """
+    phrases = [p for ps in POSITION_PHRASES.values() for p in ps]
+    phrases += [p for ps in BACKGROUND_PHRASES.values() for p in ps]
+    phrases += [lead_phrase(b) for b in BACKGROUNDS]
+    phrases += KINDS + COLOUR_NAMES + list(SIZES)
+    phrases += ["a", "an", "and", "with"]  # describe_shape's articles, caption_scene's list and lead joiners
+    colours = COLOUR_NAMES + [c for c in SOLID_BACKGROUNDS if c not in SHAPE_COLOURS]
+    backgrounds = list(SOLID_BACKGROUNDS) + [BACKGROUND_DISPLAY_NAMES[b] for b in SPECIAL_BACKGROUNDS]
+    vocabulary = {
+        "words": sorted({w for p in phrases for w in _words(p)}),
+        "colours": colours,
+        "kinds": list(KINDS),
+        "sizes": list(SIZES),
+        "positions": list(POSITION_NAMES),
+        "backgrounds": backgrounds,
+    }
+    known = set(vocabulary["words"])
+    for key, entries in vocabulary.items():
+        missing = [w for e in entries for w in _words(e) if w not in known]
+        assert not missing, f"vocabulary {key} uses words no caption has: {missing}"
+    return vocabulary
+
+
+def check_caption_vocabulary(n: int = 20000, seed: int = 5) -> int:
+    """Samples captions and checks that they use exactly caption_vocabulary()'s words; returns the word count."""
+    words = set(caption_vocabulary()["words"])
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    for i in range(n):
+        scene = sample_scene(rng, allow_held_out=True)
+        seen.update(_words(caption_scene(rng, scene, full=i % 4 == 0)))
+    assert seen <= words, f"captions use words missing from the vocabulary: {sorted(seen - words)}"
+    assert words <= seen, f"the vocabulary has words no sampled caption used: {sorted(words - seen)}"
+    return len(words)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,11 @@ public sealed record GenerationRequest
 }
 
 public sealed record ModelDescriptor(string Name, string DisplayName, int NativeWidth, int NativeHeight,
-    SamplerKind RecommendedSampler, bool RecommendedKarras, int RecommendedSteps, float RecommendedGuidance, IReadOnlyList<string> ExamplePrompts);
+    SamplerKind RecommendedSampler, bool RecommendedKarras, int RecommendedSteps, float RecommendedGuidance, IReadOnlyList<string> ExamplePrompts)
+{
+    /// <summary>The words the model was trained on, when its folder lists them (see <see cref="Prompting.VocabularyHints"/>).</summary>
+    public Models.ModelVocabulary? Vocabulary { get; init; }
+}
 
 /// <summary>A cheap latent-to-RGB preview of one batch item: RGB24 pixels, row-major.</summary>
 public sealed record PreviewFrame(int Width, int Height, byte[] Rgb24);

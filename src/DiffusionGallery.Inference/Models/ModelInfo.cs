@@ -49,7 +49,10 @@ public sealed record ModelInfo
             recommended?.Karras == true && SamplerNames.SupportsKarras(sampler),
             recommended?.Steps ?? (scheduler.IsLcm ? 4 : 25),
             recommended?.GuidanceScale ?? (scheduler.IsLcm ? 1f : 7.5f),
-            manifest?.ExamplePrompts ?? []);
+            manifest?.ExamplePrompts ?? [])
+        {
+            Vocabulary = ModelVocabulary.From(manifest?.Vocabulary),
+        };
         return new ModelInfo
         {
             Name = name,

@@ -19,6 +19,7 @@ public sealed record ModelManifest
     public PreviewSection? Preview { get; init; }
     public RecommendedSection? Recommended { get; init; }
     public List<string>? ExamplePrompts { get; init; }
+    public VocabularySection? Vocabulary { get; init; }
     public string? License { get; init; }
 
     public sealed record PreviewSection
@@ -47,6 +48,20 @@ public sealed record ModelManifest
         public bool? Karras { get; init; }
         public int? Steps { get; init; }
         public float? GuidanceScale { get; init; }
+    }
+
+    /// <summary>
+    /// The words the model was trained on (optional; a model without it gives no vocabulary hints): every word of
+    /// its captions, and its content words by kind, as words or short phrases ("top left").
+    /// </summary>
+    public sealed record VocabularySection
+    {
+        public List<string>? Words { get; init; }
+        public List<string>? Colours { get; init; }
+        public List<string>? Kinds { get; init; }
+        public List<string>? Sizes { get; init; }
+        public List<string>? Positions { get; init; }
+        public List<string>? Backgrounds { get; init; }
     }
 
     private static readonly JsonSerializerOptions Options = new()

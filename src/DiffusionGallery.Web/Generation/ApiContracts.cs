@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Gallery;
@@ -51,4 +52,13 @@ public sealed record GenerateRequestDto
     public static long RandomSeed() => RandomNumberGenerator.GetInt32(int.MaxValue) * 4L + RandomNumberGenerator.GetInt32(4);
 }
 
-public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePosition, int TotalSteps, string? Error, IReadOnlyList<ImageLinks> Images);
+public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePosition, int TotalSteps, string? Error, IReadOnlyList<ImageLinks> Images)
+{
+    /// <summary>In the answer to a submission: the prompt and negative prompt words the model was not trained on (empty: none; the job runs anyway).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? UnknownWords { get; init; }
+
+    /// <summary>In the answer to a submission with unknown words: what the model knows instead, e.g. "'teal' is not known to this model; it knows these colours: …".</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Hint { get; init; }
+}

@@ -45,10 +45,11 @@ public static class GenerationExtensions
         return builder;
     }
 
-    /// <summary>REST <c>/api/generations</c> and the hub <c>/hubs/generation</c>.</summary>
+    /// <summary>REST <c>/api/generations</c> and <c>/api/models</c>, and the hub <c>/hubs/generation</c>.</summary>
     public static WebApplication MapGeneration(this WebApplication app)
     {
         app.MapGenerationsApi();
+        app.MapModelsApi();
         app.MapHub<GenerationHub>(GenerationHub.Path);
         return app;
     }

@@ -1,3 +1,4 @@
+using DiffusionGallery.Inference.Prompting;
 using DiffusionGallery.Web.Accounts;
 using DiffusionGallery.Web.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,7 +14,7 @@ public static class GenerationsApi
     {
         var api = app.MapGroup("/api/generations").RequireAuthorization(AuthPolicies.Api).WithTags("DiffusionGallery").WithDomainErrors();
 
-        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job.")
+        api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job; the answer names the prompt words the model does not know (unknownWords, hint).")
             .Accepts<GenerateRequestDto>("application/json")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/{id:guid}", GetJobAsync).WithName("GetGeneration").WithSummary("State, queue position and result links of one of your jobs.");
@@ -27,9 +28,15 @@ public static class GenerationsApi
         GenerationQueue queue, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
-        var settings = request.ToSettings(requests.ResolveModel(request.Model));
+        var model = requests.ResolveModel(request.Model);
+        var settings = request.ToSettings(model);
         var job = await submissions.SubmitAsync(new SubmitCommand(settings) { Origin = JobOrigins.Api, Client = http.Headers.UserAgent.ToString() }, cancellationToken);
-        var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, []);
+        var hints = VocabularyHints.Check(model.Vocabulary, job.Settings.Prompt, job.Settings.NegativePrompt);
+        var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, [])
+        {
+            UnknownWords = hints.UnknownWords.Select(u => u.Word).Distinct().ToList(),
+            Hint = hints.Hint,
+        };
         return TypedResults.Accepted($"/api/generations/{job.Id}", dto);
     }
 
