@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Net;
 using DiffusionGallery.Web.Admin;
@@ -25,6 +26,9 @@ public sealed class AdminDisableTests(AdminAppFixture fixture, ITestOutputHelper
         output.WriteLine($"hub connection closed {clock.Elapsed.TotalSeconds:F2} s after the admin's call returned");
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await b.Token.GetAsync("/api/images")).StatusCode);
+        // The cookie session is only revalidated later, but it has lost the right to generate at once.
+        var bySession = await b.Cookie.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", steps = 2 });
+        Assert.True(bySession.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized, $"cookie submission after disable: {bySession.StatusCode}");
         var reconnect = await Assert.ThrowsAnyAsync<HttpRequestException>(() => fixture.App.ConnectHubAsync(b.Secret));
         Assert.Equal(HttpStatusCode.Unauthorized, reconnect.StatusCode);
         await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.SignInAsync(b.Email)); // Identity sends a disabled account to Lockout

@@ -140,4 +140,64 @@ public sealed class QuotaServiceTests
         Assert.Equal(10, outcomes.Count(ok => ok));
         Assert.Equal(10, (await quotas.GetStatusAsync(user, Ct)).ImagesUsed);
     }
+
+    [Fact]
+    public async Task LayeredLimits_StepsPixelsBatchAndModels_RefusedNamingTheField_NothingStored()
+    {
+        using var h = new QueueHarness(quotas: new QuotaOptions { MaxSteps = 10, MaxPixels = 64 * 64, MaxBatch = 2, AllowedModels = ["tiny-shapes"] });
+        var user = await h.Database.AddUserAsync("limits@x.test");
+        var settings = QueueHarness.Settings(steps: 11, batch: 3);
+        settings.Width = 128;
+        settings.Height = 128;
+        var refused = await Assert.ThrowsAsync<RequestInvalidException>(() => h.SubmitAsync(user, settings, null, Ct));
+        Assert.Equal(["batchCount", "steps", "width"], refused.FieldErrors.Keys.Order().ToArray());
+        Assert.Contains("at most 10 steps", refused.FieldErrors["steps"][0]);
+
+        var ok = QueueHarness.Settings(steps: 10, batch: 2);
+        ok.Width = 64;
+        ok.Height = 64;
+        await h.SubmitAsync(user, ok, null, Ct);
+        await using var db = h.Database.CreateDbContext();
+        Assert.Equal(1, await db.GenerationJobs.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task GpuSecondsPerDay_EstimateReserved_SettledByWhatRan_RefusedWithWhatIsLeft()
+    {
+        var time = new ManualTime(new DateTimeOffset(2026, 12, 6, 20, 0, 0, TimeSpan.Zero));
+        using var h = new QueueHarness(quotas: new QuotaOptions { GpuSecondsPerDay = 1 }, time: time);
+        var user = await h.Database.AddUserAsync("gpu@x.test");
+        var estimate = h.Costs.Estimate(4, 1, 128, 128); // the default size
+        Assert.True(estimate < 1);
+        var first = await h.SubmitAsync(user, QueueHarness.Settings(), null, Ct);
+        Assert.Equal(estimate, (await h.Quotas.GetStatusAsync(user, Ct)).GpuSecondsUsed, 3);
+
+        // It really ran 0.9 s: the charge replaces the estimate.
+        await using (var context = h.Database.CreateDbContext())
+        {
+            await UsageLedger.SettleAsync(context, first.Id, 1, 0.9, "CPU", time.GetUtcNow(), Ct);
+            await context.SaveChangesAsync(Ct);
+        }
+        Assert.Equal(0.9, (await h.Quotas.GetStatusAsync(user, Ct)).GpuSecondsUsed, 3);
+        await h.SubmitAsync(user, QueueHarness.Settings(), null, Ct); // a small job still fits in the 0.1 s left
+        var big = QueueHarness.Settings(steps: 100, batch: 4); // estimated at 100 × 4 times the small one
+        var refused = await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(user, big, null, Ct));
+        Assert.Equal("gpuSecondsPerDay", refused.Limit);
+        Assert.Contains("left of 1, this request needs about 1.", refused.Message);
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero), refused.ResetsAt);
+    }
+
+    [Fact]
+    public async Task DisabledAccount_IsRefusedBeforeAnythingIsStored()
+    {
+        using var h = new QueueHarness();
+        var user = await h.Database.AddUserAsync("off@x.test");
+        await using (var db = h.Database.CreateDbContext())
+            await db.Users.Where(u => u.Id == user).ExecuteUpdateAsync(s => s.SetProperty(u => u.DisabledAt, DateTimeOffset.UtcNow), Ct);
+        h.Access.Changed(user, disabled: true);
+        var refused = await Assert.ThrowsAsync<ForbiddenException>(() => h.SubmitAsync(user, QueueHarness.Settings(), null, Ct));
+        Assert.Equal(QuotaService.DisabledMessage, refused.Message);
+        await using var check = h.Database.CreateDbContext();
+        Assert.Equal(0, await check.GenerationJobs.CountAsync(Ct));
+    }
 }
