@@ -18,12 +18,17 @@ public class AppProcess : IAsyncLifetime
     public string AppDir { get; private set; } = "";
     public string DataDir { get; } = Directory.CreateTempSubdirectory("dg-e2e-").FullName;
     public Uri BaseUrl { get; private set; } = null!;
+    /// <summary>Where the app writes its e-mail (.eml files; no SMTP host is configured).</summary>
+    public string MailDir => Path.Combine(DataDir, "mail");
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Open tabs per account; low, so a test can reach it.</summary>
     public const int MaxCircuitsPerUser = 3;
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => await StartAsync();
+
+    /// <summary>Starts the app (again, after <see cref="KillAsync"/>: same data folder, new port) and waits until it is healthy.</summary>
+    public async Task StartAsync()
     {
         var port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
@@ -38,6 +43,9 @@ public class AppProcess : IAsyncLifetime
         start.Environment["Inference__ModelsRoot"] = RepoPaths.Models;
         start.Environment["Inference__Provider"] = "Cpu";
         start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Every test signs in from 127.0.0.1: a higher per-address limit than the default 30 a minute (still a limit).
+        start.Environment["AccountRateLimits__PerAddressPermitLimit"] = "300";
+        start.Environment["Email__PickupDirectory"] = MailDir;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -84,6 +92,16 @@ public class AppProcess : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Kills the app as <c>kill -9</c> would (SIGKILL: no shutdown code runs).</summary>
+    public async Task KillAsync()
+    {
+        if (_process is null) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _process = null;
     }
 
     public async ValueTask DisposeAsync()

@@ -130,7 +130,7 @@ public sealed class LoadedModel : IDisposable
                 $"expects hidden size {expected} but text_encoder/model.onnx produces {produced}");
     }
 
-    internal static string HashFolder(string folder, CancellationToken cancellationToken)
+    public static string HashFolder(string folder, CancellationToken cancellationToken)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)

@@ -1,4 +1,5 @@
 using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Accounts.Sessions;
 using DiffusionGallery.Web.Components.Account;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Options;
@@ -19,7 +20,7 @@ public static class AccountExtensions
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
-        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        services.AddScoped<AuthenticationStateProvider, SessionRevalidatingAuthenticationStateProvider>();
 
         services.AddAuthentication(options =>
             {
@@ -65,7 +66,6 @@ public static class AccountExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        services.AddSingleton<IEmailSender<ApplicationUser>, IdentityNoOpEmailSender>();
         services.AddSingleton<PersonalAccessTokenService>();
         services.AddScoped<AccountRoles>();
         services.AddSingleton<CircuitRegistry>();
@@ -84,6 +84,7 @@ public static class AccountExtensions
     public static WebApplication MapAccounts(this WebApplication app)
     {
         app.MapAdditionalIdentityEndpoints();
+        app.MapTokensApi();
         return app;
     }
 

@@ -4,6 +4,7 @@ using DiffusionGallery.Web.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace DiffusionGallery.Web.Accounts;
 
@@ -19,6 +20,9 @@ public sealed class PersonalAccessTokenHandler(
 {
     public const string SchemeName = "PersonalAccessToken";
 
+    /// <summary>The id of the token a principal signed in with, so open connections end when it is revoked.</summary>
+    public const string TokenIdClaim = "dg:token_id";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? secret = null;
@@ -29,14 +33,25 @@ public sealed class PersonalAccessTokenHandler(
             secret = fromQuery.ToString();
         if (string.IsNullOrEmpty(secret)) return AuthenticateResult.NoResult();
 
-        var user = await tokens.ValidateAsync(secret, Context.RequestAborted);
-        if (user is null || await users.IsLockedOutAsync(user))
+        var token = await tokens.FindActiveAsync(secret, Context.RequestAborted);
+        if (token?.User is not { } user || await users.IsLockedOutAsync(user))
         {
             Logger.LogWarning("Refused an unknown, revoked or locked-out personal access token");
             return AuthenticateResult.Fail("Invalid or revoked token.");
         }
         var principal = await principalFactory.CreateAsync(user);
         var identity = new ClaimsIdentity(principal.Claims, SchemeName);
+        identity.AddClaim(new Claim(TokenIdClaim, token.Id.ToString()));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    /// <summary>401 with <c>WWW-Authenticate: Bearer</c> (RFC 6750), so a client learns how to authenticate.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.Append(HeaderNames.WWWAuthenticate, result.Failure is null
+            ? "Bearer realm=\"DiffusionGallery\""
+            : "Bearer realm=\"DiffusionGallery\", error=\"invalid_token\", error_description=\"The access token is unknown or revoked.\"");
     }
 }

@@ -55,7 +55,11 @@ public sealed class PersonalAccessTokenService(IDbContextFactory<ApplicationDbCo
     }
 
     /// <summary>The owner of an active token, or null.</summary>
-    public async Task<ApplicationUser?> ValidateAsync(string secret, CancellationToken cancellationToken = default)
+    public async Task<ApplicationUser?> ValidateAsync(string secret, CancellationToken cancellationToken = default) =>
+        (await FindActiveAsync(secret, cancellationToken))?.User;
+
+    /// <summary>The active token (with its owner loaded), or null; its id lets open connections end when it is revoked.</summary>
+    public async Task<PersonalAccessToken?> FindActiveAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(secret) || !secret.StartsWith(TokenPrefix, StringComparison.Ordinal) || secret.Length > 200) return null;
         var hash = Hash(secret);
@@ -69,7 +73,7 @@ public sealed class PersonalAccessTokenService(IDbContextFactory<ApplicationDbCo
             token.LastUsedAt = now;
             await db.SaveChangesAsync(cancellationToken);
         }
-        return token.User;
+        return token;
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -29,6 +29,7 @@ public static class AdminExtensions
         services.AddSingleton<UserAccessHubFilter>();
         services.AddOptions<HubOptions>().Configure<UserAccessHubFilter>((hubs, filter) => hubs.AddFilter(filter));
         services.AddHostedService<DisabledUserSweep>();
+        services.AddSessionCheck<DisabledAccountSessionCheck>(); // the session guard ends circuits and hub connections of disabled accounts
 
         services.AddAuthorizationBuilder().AddPolicy(AdminPolicy.Name, AdminPolicy.Configure);
         services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme).PostConfigure(AuditSignInsAndOuts);

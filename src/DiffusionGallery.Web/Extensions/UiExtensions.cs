@@ -34,27 +34,25 @@ public static class UiExtensions
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
             app.UseHsts();
         }
-        app.Use((context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers["Referrer-Policy"] = "same-origin";
-            return next(context);
-        });
         // Friendly status pages for the UI only: API, image and hub responses keep their status and body.
         app.UseWhen(context => !IsMachineEndpoint(context.Request.Path),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        // Routing after the status code pages, so a re-executed request (/nope -> /not-found) is routed again; with the
+        // implicit routing at the start of the pipeline it found no endpoint and answered an empty 404.
+        app.UseRouting();
 
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        app.MapOpenApi();
+        // The page's whole Content-Security-Policy (frame-ancestors included) comes from UseWebSecurity.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
         app.MapHealthChecks("/healthz");
         return app;
     }
 
     internal static bool IsMachineEndpoint(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi");
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/images") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi")
+        || path.StartsWithSegments("/sdapi");
 }

@@ -7,11 +7,15 @@ public static class ImageFileEndpoints
 {
     public static IEndpointRouteBuilder MapImageFiles(this IEndpointRouteBuilder app)
     {
-        var images = app.MapGroup("/images").RequireAuthorization(AuthPolicies.Api).ExcludeFromDescription();
+        var images = app.MapGroup("/images").RequireAuthorization(AuthPolicies.Api).WithTags("Image files");
         images.MapGet("/{id:guid}", (Guid id, bool? download, HttpContext http, ICurrentUser user, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, user, gallery, logs, store.GetImagePath(id), "image/png", download == true ? $"diffusiongallery-{id:N}.png" : null));
+            ServeAsync(id, http, user, gallery, logs, store.GetImagePath(id), "image/png", download == true ? $"diffusiongallery-{id:N}.png" : null))
+            .WithName("GetImageFile").WithSummary("The PNG of one of your images, with its generation parameters in the metadata.")
+            .Produces<byte[]>(StatusCodes.Status200OK, "image/png").Produces(StatusCodes.Status404NotFound);
         images.MapGet("/{id:guid}/thumb", (Guid id, HttpContext http, ICurrentUser user, GalleryService gallery, ImageStore store, ILoggerFactory logs) =>
-            ServeAsync(id, http, user, gallery, logs, store.GetThumbnailPath(id), "image/webp", null));
+            ServeAsync(id, http, user, gallery, logs, store.GetThumbnailPath(id), "image/webp", null))
+            .WithName("GetImageThumbnail").WithSummary("The WebP thumbnail of one of your images.")
+            .Produces<byte[]>(StatusCodes.Status200OK, "image/webp").Produces(StatusCodes.Status404NotFound);
         return app;
     }
 

@@ -41,7 +41,6 @@ public static class GenerationExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict; // no numbers from strings
         });
-        services.AddOpenApi();
         return builder;
     }
 

@@ -37,6 +37,7 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
     public string Folder { get; }
     public string DatabasePath => Path.Combine(Folder, "app.db");
     public string ImagesPath => Path.Combine(Folder, "images");
+    public string MailPath => Path.Combine(Folder, "mail");
     public Dictionary<string, string?> Settings { get; } = [];
     public string Environment { get; init; } = "Development";
 
@@ -50,6 +51,10 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("Inference:Threads", "2");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Error");
+        // Every test client shares one (unknown) address: the account rate limit is tested on its own (AccountRateLimitTests).
+        builder.UseSetting("AccountRateLimits:PerAddressPermitLimit", "1000000");
+        builder.UseSetting("AccountRateLimits:PerAccountPermitLimit", "1000000");
+        builder.UseSetting("Email:PickupDirectory", MailPath);
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
     }
 
@@ -124,6 +129,34 @@ public sealed partial class GalleryAppFactory : WebApplicationFactory<Program>
         await connection.StartAsync();
         return connection;
     }
+
+    /// <summary>
+    /// A SignalR .NET client on /hubs/generation over a WebSocket (as browsers connect: the cookie is checked once, at
+    /// the upgrade), authenticated by the cookies in <paramref name="cookies"/>.
+    /// </summary>
+    public async Task<HubConnection> ConnectHubWithCookiesAsync(CookieContainer cookies)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(Server.BaseAddress, "hubs/generation"), options =>
+            {
+                options.Transports = HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.WebSocketFactory = async (context, cancellationToken) =>
+                {
+                    var client = Server.CreateWebSocketClient();
+                    client.ConfigureRequest = request => request.Headers.Cookie = cookies.GetCookieHeader(Server.BaseAddress);
+                    return await client.ConnectAsync(context.Uri, cancellationToken);
+                };
+            })
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+
+    /// <summary>An HTTP client whose cookies live in <paramref name="cookies"/> (to share them with a hub connection).</summary>
+    public HttpClient CreateClientWithCookies(CookieContainer cookies) =>
+        CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
 
     /// <summary>Submits through the app's own <see cref="Web.Generation.SubmissionService"/>, as <paramref name="userId"/> (as a hub invocation would).</summary>
     public async Task<Data.Entities.GenerationJob> SubmitAsAsync(string userId, Data.Entities.GenerationSettings settings)

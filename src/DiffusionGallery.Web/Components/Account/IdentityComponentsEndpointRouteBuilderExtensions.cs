@@ -46,6 +46,12 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
             [FromServices] SignInManager<ApplicationUser> signInManager,
             [FromForm] string returnUrl) =>
         {
+            // A new security stamp ends every other session of this account too (other browsers within
+            // Sessions:RevalidationSeconds, their open pages and cookie-authenticated hub connections included).
+            if (await signInManager.UserManager.GetUserAsync(user) is { } current)
+            {
+                await signInManager.UserManager.UpdateSecurityStampAsync(current);
+            }
             await signInManager.SignOutAsync();
             // Base-relative return URL; leading slashes are dropped so "~//host" can never be formed.
             return TypedResults.LocalRedirect($"~/{returnUrl.TrimStart('/', '\\')}");

@@ -18,16 +18,28 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
 
     public void RedirectTo(string? uri)
     {
-        uri ??= "";
+        navigationManager.NavigateTo(ToLocal(uri));
+    }
 
-        // Prevent open redirects.
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
-            || uri.StartsWith("//", StringComparison.Ordinal))
+    /// <summary>
+    /// Prevents open redirects: a URL of this site (relative, or absolute under the base address) stays; anything else
+    /// (another host, "//host", "/\\host", a scheme) becomes the home page.
+    /// </summary>
+    internal string ToLocal(string? uri)
+    {
+        if (string.IsNullOrWhiteSpace(uri)) return "";
+        // Browsers drop tabs and newlines inside URLs ("/\t/host" is "//host"), so such input is never local.
+        if (uri.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || uri.StartsWith('\\')) return "";
+        if (uri.StartsWith('/')) return uri.StartsWith("//", StringComparison.Ordinal) || uri.StartsWith("/\\", StringComparison.Ordinal) ? "" : uri;
+        if (Uri.TryCreate(uri, UriKind.Absolute, out var absolute))
         {
-            uri = navigationManager.ToBaseRelativePath(uri);
+            return absolute.Scheme is "http" or "https" && absolute.AbsoluteUri.StartsWith(navigationManager.BaseUri, StringComparison.OrdinalIgnoreCase)
+                ? navigationManager.ToBaseRelativePath(absolute.AbsoluteUri)
+                : "";
         }
-
-        navigationManager.NavigateTo(uri);
+        // A relative path ("gallery?page=2"); anything with a scheme-like prefix ("javascript:") is not.
+        var schemeEnd = uri.IndexOfAny([':', '/', '?', '#']);
+        return schemeEnd >= 0 && uri[schemeEnd] == ':' ? "" : uri;
     }
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)

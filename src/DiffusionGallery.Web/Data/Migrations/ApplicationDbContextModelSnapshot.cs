@@ -18,6 +18,24 @@ namespace DiffusionGallery.Web.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("DiffusionGallery.Web.A1111.A1111UserOptions", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SdModelCheckpoint")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("A1111UserOptions", (string)null);
+                });
+
             modelBuilder.Entity("DiffusionGallery.Web.Admin.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -719,6 +737,15 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.A1111.A1111UserOptions", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.GeneratedImage", b =>

@@ -4,6 +4,10 @@
     typeof window.PublicKeyCredential.parseCreationOptionsFromJSON === 'function' &&
     typeof window.PublicKeyCredential.parseRequestOptionsFromJSON === 'function';
 
+// WebAuthn needs a domain: opened as 127.0.0.1 (or [::1]) the browser throws "SecurityError: This is an invalid
+// domain", so passkeys are not offered there (localhost works).
+const hostIsDomain = !/^(\d{1,3}\.){3}\d{1,3}$/.test(location.hostname) && !location.hostname.includes(':') && !location.hostname.startsWith('[');
+
 async function fetchWithErrorHandling(url, options = {}) {
     const response = await fetch(url, {
         credentials: 'include',
@@ -70,6 +74,9 @@ customElements.define('passkey-submit', class extends HTMLElement {
         if (!browserSupportsPasskeys) {
             throw new Error('Some passkey features are missing. Please update your browser.');
         }
+        if (!hostIsDomain) {
+            throw new Error(`Passkeys need the site's name in the address bar (for example localhost), not an IP address (${location.hostname}).`);
+        }
 
         const headers = {
             [this.attrs.requestTokenName]: this.attrs.requestTokenValue,
@@ -116,7 +123,7 @@ customElements.define('passkey-submit', class extends HTMLElement {
     }
 
     async tryAutofillPasskey() {
-        if (browserSupportsPasskeys && this.attrs.operation === 'Request' && await PublicKeyCredential.isConditionalMediationAvailable?.()) {
+        if (browserSupportsPasskeys && hostIsDomain && this.attrs.operation === 'Request' && await PublicKeyCredential.isConditionalMediationAvailable?.()) {
             await this.obtainAndSubmitCredential(/* useConditionalMediation */ true);
         }
     }

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DiffusionGallery.Web.Data.Migrations
 {
     [DbContext(typeof(ApplicationDbContext))]
-    [Migration("20261206172615_Admin")]
-    partial class Admin
+    [Migration("20261206172408_A1111")]
+    partial class A1111
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -21,55 +21,22 @@ namespace DiffusionGallery.Web.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-            modelBuilder.Entity("DiffusionGallery.Web.Admin.AuditEntry", b =>
+            modelBuilder.Entity("DiffusionGallery.Web.A1111.A1111UserOptions", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
 
-                    b.Property<string>("Action")
+                    b.Property<string>("SdModelCheckpoint")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ActorEmail")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ActorId")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("At")
+                    b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Details")
-                        .HasMaxLength(2000)
-                        .HasColumnType("TEXT");
+                    b.HasKey("UserId");
 
-                    b.Property<string>("IpAddress")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TargetId")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TargetType")
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("UserAgent")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("At");
-
-                    b.HasIndex("TargetType", "TargetId");
-
-                    b.ToTable("AuditEntries", (string)null);
+                    b.ToTable("A1111UserOptions", (string)null);
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.ApplicationUser", b =>
@@ -85,9 +52,6 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("DisabledAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Email")
@@ -199,9 +163,6 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<string>("ShareToken")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
-
-                    b.Property<long?>("TakenDownAt")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Visibility")
                         .IsRequired()
@@ -476,36 +437,16 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("AllowedModels")
-                        .HasMaxLength(4000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("GpuSecondsPerDay")
-                        .HasColumnType("REAL");
-
                     b.Property<int?>("ImagesPerDay")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int?>("MaxBatch")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("MaxPixels")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("MaxQueuedJobs")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int?>("MaxSteps")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("UpdatedBy")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<double?>("Weight")
+                    b.Property<double>("Weight")
                         .HasColumnType("REAL");
 
                     b.HasKey("UserId");
@@ -722,6 +663,15 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.A1111.A1111UserOptions", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.GeneratedImage", b =>

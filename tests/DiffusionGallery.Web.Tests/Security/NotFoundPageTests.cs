@@ -1,0 +1,34 @@
+using System.Net;
+using DiffusionGallery.Web.Tests.Integration;
+
+namespace DiffusionGallery.Web.Tests.Security;
+
+/// <summary>Unknown URLs render the app's not-found page (status 404), in Development and in Production.</summary>
+public sealed class NotFoundPageTests
+{
+    [Theory]
+    [InlineData("Development", "/nope")]
+    [InlineData("Development", "/admin")]
+    [InlineData("Production", "/nope")]
+    [InlineData("Production", "/admin/users/7")]
+    public async Task UnknownUrl_404_WithTheAppsNotFoundPage(string environment, string path)
+    {
+        await using var app = new GalleryAppFactory { Environment = environment };
+
+        var response = await app.CreateClient().GetAsync(path, TestContext.Current.CancellationToken);
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("does not exist", html, StringComparison.Ordinal);
+        Assert.Contains("DiffusionGallery", html, StringComparison.Ordinal); // inside the app's layout
+    }
+
+    [Fact]
+    public async Task UnknownApiUrl_StaysAnEmpty404()
+    {
+        await using var app = new GalleryAppFactory { Environment = "Production" };
+        var response = await app.CreateTokenClient("dgp_x").GetAsync("/api/nope", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+}
