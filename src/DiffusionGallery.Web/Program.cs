@@ -20,6 +20,7 @@ builder.AddLab();
 builder.AddUi();
 builder.AddA1111Api();
 builder.AddApiDocs();
+builder.AddAdmin();
 
 var app = builder.Build();
 app.UseWebSecurity();
@@ -33,4 +34,5 @@ app.MapApiDocs();
 app.MapSharing();
 app.MapUploads();
 app.MapLab();
+app.MapAdmin();
 app.Run();

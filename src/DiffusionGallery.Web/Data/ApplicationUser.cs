@@ -12,4 +12,6 @@ public class ApplicationUser : IdentityUser
     public string? DisplayName { get; set; }
     /// <summary>Visibility given to this user's new images.</summary>
     public ImageVisibility DefaultVisibility { get; set; } = ImageVisibility.Private;
+    /// <summary>Set by an admin: the account cannot sign in, its tokens stop working and it may not generate.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
 }

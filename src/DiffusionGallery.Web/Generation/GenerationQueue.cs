@@ -1,43 +1,50 @@
+using DiffusionGallery.Web.Quotas;
+
 namespace DiffusionGallery.Web.Generation;
 
 /// <summary>What <see cref="GenerationQueue.TryCancel"/> did.</summary>
 public enum QueueCancelResult { NotFound, RemovedFromQueue, RunningSignalled }
 
+/// <summary>A waiting job to (re)queue: its size in cost units (see <see cref="JobCostEstimator"/>) and its owner's weight.</summary>
+public sealed record QueuedJob(Guid JobId, string OwnerId, double Units = 1, double Weight = 1);
+
 /// <summary>
-/// The singleton job order. Jobs are rows in the database (stored by <see cref="Quotas.QuotaService"/>); this class keeps
-/// the in-memory order and hands jobs out: one FIFO per user, users served round-robin (A1 A2 B1 C1 runs as A1 B1 C1 A2),
-/// so one user's jobs never block another's beyond the job currently running. Limits and quotas are not its business.
+/// The singleton job order. Jobs are rows in the database (stored by <see cref="QuotaService"/>); this class keeps the
+/// in-memory order and hands jobs out by weighted fair queueing on GPU-seconds (<see cref="FairShareQueue"/>): a user
+/// with 50 waiting jobs and one with 1 alternate, recent heavy use lowers priority, admin weights scale the share.
+/// Each job's estimated cost gives queue positions an ETA. Limits and quotas are not its business.
 /// </summary>
-public sealed class GenerationQueue(JobNotifier notifier)
+public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs, TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly LinkedList<string> _userOrder = new();
-    private readonly Dictionary<string, Queue<Guid>> _perUser = new(StringComparer.Ordinal);
+    private readonly FairShareQueue _order = new(time, FairShareQueue.DefaultHalfLife);
+    private readonly Dictionary<Guid, double> _units = [];
     private readonly SemaphoreSlim _available = new(0);
     private RunningJob? _running;
 
-    public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation);
-
-    public int QueuedCount { get { lock (_gate) return _perUser.Values.Sum(q => q.Count); } }
-
-    /// <summary>Appends a stored, Queued job to its owner's FIFO.</summary>
-    public void Enqueue(Guid jobId, string ownerId)
+    public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation)
     {
-        ArgumentException.ThrowIfNullOrEmpty(ownerId);
-        lock (_gate) AddToMemory(jobId, ownerId);
-        _available.Release();
-        PublishPositions();
+        public DateTimeOffset DequeuedAt { get; init; }
+        public double Units { get; init; } = 1;
+        public double EstimatedSeconds { get; init; }
     }
 
-    /// <summary>Appends many stored jobs at once (start-up), in the order given.</summary>
-    public void EnqueueRange(IEnumerable<(Guid JobId, string OwnerId)> jobs)
+    public int QueuedCount { get { lock (_gate) return _order.Count; } }
+
+    /// <summary>Adds a stored, Queued job to the fair-share order.</summary>
+    public void Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1) => EnqueueRange([new QueuedJob(jobId, ownerId, units, weight)]);
+
+    /// <summary>Adds many stored jobs at once (start-up), in the order given.</summary>
+    public void EnqueueRange(IEnumerable<QueuedJob> jobs)
     {
         var count = 0;
         lock (_gate)
         {
-            foreach (var (jobId, ownerId) in jobs)
+            foreach (var job in jobs)
             {
-                AddToMemory(jobId, ownerId);
+                ArgumentException.ThrowIfNullOrEmpty(job.OwnerId);
+                _units[job.JobId] = job.Units;
+                _order.Enqueue(job.JobId, job.OwnerId, job.Units * costs.SecondsPerUnit, job.Weight);
                 count++;
             }
         }
@@ -46,48 +53,25 @@ public sealed class GenerationQueue(JobNotifier notifier)
         PublishPositions();
     }
 
-    private void AddToMemory(Guid jobId, string userId)
-    {
-        if (!_perUser.TryGetValue(userId, out var q))
-        {
-            q = new Queue<Guid>();
-            _perUser[userId] = q;
-            _userOrder.AddLast(userId);
-        }
-        q.Enqueue(jobId);
-    }
-
     /// <summary>1-based position among waiting jobs in the order they will run; null when not queued.</summary>
     public int? GetPosition(Guid jobId)
     {
-        lock (_gate)
-        {
-            var index = 0;
-            foreach (var id in SimulatedOrder())
-            {
-                index++;
-                if (id == jobId) return index;
-            }
-            return null;
-        }
+        lock (_gate) return _order.Positions().TryGetValue(jobId, out var p) ? p.Position : null;
     }
 
-    private IEnumerable<Guid> SimulatedOrder()
+    /// <summary>Where a new job of this size would land now: its position and about how many seconds until it starts.</summary>
+    public (int Position, double WaitSeconds) Preview(string userId, double units, double weight)
     {
-        var queues = _userOrder.Select(u => new Queue<Guid>(_perUser[u])).ToList();
-        while (queues.Count > 0)
+        lock (_gate)
         {
-            for (var i = 0; i < queues.Count; i++)
-            {
-                yield return queues[i].Dequeue();
-            }
-            queues.RemoveAll(q => q.Count == 0);
+            var (position, wait) = _order.Preview(userId, units * costs.SecondsPerUnit, weight);
+            return (position, wait + RunningRemainingSeconds());
         }
     }
 
     public RunningJob? Running { get { lock (_gate) return _running; } }
 
-    /// <summary>For the worker: waits for the next job in round-robin order and marks it as running in memory.</summary>
+    /// <summary>For the worker: waits for the next job in fair-share order and marks it as running in memory.</summary>
     public async Task<RunningJob> DequeueAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -96,15 +80,17 @@ public sealed class GenerationQueue(JobNotifier notifier)
             RunningJob? next = null;
             lock (_gate)
             {
-                var first = _userOrder.First;
-                if (first is not null)
+                if (_order.Dequeue() is { } item)
                 {
-                    var userId = first.Value;
-                    var q = _perUser[userId];
-                    var jobId = q.Dequeue();
-                    _userOrder.RemoveFirst();
-                    if (q.Count > 0) _userOrder.AddLast(userId); else _perUser.Remove(userId);
-                    next = _running = new RunningJob(jobId, userId, new CancellationTokenSource());
+                    _units.Remove(item.JobId, out var units);
+                    // Charged its estimate as it starts (so the order stays fair while it runs), settled in Complete.
+                    _order.Charge(item.UserId, item.EstimatedSeconds);
+                    next = _running = new RunningJob(item.JobId, item.UserId, new CancellationTokenSource())
+                    {
+                        DequeuedAt = time.GetUtcNow(),
+                        Units = units > 0 ? units : 1,
+                        EstimatedSeconds = item.EstimatedSeconds,
+                    };
                 }
             }
             if (next is not null)
@@ -115,13 +101,19 @@ public sealed class GenerationQueue(JobNotifier notifier)
         }
     }
 
-    /// <summary>For the worker: the running job has ended.</summary>
-    public void Complete(RunningJob job)
+    /// <summary>
+    /// For the worker: the running job has ended. Its owner is charged the GPU time it held (for fair share); when it
+    /// succeeded, its real cost also teaches the estimator.
+    /// </summary>
+    public void Complete(RunningJob job, bool succeeded = false)
     {
+        var held = (time.GetUtcNow() - job.DequeuedAt).TotalSeconds;
         lock (_gate)
         {
             if (_running == job) _running = null;
+            _order.Charge(job.OwnerId, held - job.EstimatedSeconds);
         }
+        if (succeeded) costs.Observe(job.Units, held);
         job.Cancellation.Dispose();
     }
 
@@ -139,25 +131,30 @@ public sealed class GenerationQueue(JobNotifier notifier)
                 running.Cancellation.Cancel();
                 return QueueCancelResult.RunningSignalled;
             }
-            if (!_perUser.TryGetValue(userId, out var q) || !q.Contains(jobId)) return QueueCancelResult.NotFound;
-            var rest = q.Where(id => id != jobId).ToList();
-            q.Clear();
-            foreach (var id in rest) q.Enqueue(id);
-            if (q.Count == 0)
-            {
-                _perUser.Remove(userId);
-                _userOrder.Remove(userId);
-            }
+            if (!_order.Order().Any(i => i.JobId == jobId && i.UserId == userId)) return QueueCancelResult.NotFound;
+            _order.Remove(jobId);
+            _units.Remove(jobId);
         }
         PublishPositions();
         return QueueCancelResult.RemovedFromQueue;
     }
 
+    private double RunningRemainingSeconds()
+    {
+        if (_running is not { } running) return 0;
+        var elapsed = (time.GetUtcNow() - running.DequeuedAt).TotalSeconds;
+        return Math.Max(0, running.EstimatedSeconds - elapsed);
+    }
+
     private void PublishPositions()
     {
-        List<Guid> order;
-        lock (_gate) order = SimulatedOrder().ToList();
-        for (var i = 0; i < order.Count; i++)
-            notifier.Publish(new JobUpdate { JobId = order[i], State = Data.Entities.JobState.Queued, QueuePosition = i + 1 });
+        List<(Guid JobId, int Position, double Wait)> positions;
+        lock (_gate)
+        {
+            var offset = RunningRemainingSeconds();
+            positions = _order.Positions().Select(p => (p.Key, p.Value.Position, p.Value.WaitSeconds + offset)).ToList();
+        }
+        foreach (var (jobId, position, wait) in positions)
+            notifier.Publish(new JobUpdate { JobId = jobId, State = Data.Entities.JobState.Queued, QueuePosition = position, EtaSeconds = Math.Round(wait, 1) });
     }
 }

@@ -37,9 +37,10 @@ public sealed class GenerationWorker(
                 return;
             }
 
+            var succeeded = false;
             try
             {
-                await RunJobAsync(running, stoppingToken);
+                succeeded = await RunJobAsync(running, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -51,19 +52,19 @@ public sealed class GenerationWorker(
             }
             finally
             {
-                queue.Complete(running);
+                queue.Complete(running, succeeded); // charges the owner's fair share; a success teaches the cost estimator
             }
         }
     }
 
-    private async Task RunJobAsync(GenerationQueue.RunningJob running, CancellationToken stoppingToken)
+    private async Task<bool> RunJobAsync(GenerationQueue.RunningJob running, CancellationToken stoppingToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var started = time.GetUtcNow();
         var claimed = await db.GenerationJobs.Where(j => j.Id == running.JobId && j.State == JobState.Queued)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, started)
                 .SetProperty(j => j.Attempts, j => j.Attempts + 1), stoppingToken);
-        if (claimed == 0) return; // cancelled (or finished) before it reached the worker
+        if (claimed == 0) return false; // cancelled (or finished) before it reached the worker
 
         var job = await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == running.JobId, stoppingToken);
         notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
@@ -79,12 +80,14 @@ public sealed class GenerationWorker(
             var imageIds = await SaveResultAsync(db, job, result, clock.Elapsed, stoppingToken);
             logger.LogInformation("Job {JobId} succeeded with {Count} images in {Seconds:F2}s", job.Id, imageIds.Count, clock.Elapsed.TotalSeconds);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Succeeded, Step = job.Settings.Steps, TotalSteps = job.Settings.Steps, ImageIds = imageIds });
+            return true;
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
             await FinishAsync(db, job.Id, JobState.Cancelled, null, clock.Elapsed);
             logger.LogInformation("Job {JobId} cancelled while running", job.Id);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Cancelled });
+            return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -92,6 +95,7 @@ public sealed class GenerationWorker(
             logger.LogWarning(ex, "Job {JobId} failed", job.Id);
             await FinishAsync(db, job.Id, JobState.Failed, message, clock.Elapsed);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Failed, Error = message });
+            return false;
         }
     }
 

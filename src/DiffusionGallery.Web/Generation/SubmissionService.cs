@@ -75,8 +75,8 @@ public sealed class SubmissionService(
             Origin = Clean(command.Origin, GenerationJobLimits.OriginLength) ?? JobOrigins.Web,
             Client = Clean(command.Client, GenerationJobLimits.ClientLength),
         };
-        await quotas.ReserveAndStoreAsync(job, ct);
-        queue.Enqueue(job.Id, userId);
+        var reservation = await quotas.ReserveAndStoreAsync(job, ct);
+        queue.Enqueue(job.Id, userId, reservation.Units, reservation.Weight);
         logger.LogInformation("Job {JobId} queued for user {UserId} from {Origin}", job.Id, userId, job.Origin);
         return job;
     }

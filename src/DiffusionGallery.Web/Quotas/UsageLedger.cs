@@ -6,14 +6,20 @@ namespace DiffusionGallery.Web.Quotas;
 
 /// <summary>
 /// The append-only usage ledger: rows are added inside the caller's transaction (with the job row or state change they
-/// account for), never updated or deleted.
+/// account for), never updated or deleted. Per job: a Reservation (images asked for, GPU-seconds estimated) when it is
+/// accepted; when it ends, a Charge (images made, GPU-seconds it really ran) and a Refund (images not made, and the
+/// whole GPU-second estimate, which the Charge replaces). Used = reserved − refunded + charged GPU-seconds.
 /// </summary>
 public static class UsageLedger
 {
-    public static void Reserve(ApplicationDbContext db, GenerationJob job, DateTimeOffset now) =>
-        db.UsageEntries.Add(new UsageEntry { UserId = job.OwnerId, JobId = job.Id, Kind = UsageKind.Reservation, Images = job.Settings.BatchCount, CreatedAt = now });
+    public static void Reserve(ApplicationDbContext db, GenerationJob job, DateTimeOffset now, double estimatedGpuSeconds = 0) =>
+        db.UsageEntries.Add(new UsageEntry
+        {
+            UserId = job.OwnerId, JobId = job.Id, Kind = UsageKind.Reservation, Images = job.Settings.BatchCount,
+            GpuSeconds = Math.Max(0, estimatedGpuSeconds), CreatedAt = now,
+        });
 
-    /// <summary>Closes a job's account: a Charge for the images made and a Refund for the rest of its reservation.</summary>
+    /// <summary>Closes a job's account: a Charge for what was made and ran, a Refund for the rest of its reservation.</summary>
     public static async Task SettleAsync(ApplicationDbContext db, Guid jobId, int imagesMade, double gpuSeconds, string executionProvider,
         DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -23,25 +29,42 @@ public static class UsageLedger
         if (imagesMade > 0 || gpuSeconds > 0)
             db.UsageEntries.Add(new UsageEntry
             {
-                UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Charge, Images = imagesMade, GpuSeconds = gpuSeconds,
+                UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Charge, Images = imagesMade, GpuSeconds = Math.Max(0, gpuSeconds),
                 ExecutionProvider = executionProvider, CreatedAt = now,
             });
-        var unused = reservation.Images - imagesMade;
-        if (unused > 0)
-            db.UsageEntries.Add(new UsageEntry { UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Refund, Images = unused, CreatedAt = now });
+        var unused = Math.Max(0, reservation.Images - imagesMade);
+        if (unused > 0 || reservation.GpuSeconds > 0)
+            db.UsageEntries.Add(new UsageEntry
+            {
+                UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Refund, Images = unused, GpuSeconds = reservation.GpuSeconds, CreatedAt = now,
+            });
     }
 
-    /// <summary>Images counted against the user since <paramref name="since"/>: reservations made since then, less their refunds.</summary>
-    public static async Task<(int Images, DateTimeOffset? OldestReservation)> UsedSinceAsync(ApplicationDbContext db, string userId, DateTimeOffset since,
+    /// <summary>What counts against the user for jobs reserved since <paramref name="since"/> (open reservations at their estimate).</summary>
+    public static async Task<UsageTotals> UsedSinceAsync(ApplicationDbContext db, string userId, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var totals = await UsedSinceAsync(db, [userId], since, cancellationToken);
+        return totals.GetValueOrDefault(userId, UsageTotals.None);
+    }
+
+    /// <summary>The same for many users at once (null: everybody).</summary>
+    public static async Task<Dictionary<string, UsageTotals>> UsedSinceAsync(ApplicationDbContext db, IReadOnlyCollection<string>? userIds, DateTimeOffset since,
         CancellationToken cancellationToken = default)
     {
-        var reservations = db.UsageEntries.Where(u => u.UserId == userId && u.Kind == UsageKind.Reservation && u.CreatedAt >= since);
-        var reserved = await reservations.SumAsync(u => u.Images, cancellationToken);
-        if (reserved == 0) return (0, null);
+        var reservations = db.UsageEntries.Where(u => u.Kind == UsageKind.Reservation && u.CreatedAt >= since);
+        if (userIds is not null) reservations = reservations.Where(u => userIds.Contains(u.UserId));
         var jobs = reservations.Select(u => u.JobId);
-        var refunded = await db.UsageEntries.Where(u => u.UserId == userId && u.Kind == UsageKind.Refund && jobs.Contains(u.JobId))
-            .SumAsync(u => u.Images, cancellationToken);
-        var oldest = await reservations.OrderBy(u => u.CreatedAt).Select(u => u.CreatedAt).FirstAsync(cancellationToken);
-        return (reserved - refunded, oldest);
+        var rows = await db.UsageEntries.AsNoTracking().Where(u => jobs.Contains(u.JobId))
+            .GroupBy(u => new { u.UserId, u.Kind })
+            .Select(g => new { g.Key.UserId, g.Key.Kind, Images = g.Sum(u => u.Images), Gpu = g.Sum(u => u.GpuSeconds) })
+            .ToListAsync(cancellationToken);
+        return rows.GroupBy(r => r.UserId, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>
+        {
+            int Images(UsageKind kind) => g.Where(r => r.Kind == kind).Sum(r => r.Images);
+            double Gpu(UsageKind kind) => g.Where(r => r.Kind == kind).Sum(r => r.Gpu);
+            return new UsageTotals(
+                Images(UsageKind.Reservation) - Images(UsageKind.Refund),
+                Math.Max(0, Gpu(UsageKind.Reservation) - Gpu(UsageKind.Refund) + Gpu(UsageKind.Charge)));
+        }, StringComparer.Ordinal);
     }
 }

@@ -278,14 +278,15 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         var (response, body) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2 });
         Assert.Equal((HttpStatusCode)429, response.StatusCode);
         var retryAfter = int.Parse(response.Headers.GetValues("Retry-After").Single());
-        Assert.InRange(retryAfter, 23 * 3600, 24 * 3600);
+        // Quota days run from midnight UTC: Retry-After is the time until the next one.
+        var untilMidnight = (new DateTimeOffset(DateTime.UtcNow.Date.AddDays(1), TimeSpan.Zero) - DateTimeOffset.UtcNow).TotalSeconds;
+        Assert.InRange(retryAfter, untilMidnight - 120, untilMidnight + 120);
         var detail = body.GetProperty("detail").GetString()!;
-        Assert.Contains("Daily quota", detail);
-        Assert.Contains("2 of 2 images", detail);
-        Assert.Matches(@"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", detail);
+        Assert.Contains("images per day: 0 left of 2", detail);
+        Assert.Matches(@"resets at \d{2}:\d{2} UTC", detail);
         Assert.Equal("imagesPerDay", body.GetProperty("limit").GetString());
         Assert.Equal(0, body.GetProperty("remaining").GetInt64());
-        Assert.True(body.GetProperty("resets_at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(23));
+        Assert.Equal(new DateTimeOffset(DateTime.UtcNow.Date.AddDays(1), TimeSpan.Zero), body.GetProperty("resets_at").GetDateTimeOffset());
         await using var check = App.CreateDbContext();
         Assert.Equal(1, await check.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
     }

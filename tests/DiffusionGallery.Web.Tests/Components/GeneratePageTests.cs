@@ -27,6 +27,9 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
         services.AddSingleton(_h.Uploads);
         services.AddSingleton(new UserPreferencesService(_h.Database, TimeProvider.System));
         services.AddSingleton(MsOptions.Create(_h.Options));
+        services.AddSingleton(_h.Quotas);
+        services.AddSingleton(_h.Queue);
+        services.AddSingleton<DiffusionGallery.Web.Quotas.IQuotaPolicyProvider>(_h.Policy);
         AddCurrentUser(services);
         services.AddScoped(sp => _h.CreateSession(sp.GetRequiredService<DiffusionGallery.Web.Accounts.ICurrentUser>()));
         services.AddSingleton<Microsoft.EntityFrameworkCore.IDbContextFactory<DiffusionGallery.Web.Data.ApplicationDbContext>>(_h.Database);

@@ -13,7 +13,7 @@ public sealed class GenerationQueueTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Dequeue_JobsOfSeveralUsers_RunRoundRobin()
+    public async Task Dequeue_JobsOfSeveralUsers_TakeTurnsByFairShare()
     {
         using var h = new QueueHarness();
         var a = await h.Database.AddUserAsync("a@x.test");
@@ -35,6 +35,63 @@ public sealed class GenerationQueueTests
             h.Queue.Complete(running);
         }
         Assert.Equal([a1.Id, b1.Id, c1.Id, a2.Id], order);
+    }
+
+    [Fact]
+    public async Task FairShare_AQueues20ThenBQueues2_WithTheWorkerPaused_BsFirstJobRunsNoLaterThanSecond()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 50 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var aJobs = new List<Guid>();
+        for (var i = 0; i < 20; i++) aJobs.Add((await h.SubmitAsync(a, QueueHarness.Settings(seed: i), null, Ct)).Id);
+        var b1 = await h.SubmitAsync(b, QueueHarness.Settings("b1"), null, Ct);
+        var b2 = await h.SubmitAsync(b, QueueHarness.Settings("b2"), null, Ct);
+        Assert.InRange(h.Queue.GetPosition(b1.Id)!.Value, 1, 2); // shown before anything ran
+
+        var order = new List<Guid>();
+        for (var i = 0; i < 22; i++)
+        {
+            var running = await h.Queue.DequeueAsync(Ct);
+            order.Add(running.JobId);
+            h.Queue.Complete(running, succeeded: true);
+        }
+        Assert.InRange(order.IndexOf(b1.Id), 0, 1);
+        Assert.InRange(order.IndexOf(b2.Id), 2, 4); // B keeps alternating with A, not waiting behind A's 20
+    }
+
+    [Fact]
+    public async Task FairShare_Weight2Vs1_GivesA2To1ShareOfGpuSecondsOverALongRun()
+    {
+        var time = new DiffusionGallery.Web.Tests.Admin.FixedTime(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero));
+        // No worker here: rows stay Queued in the database, so the per-user cap must allow the whole run.
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 1000, MaxQueueLength = 1000 }, time: time);
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        await using (var db = h.Database.CreateDbContext())
+        {
+            db.QuotaPolicies.Add(new QuotaPolicy { UserId = a, Weight = 2, UpdatedAt = time.Now });
+            await db.SaveChangesAsync(Ct);
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SubmitAsync(a, QueueHarness.Settings(seed: i), null, Ct);
+            await h.SubmitAsync(b, QueueHarness.Settings(seed: i), null, Ct);
+        }
+        var random = new Random(7);
+        var gpu = new Dictionary<string, double> { [a] = 0, [b] = 0 };
+        for (var run = 0; run < 300; run++)
+        {
+            var running = await h.Queue.DequeueAsync(Ct);
+            var seconds = 0.5 + random.NextDouble(); // what the job really took
+            time.Now += TimeSpan.FromSeconds(seconds);
+            h.Queue.Complete(running, succeeded: true);
+            gpu[running.OwnerId] += seconds;
+            await h.SubmitAsync(running.OwnerId, QueueHarness.Settings(seed: run), null, Ct); // both stay busy
+        }
+        var share = gpu[a] / gpu[b];
+        TestContext.Current.TestOutputHelper?.WriteLine($"GPU-seconds A {gpu[a]:F1}, B {gpu[b]:F1}, ratio {share:F3}");
+        Assert.InRange(share, 1.8, 2.2);
     }
 
     [Fact]
@@ -88,7 +145,7 @@ public sealed class GenerationQueueTests
         var a = await h.Database.AddUserAsync("a@x.test");
         await h.SubmitAsync(a, QueueHarness.Settings(batch: 2), null, Ct);
         var ex = await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(a, QueueHarness.Settings(batch: 2), null, Ct));
-        Assert.Contains("Daily quota", ex.Message);
+        Assert.Contains("images per day", ex.Message);
     }
 
     [Theory]

@@ -46,7 +46,8 @@ public sealed class GenerationWorkerTests
             Assert.Equal(a, i.OwnerId);
         });
         var ledger = await db.UsageEntries.Where(u => u.JobId == job.Id).OrderBy(u => u.Id).Select(u => new { u.Kind, u.Images }).ToListAsync(Ct);
-        Assert.Equal([(UsageKind.Reservation, 2), (UsageKind.Charge, 2)], ledger.Select(u => (u.Kind, u.Images)));
+        // The charge replaces the reservation's GPU-second estimate, which the (image-less) refund gives back.
+        Assert.Equal([(UsageKind.Reservation, 2), (UsageKind.Charge, 2), (UsageKind.Refund, 0)], ledger.Select(u => (u.Kind, u.Images)));
         Assert.Equal(JobState.Succeeded, (await db.GenerationJobs.SingleAsync(j => j.Id == job.Id, Ct)).State);
     }
 

@@ -9,7 +9,7 @@ using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace DiffusionGallery.Web.Tests.Quotas;
 
-/// <summary>Quota accounting on a real SQLite file: limits, the ledger's reservation/refund cycle, the 24-hour window, the policy seam.</summary>
+/// <summary>Quota accounting on a real SQLite file: limits, the ledger's reservation/refund cycle, the UTC day, the policy seam.</summary>
 public sealed class QuotaServiceTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -20,18 +20,19 @@ public sealed class QuotaServiceTests
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private sealed class FixedPolicy(QuotaLimits limits) : IQuotaPolicyProvider
+    private sealed class FixedPolicy(int? imagesPerDay, int? maxQueuedJobs = null) : IQuotaPolicyProvider
     {
         public List<string> AskedFor { get; } = [];
-        public Task<QuotaLimits> GetLimitsAsync(string userId, CancellationToken cancellationToken = default)
+        public Task<EffectiveQuota> GetAsync(string userId, CancellationToken cancellationToken = default)
         {
             lock (AskedFor) AskedFor.Add(userId);
-            return Task.FromResult(limits);
+            return Task.FromResult(new EffectiveQuota(imagesPerDay, null, maxQueuedJobs, null, null, null, [], 1));
         }
     }
 
     private static QuotaService Create(TestDatabase db, IQuotaPolicyProvider policy, TimeProvider time, GenerationOptions? generation = null) =>
-        new(db, policy, MsOptions.Create(generation ?? new GenerationOptions()), time, NullLogger<QuotaService>.Instance);
+        new(db, policy, new DiffusionGallery.Web.Admin.DisabledUserAccessCheck(db, time), new JobCostEstimator(), new QuotaClock(time),
+            MsOptions.Create(generation ?? new GenerationOptions { MaxQueuedJobsPerUser = 100 }), NullLogger<QuotaService>.Instance);
 
     private static GenerationJob Job(string owner, int batch, TimeProvider time) => new()
     {
@@ -39,21 +40,22 @@ public sealed class QuotaServiceTests
     };
 
     [Fact]
-    public async Task DailyImages_ReservedAtSubmit_RefundGivesThemBack_TheWindowFreesThemAfter24Hours()
+    public async Task DailyImages_ReservedAtSubmit_RefundGivesThemBack_MidnightUtcFreesThem()
     {
         using var db = new TestDatabase();
         var user = await db.AddUserAsync("q@x.test");
         var time = new ManualTime(new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero));
-        var quotas = Create(db, new FixedPolicy(new QuotaLimits(ImagesPerDay: 5, MaxQueuedJobs: 100)), time);
+        var quotas = Create(db, new FixedPolicy(imagesPerDay: 5), time);
 
         var first = Job(user, 4, time);
         await quotas.ReserveAndStoreAsync(first, Ct);
         time.Now += TimeSpan.FromHours(1);
         var refused = await Assert.ThrowsAsync<QuotaExceededException>(() => quotas.ReserveAndStoreAsync(Job(user, 2, time), Ct));
         Assert.Equal(("imagesPerDay", 1L), (refused.Limit, refused.Remaining));
-        Assert.Equal(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero), refused.ResetsAt);
-        Assert.Contains("4 of 5 images", refused.Message);
-        Assert.Equal(4, (await quotas.GetUsageAsync(user, Ct)).ImagesUsed);
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero), refused.ResetsAt);
+        Assert.Contains("images per day: 1 left of 5", refused.Message);
+        Assert.Contains("resets at 00:00 UTC (in 11 h 0 min)", refused.Message);
+        Assert.Equal(4, (await quotas.GetStatusAsync(user, Ct)).ImagesUsed);
 
         // The job fails: its reservation is refunded and the images can be asked for again.
         await using (var context = db.CreateDbContext())
@@ -61,11 +63,11 @@ public sealed class QuotaServiceTests
             await UsageLedger.SettleAsync(context, first.Id, 0, 0.5, "CPU", time.GetUtcNow(), Ct);
             await context.SaveChangesAsync(Ct);
         }
-        Assert.Equal(0, (await quotas.GetUsageAsync(user, Ct)).ImagesUsed);
+        Assert.Equal(0, (await quotas.GetStatusAsync(user, Ct)).ImagesUsed);
         await quotas.ReserveAndStoreAsync(Job(user, 5, time), Ct);
         await Assert.ThrowsAsync<QuotaExceededException>(() => quotas.ReserveAndStoreAsync(Job(user, 1, time), Ct));
 
-        time.Now += TimeSpan.FromHours(24.01); // the reservation leaves the window
+        time.Now = new DateTimeOffset(2026, 12, 7, 0, 0, 1, TimeSpan.Zero); // a new UTC day
         await quotas.ReserveAndStoreAsync(Job(user, 5, time), Ct);
 
         await using var check = db.CreateDbContext();
@@ -81,7 +83,7 @@ public sealed class QuotaServiceTests
         using var db = new TestDatabase();
         var a = await db.AddUserAsync("a@x.test");
         var b = await db.AddUserAsync("b@x.test");
-        var quotas = Create(db, new FixedPolicy(new QuotaLimits(0, MaxQueuedJobs: 2)), TimeProvider.System, new GenerationOptions { MaxQueueLength = 3 });
+        var quotas = Create(db, new FixedPolicy(null, maxQueuedJobs: 2), TimeProvider.System, new GenerationOptions { MaxQueueLength = 3 });
 
         await quotas.ReserveAndStoreAsync(Job(a, 1, TimeProvider.System), Ct);
         await quotas.ReserveAndStoreAsync(Job(a, 1, TimeProvider.System), Ct);
@@ -98,7 +100,7 @@ public sealed class QuotaServiceTests
     {
         using var db = new TestDatabase();
         var user = await db.AddUserAsync("p@x.test");
-        var policy = new FixedPolicy(new QuotaLimits(ImagesPerDay: 2, MaxQueuedJobs: 100));
+        var policy = new FixedPolicy(imagesPerDay: 2);
         var quotas = Create(db, policy, TimeProvider.System);
 
         await quotas.ReserveAndStoreAsync(Job(user, 2, TimeProvider.System), Ct);
@@ -111,15 +113,15 @@ public sealed class QuotaServiceTests
     {
         using var db = new TestDatabase();
         var user = await db.AddUserAsync("row@x.test");
-        var provider = new QuotaPolicyProvider(db, MsOptions.Create(new QuotaOptions { ImagesPerDay = 50 }), MsOptions.Create(new GenerationOptions { MaxQueuedJobsPerUser = 8 }));
-        Assert.Equal(new QuotaLimits(50, 8), await provider.GetLimitsAsync(user, Ct));
+        var provider = new EffectiveQuotaResolver(db, MsOptions.Create(new QuotaOptions { ImagesPerDay = 50, MaxQueuedJobs = 8 }));
+        Assert.Equal((50, 8), ((await provider.GetAsync(user, Ct)).ImagesPerDay, (await provider.GetAsync(user, Ct)).MaxQueuedJobs));
 
         await using (var context = db.CreateDbContext())
         {
             context.QuotaPolicies.Add(new QuotaPolicy { UserId = user, ImagesPerDay = 7, UpdatedAt = DateTimeOffset.UtcNow });
             await context.SaveChangesAsync(Ct);
         }
-        Assert.Equal(new QuotaLimits(7, 8), await provider.GetLimitsAsync(user, Ct));
+        Assert.Equal((7, 8), ((await provider.GetAsync(user, Ct)).ImagesPerDay, (await provider.GetAsync(user, Ct)).MaxQueuedJobs));
     }
 
     [Fact]
@@ -127,7 +129,7 @@ public sealed class QuotaServiceTests
     {
         using var db = new TestDatabase();
         var user = await db.AddUserAsync("race@x.test");
-        var quotas = Create(db, new FixedPolicy(new QuotaLimits(ImagesPerDay: 10, MaxQueuedJobs: 1000)), TimeProvider.System);
+        var quotas = Create(db, new FixedPolicy(imagesPerDay: 10), TimeProvider.System, new GenerationOptions { MaxQueuedJobsPerUser = 1000 });
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(async () =>
         {
@@ -136,6 +138,66 @@ public sealed class QuotaServiceTests
         })));
 
         Assert.Equal(10, outcomes.Count(ok => ok));
-        Assert.Equal(10, (await quotas.GetUsageAsync(user, Ct)).ImagesUsed);
+        Assert.Equal(10, (await quotas.GetStatusAsync(user, Ct)).ImagesUsed);
+    }
+
+    [Fact]
+    public async Task LayeredLimits_StepsPixelsBatchAndModels_RefusedNamingTheField_NothingStored()
+    {
+        using var h = new QueueHarness(quotas: new QuotaOptions { MaxSteps = 10, MaxPixels = 64 * 64, MaxBatch = 2, AllowedModels = ["tiny-shapes"] });
+        var user = await h.Database.AddUserAsync("limits@x.test");
+        var settings = QueueHarness.Settings(steps: 11, batch: 3);
+        settings.Width = 128;
+        settings.Height = 128;
+        var refused = await Assert.ThrowsAsync<RequestInvalidException>(() => h.SubmitAsync(user, settings, null, Ct));
+        Assert.Equal(["batchCount", "steps", "width"], refused.FieldErrors.Keys.Order().ToArray());
+        Assert.Contains("at most 10 steps", refused.FieldErrors["steps"][0]);
+
+        var ok = QueueHarness.Settings(steps: 10, batch: 2);
+        ok.Width = 64;
+        ok.Height = 64;
+        await h.SubmitAsync(user, ok, null, Ct);
+        await using var db = h.Database.CreateDbContext();
+        Assert.Equal(1, await db.GenerationJobs.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task GpuSecondsPerDay_EstimateReserved_SettledByWhatRan_RefusedWithWhatIsLeft()
+    {
+        var time = new ManualTime(new DateTimeOffset(2026, 12, 6, 20, 0, 0, TimeSpan.Zero));
+        using var h = new QueueHarness(quotas: new QuotaOptions { GpuSecondsPerDay = 1 }, time: time);
+        var user = await h.Database.AddUserAsync("gpu@x.test");
+        var estimate = h.Costs.Estimate(4, 1, 128, 128); // the default size
+        Assert.True(estimate < 1);
+        var first = await h.SubmitAsync(user, QueueHarness.Settings(), null, Ct);
+        Assert.Equal(estimate, (await h.Quotas.GetStatusAsync(user, Ct)).GpuSecondsUsed, 3);
+
+        // It really ran 0.9 s: the charge replaces the estimate.
+        await using (var context = h.Database.CreateDbContext())
+        {
+            await UsageLedger.SettleAsync(context, first.Id, 1, 0.9, "CPU", time.GetUtcNow(), Ct);
+            await context.SaveChangesAsync(Ct);
+        }
+        Assert.Equal(0.9, (await h.Quotas.GetStatusAsync(user, Ct)).GpuSecondsUsed, 3);
+        await h.SubmitAsync(user, QueueHarness.Settings(), null, Ct); // a small job still fits in the 0.1 s left
+        var big = QueueHarness.Settings(steps: 100, batch: 4); // estimated at 100 × 4 times the small one
+        var refused = await Assert.ThrowsAsync<QuotaExceededException>(() => h.SubmitAsync(user, big, null, Ct));
+        Assert.Equal("gpuSecondsPerDay", refused.Limit);
+        Assert.Contains("left of 1, this request needs about 1.", refused.Message);
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero), refused.ResetsAt);
+    }
+
+    [Fact]
+    public async Task DisabledAccount_IsRefusedBeforeAnythingIsStored()
+    {
+        using var h = new QueueHarness();
+        var user = await h.Database.AddUserAsync("off@x.test");
+        await using (var db = h.Database.CreateDbContext())
+            await db.Users.Where(u => u.Id == user).ExecuteUpdateAsync(s => s.SetProperty(u => u.DisabledAt, DateTimeOffset.UtcNow), Ct);
+        h.Access.Changed(user, disabled: true);
+        var refused = await Assert.ThrowsAsync<ForbiddenException>(() => h.SubmitAsync(user, QueueHarness.Settings(), null, Ct));
+        Assert.Equal(QuotaService.DisabledMessage, refused.Message);
+        await using var check = h.Database.CreateDbContext();
+        Assert.Equal(0, await check.GenerationJobs.CountAsync(Ct));
     }
 }

@@ -1,4 +1,5 @@
 using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Admin;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Gallery;
 using DiffusionGallery.Web.Generation;
@@ -18,9 +19,11 @@ internal sealed class QueueHarness : IDisposable
         Time = time ?? TimeProvider.System;
         Notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         RequestFactory = new GenerationRequestFactory(Generator, MsOptions.Create(Options), MsOptions.Create(new InferenceOptions()));
-        Queue = new GenerationQueue(Notifier);
-        Quotas = new QuotaService(Database, new QuotaPolicyProvider(Database, MsOptions.Create(quotas ?? new QuotaOptions()), MsOptions.Create(Options)),
-            MsOptions.Create(Options), Time, NullLogger<QuotaService>.Instance);
+        Queue = new GenerationQueue(Notifier, Costs, Time);
+        Access = new DisabledUserAccessCheck(Database, Time);
+        Policy = new EffectiveQuotaResolver(Database, MsOptions.Create(quotas ?? new QuotaOptions()));
+        Quotas = new QuotaService(Database, Policy, Access, Costs,
+            new QuotaClock(Time), MsOptions.Create(Options), NullLogger<QuotaService>.Instance);
         Store = new ImageStore(MsOptions.Create(new StorageOptions { Root = Path.Combine(Database.Folder, "images") }));
         Gallery = new GalleryService(Database, Store, NullLogger<GalleryService>.Instance);
         var uploadOptions = MsOptions.Create(new Web.Uploads.UploadOptions { Root = Path.Combine(Database.Folder, "uploads") });
@@ -40,6 +43,9 @@ internal sealed class QueueHarness : IDisposable
     public JobNotifier Notifier { get; }
     public GenerationRequestFactory RequestFactory { get; }
     public GenerationQueue Queue { get; }
+    public JobCostEstimator Costs { get; } = new();
+    public DisabledUserAccessCheck Access { get; }
+    public EffectiveQuotaResolver Policy { get; }
     public QuotaService Quotas { get; }
     public ImageStore Store { get; }
     public GalleryService Gallery { get; }

@@ -33,7 +33,8 @@ public sealed class GeneratedImage
     public int LikeCount { get; set; }
     /// <summary>Number of remixes, refreshed in the background (for Explore's sort); pages count them live.</summary>
     public int RemixCount { get; set; }
-    public DateTimeOffset? TakenDownAt { get; set; }
     public Guid? ParentImageId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Set by an admin takedown: gone from every public surface (and its owner's public pages), kept for the audit.</summary>
+    public DateTimeOffset? TakenDownAt { get; set; }
 }

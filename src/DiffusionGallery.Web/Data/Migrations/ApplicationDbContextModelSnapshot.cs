@@ -36,6 +36,57 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.ToTable("A1111UserOptions", (string)null);
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Admin.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActorEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActorId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Details")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetType")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("TargetType", "TargetId");
+
+                    b.ToTable("AuditEntries", (string)null);
+                });
+
             modelBuilder.Entity("DiffusionGallery.Web.Data.ApplicationUser", b =>
                 {
                     b.Property<string>("Id")
@@ -57,6 +108,9 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
                         .HasDefaultValue("Private");
+
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("DisplayName")
                         .HasMaxLength(60)
@@ -515,16 +569,36 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AllowedModels")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("GpuSecondsPerDay")
+                        .HasColumnType("REAL");
+
                     b.Property<int?>("ImagesPerDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxBatch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MaxPixels")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("MaxQueuedJobs")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("MaxSteps")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<double>("Weight")
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Weight")
                         .HasColumnType("REAL");
 
                     b.HasKey("UserId");
