@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Uploads;
 
 namespace DiffusionGallery.Web.A1111;
 
@@ -17,7 +18,7 @@ public sealed record A1111GenerationPlan
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>The request as A1111 echoes it back in <c>parameters</c>, with the values used filled in.</summary>
     public required JsonObject Parameters { get; init; }
-    /// <summary>img2img: the decoded, resized init image (PNG) and the denoising strength; null for txt2img.</summary>
+    /// <summary>img2img: the init image's bytes, the denoising strength and the resize mode; null for txt2img.</summary>
     public A1111InitImage? InitImage { get; init; }
 
     public long SeedOf(int iteration) => Settings.Seed + (long)iteration * Settings.BatchCount;
@@ -26,5 +27,20 @@ public sealed record A1111GenerationPlan
     public static long RandomSeed() => RandomNumberGenerator.GetInt32(int.MaxValue) * 2L + RandomNumberGenerator.GetInt32(2);
 }
 
-/// <summary>An img2img init image after hardened decoding and A1111's resize mode.</summary>
-public sealed record A1111InitImage(byte[] Png, float Strength, int ResizeMode);
+/// <summary>
+/// An img2img init image as the client sent it, base64 removed (<see cref="Bytes"/>: checked, decoded and re-encoded only
+/// when stored as the caller's upload), its denoising strength and A1111's <c>resize_mode</c>.
+/// </summary>
+public sealed record A1111InitImage(byte[] Bytes, float Strength, int ResizeMode)
+{
+    /// <summary>
+    /// <c>resize_mode</c> in our terms: 0 just resize and 3 latent upscale → Stretch, 1 crop and resize → Crop,
+    /// 2 resize and fill → Pad (we fill with black; A1111 fills with the stretched image).
+    /// </summary>
+    public ReferenceImageFit Fit => ResizeMode switch
+    {
+        1 => ReferenceImageFit.Crop,
+        2 => ReferenceImageFit.Pad,
+        _ => ReferenceImageFit.Stretch,
+    };
+}

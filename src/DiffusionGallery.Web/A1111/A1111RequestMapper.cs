@@ -127,8 +127,8 @@ public sealed class A1111RequestMapper(
                 return (null, [new A1111ValidationError(["body", "init_images", 0], "str type expected", "type_error.str")]);
             try
             {
-                var png = images.DecodeInitImage(encoded, settings.Width, settings.Height, (int)(resizeMode ?? 0));
-                init = new A1111InitImage(png, (float)(strength ?? 0.75), (int)(resizeMode ?? 0));
+                // base64 only here; the pixels are checked when the runner stores the image as the caller's upload
+                init = new A1111InitImage(images.DecodeBase64(encoded), (float)(strength ?? 0.75), (int)(resizeMode ?? 0));
             }
             catch (InvalidImageException ex)
             {

@@ -5,6 +5,7 @@ using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Errors;
 using DiffusionGallery.Web.Gallery;
+using DiffusionGallery.Web.Uploads;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.A1111;
@@ -26,8 +27,18 @@ public sealed class A1111Runner(
 
     public async Task<IResult> RunAsync(string userId, string? client, A1111GenerationPlan plan, CancellationToken requestAborted)
     {
-        if (plan.InitImage is not null && !submitter.SupportsInitImages)
-            return A1111Results.Error(StatusCodes.Status501NotImplemented, "NotImplementedError", "img2img is not available on this server yet.");
+        ImageSourceRef? reference = null;
+        if (plan.InitImage is { } initImage)
+        {
+            try
+            {
+                reference = await submitter.StoreInitImageAsync(userId, initImage, requestAborted);
+            }
+            catch (UploadRejectedException ex)
+            {
+                return A1111Results.Unprocessable([new A1111ValidationError(["body", "init_images", 0], ex.Message, "value_error.image")]);
+            }
+        }
 
         var run = tracker.Start(userId, plan.Iterations);
         var wait = TimeSpan.FromSeconds(options.Value.A1111WaitSeconds);
@@ -43,7 +54,7 @@ public sealed class A1111Runner(
                 GenerationJob job;
                 try
                 {
-                    job = await submitter.SubmitAsync(settings, plan.InitImage, client, requestAborted);
+                    job = await submitter.SubmitAsync(settings, plan.InitImage, reference, client, requestAborted);
                 }
                 catch (QuotaExceededException ex) when (produced.Count > 0)
                 {

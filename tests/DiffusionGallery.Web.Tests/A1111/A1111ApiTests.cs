@@ -6,6 +6,7 @@ using System.Text.Json;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Tests.Integration;
 using DiffusionGallery.Web.Tests.Support;
+using DiffusionGallery.Web.Uploads;
 using Microsoft.EntityFrameworkCore;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -384,36 +385,114 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         Assert.Equal(JobState.Cancelled, state);
     }
 
+    private static string SolidPng(int width, int height, Rgb24 colour)
+    {
+        using var image = new Image<Rgb24>(width, height, colour);
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return Convert.ToBase64String(stream.ToArray());
+    }
+
     [Fact]
-    public async Task Img2Img_InitImagesAreCheckedAndDecodedBeforeAnythingIsQueued()
+    public async Task Img2Img_ReturnsPngsWithDenoisingStrength_InfoAgrees_JobsLandInTheGalleryWithTheUploadAsReference()
     {
         var user = await A1111User.CreateAsync(App);
-        using var red = new Image<Rgb24>(300, 200, new Rgb24(220, 20, 20));
-        using var stream = new MemoryStream();
-        red.SaveAsPng(stream);
-        var png = Convert.ToBase64String(stream.ToArray());
+        var png = SolidPng(128, 128, new Rgb24(220, 20, 20));
+
+        // Plain base64 (resize_mode 1: crop) and a data: URL (resize_mode 2: pad), as clients send either.
+        var calls = new[] { (Init: png, ResizeMode: 1, Seed: 77L, Fit: ReferenceImageFit.Crop), (Init: "data:image/png;base64," + png, ResizeMode: 2, Seed: 78L, Fit: ReferenceImageFit.Pad) };
+        var uploadIds = new List<Guid>();
+        foreach (var call in calls)
+        {
+            var (response, body) = await user.PostAsync("/sdapi/v1/img2img", new
+            {
+                prompt = "a red square",
+                init_images = new[] { call.Init },
+                denoising_strength = 0.5,
+                resize_mode = call.ResizeMode,
+                steps = 4,
+                seed = call.Seed,
+                width = 128,
+                height = 128,
+                sampler_name = "Euler a",
+            });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var image = Convert.FromBase64String(Assert.Single(body.GetProperty("images").EnumerateArray()).GetString()!);
+            using (var decoded = Image.Load<Rgb24>(image))
+                Assert.Equal((128, 128), (decoded.Width, decoded.Height));
+            var parameters = PngChunks.ReadText(image)["parameters"];
+            Assert.StartsWith("a red square\n", parameters);
+            Assert.Contains("Denoising strength: 0.5", parameters);
+            Assert.Contains($"Seed: {call.Seed},", parameters);
+            Assert.Contains("Sampler: Euler a,", parameters);
+
+            var info = JsonDocument.Parse(body.GetProperty("info").GetString()!).RootElement;
+            Assert.Equal(0.5, info.GetProperty("denoising_strength").GetDouble());
+            Assert.Equal(call.Seed, info.GetProperty("seed").GetInt64());
+            Assert.Equal(parameters, Assert.Single(info.GetProperty("infotexts").EnumerateArray()).GetString());
+            Assert.Empty(info.GetProperty("warnings").EnumerateArray());
+            var echoed = body.GetProperty("parameters");
+            Assert.Equal(0.5, echoed.GetProperty("denoising_strength").GetDouble());
+            Assert.Equal(call.ResizeMode, echoed.GetProperty("resize_mode").GetInt32());
+            Assert.Equal(JsonValueKind.Null, echoed.GetProperty("init_images").ValueKind);
+
+            // The init image became the caller's upload, used as the job's reference; the PNG is in their gallery.
+            await using var db = App.CreateDbContext();
+            var job = await db.GenerationJobs.SingleAsync(j => j.OwnerId == user.UserId && j.Settings.Seed == call.Seed);
+            Assert.Equal((JobState.Succeeded, "a1111", A1111User.UserAgent), (job.State, job.Origin, job.Client));
+            Assert.Equal((0.5f, call.Fit), (job.Settings.Strength, job.Settings.Fit));
+            var uploadId = Assert.IsType<Guid>(job.Settings.InitUploadId);
+            Assert.Null(job.Settings.InitImageId);
+            var upload = await db.Set<UploadedImage>().SingleAsync(u => u.Id == uploadId);
+            Assert.Equal(user.UserId, upload.OwnerId);
+            Assert.NotNull(upload.UsedAt);
+            Assert.Equal((128, 128), (upload.Width, upload.Height));
+            var stored = await db.GeneratedImages.SingleAsync(i => i.OwnerId == user.UserId && i.Seed == call.Seed);
+            Assert.Equal(uploadId, stored.Settings.InitUploadId);
+            var store = (DiffusionGallery.Web.Gallery.ImageStore)App.Services.GetService(typeof(DiffusionGallery.Web.Gallery.ImageStore))!;
+            Assert.Equal(image, await File.ReadAllBytesAsync(store.GetImagePath(stored.Id)));
+            uploadIds.Add(uploadId);
+        }
+        Assert.Equal(2, uploadIds.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Img2Img_BadInitImages_Answer422InFastApisShape_NothingQueuedOrStored()
+    {
+        var user = await A1111User.CreateAsync(App);
+        var png = SolidPng(300, 200, new Rgb24(220, 20, 20));
+        static IEnumerable<object> Loc(JsonElement detail) =>
+            detail.GetProperty("loc").EnumerateArray().Select(l => l.ValueKind == JsonValueKind.Number ? (object)l.GetInt32() : l.GetString()!);
 
         var (missing, missingBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2 });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.StatusCode);
-        Assert.Equal(["body", "init_images"], missingBody.GetProperty("detail")[0].GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal(["body", "init_images"], Loc(missingBody.GetProperty("detail")[0]));
         Assert.Equal("value_error.missing", missingBody.GetProperty("detail")[0].GetProperty("type").GetString());
 
-        var (corrupt, corruptBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "data:image/png;base64," + png[..200] } });
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, corrupt.StatusCode);
-        var loc = corruptBody.GetProperty("detail")[0].GetProperty("loc");
-        Assert.Equal(("body", "init_images", 0), (loc[0].GetString(), loc[1].GetString(), loc[2].GetInt32()));
+        // Not base64; base64 of text; a truncated PNG; a URL (never fetched): each located at init_images[0].
+        foreach (var (init, message) in new[]
+        {
+            ("!!not base64!!", "base64"),
+            (Convert.ToBase64String("not an image at all"u8.ToArray()), "PNG"),
+            ("data:image/png;base64," + png[..200], ""),
+            ("http://127.0.0.1/secret.png", "URL"),
+        })
+        {
+            var (response, body) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { init } });
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            var detail = Assert.Single(body.GetProperty("detail").EnumerateArray());
+            Assert.Equal(["body", "init_images", 0], Loc(detail));
+            Assert.False(string.IsNullOrWhiteSpace(detail.GetProperty("msg").GetString()));
+            Assert.Contains(message, detail.GetProperty("msg").GetString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("value_error.image", detail.GetProperty("type").GetString());
+        }
 
-        var (url, _) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "http://127.0.0.1/secret.png" } });
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, url.StatusCode);
         var (range, rangeBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { png }, denoising_strength = 1.5, resize_mode = 7 });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, range.StatusCode);
         Assert.Equal(["denoising_strength", "resize_mode"], rangeBody.GetProperty("detail").EnumerateArray().Select(d => d.GetProperty("loc")[1].GetString()));
 
-        // A valid request is decoded and mapped; until the submission service takes init images it answers 501 (see README).
-        var (valid, validBody) = await user.PostAsync("/sdapi/v1/img2img", new { prompt = "a red circle", steps = 2, init_images = new[] { "data:image/png;base64," + png }, denoising_strength = 0.5, resize_mode = 1 });
-        Assert.Equal(HttpStatusCode.NotImplemented, valid.StatusCode);
-        Assert.Contains("img2img", validBody.GetProperty("detail").GetString());
         await using var db = App.CreateDbContext();
         Assert.Equal(0, await db.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
+        Assert.Equal(0, await db.Set<UploadedImage>().CountAsync(u => u.OwnerId == user.UserId));
     }
 }
