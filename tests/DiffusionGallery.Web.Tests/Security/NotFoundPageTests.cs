@@ -8,7 +8,7 @@ public sealed class NotFoundPageTests
 {
     [Theory]
     [InlineData("Development", "/nope")]
-    [InlineData("Development", "/admin")]
+    [InlineData("Development", "/administration")]
     [InlineData("Production", "/nope")]
     [InlineData("Production", "/admin/users/7")]
     public async Task UnknownUrl_404_WithTheAppsNotFoundPage(string environment, string path)
