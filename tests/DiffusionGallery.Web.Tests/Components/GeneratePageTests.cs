@@ -63,6 +63,31 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
         Assert.Equal("a red circle", page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>().Instance.Settings.Prompt); // nothing lost
     }
 
+    [Fact]
+    public async Task UseAsReference_AnothersPublicImage_IsChosen_ButNotOneThatForbidsRemix_OrIsUnlisted()
+    {
+        await SignInAsync();
+        var creator = await _h.Database.AddUserAsync("creator@x.test");
+        var open = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, creator, "a red circle", ImageVisibility.Public);
+        var closed = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, creator, "a blue star", ImageVisibility.Public, allowRemix: false);
+        var unlisted = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, creator, "a green square", ImageVisibility.Unlisted);
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+
+        navigation.NavigateTo($"generate?reference={open.Id}");
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => Assert.Equal($"images/{open.Id}/thumb", page.Find("[data-testid=reference-thumb]").GetAttribute("src")));
+        Assert.Contains("gallery image", page.Find("[data-testid=reference-chosen]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=generate-error]"));
+
+        foreach (var (image, message) in new[] { (closed, "does not allow remixing"), (unlisted, "not shared with you") })
+        {
+            navigation.NavigateTo($"generate?reference={image.Id}");
+            var refused = Render<GeneratePage>();
+            refused.WaitForAssertion(() => Assert.Contains(message, refused.Find("[data-testid=generate-error]").TextContent));
+            Assert.Empty(refused.FindAll("[data-testid=reference-chosen]"));
+        }
+    }
+
     /// <summary>Everything shown in a field's control (label, value, helper or error text).</summary>
     internal static string FieldText(IRenderedComponent<GeneratePage> page, string testId) =>
         page.FindAll(".mud-input-control").Single(c => c.QuerySelector($"[data-testid={testId}]") is not null).TextContent;

@@ -26,13 +26,16 @@ internal sealed class QueueHarness : IDisposable
             new QuotaClock(Time), MsOptions.Create(Options), NullLogger<QuotaService>.Instance);
         Store = new ImageStore(MsOptions.Create(new StorageOptions { Root = Path.Combine(Database.Folder, "images") }));
         Gallery = new GalleryService(Database, Store, NullLogger<GalleryService>.Instance);
+        ImageAccess = new DiffusionGallery.Web.Sharing.ImageAccess(Database, NullLogger<DiffusionGallery.Web.Sharing.ImageAccess>.Instance);
         var uploadOptions = MsOptions.Create(new Web.Uploads.UploadOptions { Root = Path.Combine(Database.Folder, "uploads") });
         var uploadFiles = new Web.Uploads.UploadStore(uploadOptions);
         Uploads = new Web.Uploads.UploadService(Database, uploadFiles, uploadOptions, Time, NullLogger<Web.Uploads.UploadService>.Instance);
-        References = new Web.Uploads.ReferenceImages(new Web.Uploads.OwnImageSourceResolver(Uploads, Gallery, Store), Uploads, uploadFiles, Store);
+        References = new Web.Uploads.ReferenceImages(new Web.Uploads.VisibleImageSourceResolver(Uploads, ImageAccess, Store), Uploads, uploadFiles, Store);
     }
 
     public Web.Uploads.UploadService Uploads { get; }
+
+    public DiffusionGallery.Web.Sharing.ImageAccess ImageAccess { get; }
 
     public Web.Uploads.ReferenceImages References { get; }
 
@@ -51,7 +54,7 @@ internal sealed class QueueHarness : IDisposable
     public GalleryService Gallery { get; }
 
     public SubmissionService Submissions(ICurrentUser user) =>
-        new(user, RequestFactory, Quotas, Queue, Notifier, Database, References, Time, new DiffusionGallery.Web.Sharing.ImageAccess(Database, NullLogger<DiffusionGallery.Web.Sharing.ImageAccess>.Instance), NullLogger<SubmissionService>.Instance);
+        new(user, RequestFactory, Quotas, Queue, Notifier, Database, References, Time, ImageAccess, NullLogger<SubmissionService>.Instance);
 
     /// <summary>Submits as <paramref name="userId"/> through the real <see cref="SubmissionService"/>.</summary>
     public Task<GenerationJob> SubmitAsync(string userId, GenerationSettings settings, Guid? parentImageId = null, CancellationToken cancellationToken = default) =>
