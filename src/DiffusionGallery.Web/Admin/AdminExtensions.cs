@@ -1,5 +1,6 @@
 using DiffusionGallery.Web.Admin;
 using DiffusionGallery.Web.Quotas;
+using DiffusionGallery.Web.Generation;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -27,7 +28,9 @@ public static class AdminExtensions
         services.AddSingleton<DisabledUserAccessCheck>();
         services.AddSingleton<IUserAccessCheck>(sp => sp.GetRequiredService<DisabledUserAccessCheck>());
         services.AddSingleton<UserAccessHubFilter>();
-        services.AddOptions<HubOptions>().Configure<UserAccessHubFilter>((hubs, filter) => hubs.AddFilter(filter));
+        // Per hub, never global: a global filter runs on Blazor's circuit hub too, and once any global filter exists the
+        // per-hub options are rebuilt from the global list, dropping the generation hub's own filters (session guard, current user).
+        services.AddSignalR().AddHubOptions<GenerationHub>(hub => hub.AddFilter<UserAccessHubFilter>());
         services.AddHostedService<DisabledUserSweep>();
         services.AddSessionCheck<DisabledAccountSessionCheck>(); // the session guard ends circuits and hub connections of disabled accounts
 

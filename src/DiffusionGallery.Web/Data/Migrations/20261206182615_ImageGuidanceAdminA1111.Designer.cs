@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DiffusionGallery.Web.Data.Migrations
 {
     [DbContext(typeof(ApplicationDbContext))]
-    [Migration("20261206172408_A1111")]
-    partial class A1111
+    [Migration("20261206182615_ImageGuidanceAdminA1111")]
+    partial class ImageGuidanceAdminA1111
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -39,6 +39,57 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.ToTable("A1111UserOptions", (string)null);
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Admin.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActorEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActorId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Details")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IpAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TargetType")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("TargetType", "TargetId");
+
+                    b.ToTable("AuditEntries", (string)null);
+                });
+
             modelBuilder.Entity("DiffusionGallery.Web.Data.ApplicationUser", b =>
                 {
                     b.Property<string>("Id")
@@ -54,12 +105,30 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DefaultVisibility")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Private");
+
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayName")
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Handle")
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
 
                     b.Property<bool>("LockoutEnabled")
                         .HasColumnType("INTEGER");
@@ -97,6 +166,9 @@ namespace DiffusionGallery.Web.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Handle")
+                        .IsUnique();
+
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
 
@@ -112,6 +184,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowRemix")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(true);
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -132,8 +209,16 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<int>("Height")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("HidePrompt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("JobId")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("LikeCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
 
                     b.Property<string>("ModelHash")
                         .IsRequired()
@@ -157,12 +242,20 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<Guid?>("ParentImageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("RemixCount")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0);
+
                     b.Property<long>("Seed")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ShareToken")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("TakenDownAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Visibility")
                         .IsRequired()
@@ -180,6 +273,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -187,6 +286,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -224,6 +331,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
 
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
+
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
                                 .HasColumnName("Temperature");
@@ -243,6 +354,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                         .IsUnique();
 
                     b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "LikeCount", "CreatedAt", "Id");
+
+                    b.HasIndex("Visibility", "TakenDownAt", "RemixCount", "CreatedAt", "Id");
 
                     b.ToTable("GeneratedImages", t =>
                         {
@@ -308,6 +425,12 @@ namespace DiffusionGallery.Web.Data.Migrations
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("BatchCount");
 
+                            b1.Property<string>("Fit")
+                                .IsRequired()
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("Fit");
+
                             b1.Property<float>("GuidanceScale")
                                 .HasColumnType("REAL")
                                 .HasColumnName("GuidanceScale");
@@ -315,6 +438,14 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Height")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Height");
+
+                            b1.Property<Guid?>("InitImageId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitImageId");
+
+                            b1.Property<Guid?>("InitUploadId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("InitUploadId");
 
                             b1.Property<bool>("KarrasSigmas")
                                 .HasColumnType("INTEGER")
@@ -351,6 +482,10 @@ namespace DiffusionGallery.Web.Data.Migrations
                             b1.Property<int>("Steps")
                                 .HasColumnType("INTEGER")
                                 .HasColumnName("Steps");
+
+                            b1.Property<float?>("Strength")
+                                .HasColumnType("REAL")
+                                .HasColumnName("Strength");
 
                             b1.Property<float>("Temperature")
                                 .HasColumnType("REAL")
@@ -437,16 +572,36 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AllowedModels")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("GpuSecondsPerDay")
+                        .HasColumnType("REAL");
+
                     b.Property<int?>("ImagesPerDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaxBatch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MaxPixels")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("MaxQueuedJobs")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("MaxSteps")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<double>("Weight")
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Weight")
                         .HasColumnType("REAL");
 
                     b.HasKey("UserId");
@@ -514,6 +669,117 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.HasKey("UserId");
 
                     b.ToTable("UserPreferences");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CoverImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ShareToken")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CoverImageId");
+
+                    b.HasIndex("ShareToken")
+                        .IsUnique();
+
+                    b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.ToTable("Collections", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.CollectionImage", b =>
+                {
+                    b.Property<Guid>("CollectionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CollectionId", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("CollectionImages", (string)null);
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Uploads.UploadedImage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FileHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FileSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Height")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SourceFormat")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Width")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "CreatedAt");
+
+                    b.HasIndex("UsedAt", "CreatedAt");
+
+                    b.ToTable("Uploads", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -756,6 +1022,48 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.Entities.GeneratedImage", null)
+                        .WithMany()
+                        .HasForeignKey("CoverImageId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.CollectionImage", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Sharing.Data.Collection", null)
+                        .WithMany("Images")
+                        .HasForeignKey("CollectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("DiffusionGallery.Web.Data.Entities.GeneratedImage", "Image")
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Image");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Uploads.UploadedImage", b =>
+                {
+                    b.HasOne("DiffusionGallery.Web.Data.ApplicationUser", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Owner");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -859,6 +1167,11 @@ namespace DiffusionGallery.Web.Data.Migrations
                 });
 
             modelBuilder.Entity("DiffusionGallery.Web.Data.Entities.GenerationJob", b =>
+                {
+                    b.Navigation("Images");
+                });
+
+            modelBuilder.Entity("DiffusionGallery.Web.Sharing.Data.Collection", b =>
                 {
                     b.Navigation("Images");
                 });
