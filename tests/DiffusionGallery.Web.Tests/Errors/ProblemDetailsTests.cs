@@ -126,7 +126,8 @@ public sealed class ProblemDetailsTests(GenerationFlowTests.AppFixture fixture) 
         Assert.Contains("1 left", problem.GetProperty("detail").GetString());
         var retryAfter = refused.Headers.RetryAfter?.Delta;
         Assert.NotNull(retryAfter);
-        Assert.InRange(retryAfter.Value.TotalHours, 23, 24.01); // the first reservation leaves the window in a day
+        var untilMidnightUtc = (DateTime.UtcNow.Date.AddDays(1) - DateTime.UtcNow).TotalHours; // quota days run midnight to midnight UTC
+        Assert.InRange(retryAfter.Value.TotalHours, untilMidnightUtc - 0.05, untilMidnightUtc + 0.05);
         Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", steps = 2, batchCount = 1 }, Ct)).StatusCode);
     }
 }
