@@ -5,7 +5,10 @@ window.diffusionGallery = {
     revealBelow: (id) => {
         const element = document.getElementById(id);
         if (element && element.getBoundingClientRect().top > window.innerHeight / 2) {
-            element.scrollIntoView({ behavior: 'smooth', block: 'start' });
+            // Leave the prompt box (on a phone this closes the keyboard): a focused text box that re-renders pulls the
+            // page back to itself, which stopped a smooth scroll part of the way.
+            if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+            element.scrollIntoView({ block: 'start' });
         }
     },
 };

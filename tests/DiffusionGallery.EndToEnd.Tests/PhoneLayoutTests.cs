@@ -77,10 +77,23 @@ public sealed class PhoneLayoutTests(BrowserFixture fixture) : IClassFixture<Bro
         await prompt.PressAsync("Control+Enter"); // submits without scrolling the page (a click would scroll to the button)
         await page.GetByTestId("job-progress").WaitForAsync();
         // In view: the progress panel's top is on screen (the page scrolled as far as it can towards it).
-        await page.WaitForFunctionAsync("""
-            () => { const r = document.querySelector('[data-testid=job-progress]').getBoundingClientRect();
-                    return r.top >= 0 && r.top < window.innerHeight - 100; }
-            """);
+        try
+        {
+            await page.WaitForFunctionAsync("""
+                () => { const r = document.querySelector('[data-testid=job-progress]').getBoundingClientRect();
+                        return r.top >= 0 && r.top < window.innerHeight - 100; }
+                """);
+        }
+        catch (TimeoutException)
+        {
+            var state = await page.EvaluateAsync<string>("""
+                () => `scrollY=${window.scrollY} docHeight=${document.documentElement.scrollHeight} ` +
+                      `outputTop=${document.getElementById('generate-output').getBoundingClientRect().top} ` +
+                      `progressTop=${document.querySelector('[data-testid=job-progress]').getBoundingClientRect().top} ` +
+                      `active=${document.activeElement?.tagName}#${document.activeElement?.id}`
+                """);
+            Assert.Fail("the progress panel did not come into view: " + state);
+        }
 
 
         // The menu: everything on screen, Sign out reachable.
