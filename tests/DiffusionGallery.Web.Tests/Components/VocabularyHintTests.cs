@@ -84,6 +84,7 @@ public sealed class VocabularyHintTests : MudTestContext
 
         form.WaitForAssertion(() => Assert.Equal("pink", form.Find("[data-testid=unknown-word]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
-        Assert.Equal("a pink circle", submitted?.Prompt);
+        // the form hands the settings over asynchronously (the key handler awaits), so wait for it
+        form.WaitForAssertion(() => Assert.Equal("a pink circle", submitted?.Prompt), TimeSpan.FromSeconds(10));
     }
 }
