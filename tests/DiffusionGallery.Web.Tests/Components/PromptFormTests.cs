@@ -127,6 +127,7 @@ public sealed class PromptFormTests : MudTestContext
         form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
 
         form.WaitForAssertion(() => Assert.NotNull(submitted), TimeSpan.FromSeconds(10)); // handed over asynchronously
+        Assert.NotNull(submitted);
         Assert.True(submitted.Seed >= 0);
         Assert.Equal("a red circle", submitted.Prompt);
         Assert.Equal(submitted.Seed, form.Instance.LastSeed);
