@@ -44,16 +44,14 @@ public sealed class A1111AuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var user = await tokens.ValidateAsync(secret, Context.RequestAborted);
-        if (user is null || await users.IsLockedOutAsync(user)
+        var token = await tokens.FindActiveAsync(secret, Context.RequestAborted);
+        if (token?.User is not { } user || await users.IsLockedOutAsync(user)
             || (name is not null && !string.Equals(name, user.UserName, StringComparison.OrdinalIgnoreCase) && !string.Equals(name, user.Email, StringComparison.OrdinalIgnoreCase)))
         {
             Logger.LogWarning("Refused A1111 API credentials: unknown, revoked or locked-out token, or a user name that is not the token's owner");
             return AuthenticateResult.Fail("Incorrect username or password");
         }
-        var principal = await principalFactory.CreateAsync(user);
-        var identity = new ClaimsIdentity(principal.Claims, SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        return AuthenticateResult.Success(await PersonalAccessTokenHandler.CreateTicketAsync(principalFactory, token, user, SchemeName));
     }
 
     internal static bool TryDecodeBasic(string encoded, out string name, out string secret)

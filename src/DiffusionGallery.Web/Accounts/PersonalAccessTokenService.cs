@@ -54,10 +54,6 @@ public sealed class PersonalAccessTokenService(IDbContextFactory<ApplicationDbCo
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken) > 0;
     }
 
-    /// <summary>The owner of an active token, or null.</summary>
-    public async Task<ApplicationUser?> ValidateAsync(string secret, CancellationToken cancellationToken = default) =>
-        (await FindActiveAsync(secret, cancellationToken))?.User;
-
     /// <summary>The active token (with its owner loaded), or null; its id lets open connections end when it is revoked.</summary>
     public async Task<PersonalAccessToken?> FindActiveAsync(string secret, CancellationToken cancellationToken = default)
     {
