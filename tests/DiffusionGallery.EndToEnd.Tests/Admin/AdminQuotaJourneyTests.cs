@@ -21,11 +21,12 @@ public sealed class AdminQuotaJourneyTests(BrowserFixture fixture) : IClassFixtu
     private static async Task RegisterAsync(IPage page, string email)
     {
         await page.GotoAsync("Account/Register");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle); // Blazor's script has attached to the form before we submit it
         await page.FillAsync("#Input\\.Email", email);
         await page.FillAsync("#Input\\.Password", Password);
         await page.FillAsync("#Input\\.ConfirmPassword", Password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("Register"));
+        await page.WaitForURLAsync(url => !url.Contains("Register"), new() { Timeout = 60_000 });
     }
 
     private static async Task GenerateAsync(IPage page)
