@@ -93,6 +93,11 @@ public sealed record GenerationResult(
     public string? ExecutionProviderNote { get; init; }
     /// <summary>UNet/sampler steps actually run (fewer than Steps for img2img).</summary>
     public int StepsRun { get; init; }
+    /// <summary>
+    /// Images in the largest UNet call this request's run shared (its own included): 1..N; equal to its own batch
+    /// size when it ran alone.
+    /// </summary>
+    public int SharedBatchSize { get; init; }
 }
 
 public class InvalidGenerationRequestException(string message) : ArgumentException(message);
