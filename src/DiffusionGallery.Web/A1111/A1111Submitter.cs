@@ -47,5 +47,5 @@ public sealed class A1111Submitter(SubmissionService submissions, GenerationQueu
     }
 
     /// <summary>The job running now when it is the caller's (a job from the app or the REST API).</summary>
-    public Guid? RunningJobOf(string userId) => queue.Running is { } running && running.OwnerId == userId ? running.JobId : null;
+    public Guid? RunningJobOf(string userId) => queue.RunningJobOf(userId);
 }

@@ -16,32 +16,44 @@ public static class InferenceExtensions
     public static IHostApplicationBuilder AddInference(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddSingleton(sp => CreateEngine(sp, sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EffectiveDevices[0]));
+        services.AddSingleton<IImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
+        // One engine (own sessions) per device, for the generation worker; the first is the shared one above.
         services.AddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
-            var generation = sp.GetRequiredService<IOptions<GenerationOptions>>().Value;
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DiffusionGallery.Inference");
-            var modelsRoot = AppPaths.Resolve(options.ModelsRoot);
-            if (!Directory.Exists(modelsRoot))
-                throw new OptionsValidationException(nameof(WebInferenceOptions.ModelsRoot), typeof(WebInferenceOptions),
-                    [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Set Inference__ModelsRoot to the folder holding the model folders."]);
-            return new DiffusionImageGenerator(new EngineOptions
-            {
-                ModelsRoot = modelsRoot,
-                DefaultModel = options.DefaultModel,
-                Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
-                DeviceId = options.DeviceId,
-                IntraOpThreads = options.Threads,
-                AllowSpinning = options.AllowSpinning,
-                MaxLoadedModels = options.MaxLoadedModels,
-                Cuda = options.Cuda,
-                MaxBatchSize = generation.MaxBatch,
-                Log = message => logger.LogInformation("{Message}", message),
-            });
+            var devices = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EffectiveDevices;
+            var primary = sp.GetRequiredService<DiffusionImageGenerator>();
+            var extra = devices.Skip(1).Select(id => (Id: id, Engine: CreateEngine(sp, id))).ToList();
+            return new DiffusionGallery.Web.Generation.EngineDevices(
+                [DiffusionGallery.Web.Generation.DeviceEngine.For(devices[0], primary), .. extra.Select(e => DiffusionGallery.Web.Generation.DeviceEngine.For(e.Id, e.Engine))],
+                extra.Select(e => (IDisposable)e.Engine).ToList());
         });
-        services.AddSingleton<IImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
         services.AddHostedService<ModelWarmup>();
         return builder;
+    }
+
+    private static DiffusionImageGenerator CreateEngine(IServiceProvider sp, int deviceId)
+    {
+        var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
+        var generation = sp.GetRequiredService<IOptions<GenerationOptions>>().Value;
+        var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("DiffusionGallery.Inference");
+        var modelsRoot = AppPaths.Resolve(options.ModelsRoot);
+        if (!Directory.Exists(modelsRoot))
+            throw new OptionsValidationException(nameof(WebInferenceOptions.ModelsRoot), typeof(WebInferenceOptions),
+                [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Set Inference__ModelsRoot to the folder holding the model folders."]);
+        return new DiffusionImageGenerator(new EngineOptions
+        {
+            ModelsRoot = modelsRoot,
+            DefaultModel = options.DefaultModel,
+            Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
+            DeviceId = deviceId,
+            IntraOpThreads = options.Threads,
+            AllowSpinning = options.AllowSpinning,
+            MaxLoadedModels = options.MaxLoadedModels,
+            Cuda = options.Cuda,
+            MaxBatchSize = generation.MaxBatch,
+            Log = message => logger.LogInformation("{Message}", message),
+        });
     }
 }
 

@@ -68,6 +68,9 @@ public sealed record GenerateRequestDto
 
 public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePosition, int TotalSteps, string? Error, IReadOnlyList<ImageLinks> Images)
 {
+    /// <summary>How many images the UNet call that made this job's images held, its own included (others' jobs shared it); null until it ran.</summary>
+    public int? BatchSize { get; init; }
+
     /// <summary>In the answer to a submission: the prompt and negative prompt words the model was not trained on (empty: none; the job runs anyway).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? UnknownWords { get; init; }

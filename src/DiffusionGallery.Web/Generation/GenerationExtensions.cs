@@ -17,6 +17,7 @@ public static class GenerationExtensions
         services.AddSingleton<IValidateOptions<GenerationOptions>, GenerationOptionsValidator>();
         services.AddSingleton<JobNotifier>();
         services.AddSingleton<GenerationRequestFactory>();
+        services.AddSingleton<JobBatching>();
         services.AddSingleton<GenerationQueue>();
         services.AddSingleton<JobQueries>();
         services.AddScoped<SubmissionService>();

@@ -5,45 +5,61 @@ namespace DiffusionGallery.Web.Generation;
 /// <summary>What <see cref="GenerationQueue.TryCancel"/> did.</summary>
 public enum QueueCancelResult { NotFound, RemovedFromQueue, RunningSignalled }
 
-/// <summary>A waiting job to (re)queue: its size in cost units (see <see cref="JobCostEstimator"/>) and its owner's weight.</summary>
-public sealed record QueuedJob(Guid JobId, string OwnerId, double Units = 1, double Weight = 1);
+/// <summary>
+/// A waiting job to (re)queue: its size in cost units (see <see cref="JobCostEstimator"/>), its owner's weight and the
+/// stored settings (null: it runs alone), from which <see cref="JobBatching"/> finds the runs it may share.
+/// </summary>
+public sealed record QueuedJob(Guid JobId, string OwnerId, double Units = 1, double Weight = 1, Data.Entities.GenerationSettings? Settings = null);
 
 /// <summary>
 /// The singleton job order. Jobs are rows in the database (stored by <see cref="QuotaService"/>); this class keeps the
 /// in-memory order and hands jobs out by weighted fair queueing on GPU-seconds (<see cref="FairShareQueue"/>): a user
 /// with 50 waiting jobs and one with 1 alternate, recent heavy use lowers priority, admin weights scale the share.
-/// Each job's estimated cost gives queue positions an ETA. Limits and quotas are not its business.
+/// A run is the fair-share head job plus, in fair-share order, other waiting jobs of the same batch key (any user) up to
+/// the engine's image budget; a job is never split. Each job's estimated cost gives queue positions an ETA. Limits and
+/// quotas are not its business.
 /// </summary>
-public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs, TimeProvider time)
+public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs, TimeProvider time, JobBatching batching)
 {
     private readonly Lock _gate = new();
     private readonly FairShareQueue _order = new(time, FairShareQueue.DefaultHalfLife);
-    private readonly Dictionary<Guid, double> _units = [];
+    private readonly Dictionary<Guid, (double Units, BatchSlot Slot)> _waiting = [];
     private readonly SemaphoreSlim _available = new(0);
-    private RunningJob? _running;
+    private readonly Dictionary<Guid, RunningJob> _running = [];
 
+    /// <summary>One job of a run. <see cref="Share"/> is its part of the run's images, for charging the run's time.</summary>
     public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation)
     {
         public DateTimeOffset DequeuedAt { get; init; }
         public double Units { get; init; } = 1;
         public double EstimatedSeconds { get; init; }
+        public int Images { get; init; } = 1;
+        public double Share { get; set; } = 1;
+    }
+
+    /// <summary>Jobs the worker runs together (the first is the fair-share head); <see cref="Images"/> is their sum.</summary>
+    public sealed record RunningBatch(IReadOnlyList<RunningJob> Jobs)
+    {
+        public int Images => Jobs.Sum(j => j.Images);
     }
 
     public int QueuedCount { get { lock (_gate) return _order.Count; } }
 
     /// <summary>Adds a stored, Queued job to the fair-share order.</summary>
-    public void Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1) => EnqueueRange([new QueuedJob(jobId, ownerId, units, weight)]);
+    public void Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1, Data.Entities.GenerationSettings? settings = null) =>
+        EnqueueRange([new QueuedJob(jobId, ownerId, units, weight, settings)]);
 
     /// <summary>Adds many stored jobs at once (start-up), in the order given.</summary>
     public void EnqueueRange(IEnumerable<QueuedJob> jobs)
     {
+        var described = jobs.Select(j => (Job: j, Slot: j.Settings is null ? BatchSlot.Alone(1) : batching.Describe(j.Settings))).ToList();
         var count = 0;
         lock (_gate)
         {
-            foreach (var job in jobs)
+            foreach (var (job, slot) in described)
             {
                 ArgumentException.ThrowIfNullOrEmpty(job.OwnerId);
-                _units[job.JobId] = job.Units;
+                _waiting[job.JobId] = (job.Units, slot);
                 _order.Enqueue(job.JobId, job.OwnerId, job.Units * costs.SecondsPerUnit, job.Weight);
                 count++;
             }
@@ -69,48 +85,89 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
         }
     }
 
-    public RunningJob? Running { get { lock (_gate) return _running; } }
+    /// <summary>Jobs the worker holds now (in runs in flight).</summary>
+    public int RunningCount { get { lock (_gate) return _running.Count; } }
 
-    /// <summary>For the worker: waits for the next job in fair-share order and marks it as running in memory.</summary>
-    public async Task<RunningJob> DequeueAsync(CancellationToken cancellationToken)
+    /// <summary>Whether the job is in a run the worker holds now.</summary>
+    public bool IsRunning(Guid jobId)
+    {
+        lock (_gate) return _running.ContainsKey(jobId);
+    }
+
+    /// <summary>A running job of this user (the oldest), or null.</summary>
+    public Guid? RunningJobOf(string userId)
+    {
+        lock (_gate) return _running.Values.Where(r => r.OwnerId == userId).OrderBy(r => r.DequeuedAt).Select(r => (Guid?)r.JobId).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// For the worker: waits for the fair-share head job, then fills its run with other waiting jobs of the same batch
+    /// key in fair-share order (any user) while their images fit the head's budget; marks them running in memory.
+    /// Each job is charged its estimate as it starts (so the order stays fair while it runs), settled in <see cref="Complete"/>.
+    /// </summary>
+    public async Task<RunningBatch> DequeueRunAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
             await _available.WaitAsync(cancellationToken);
-            RunningJob? next = null;
+            RunningBatch? run = null;
             lock (_gate)
             {
-                if (_order.Dequeue() is { } item)
+                if (_order.Dequeue() is { } head)
                 {
-                    _units.Remove(item.JobId, out var units);
-                    // Charged its estimate as it starts (so the order stays fair while it runs), settled in Complete.
-                    _order.Charge(item.UserId, item.EstimatedSeconds);
-                    next = _running = new RunningJob(item.JobId, item.UserId, new CancellationTokenSource())
+                    var now = time.GetUtcNow();
+                    var jobs = new List<RunningJob> { Start(head, now, out var slot) };
+                    var used = slot.Images;
+                    while (slot.Key is not null && used < slot.MaxImages && NextCompatible(slot.Key, slot.MaxImages - used) is { } next)
                     {
-                        DequeuedAt = time.GetUtcNow(),
-                        Units = units > 0 ? units : 1,
-                        EstimatedSeconds = item.EstimatedSeconds,
-                    };
+                        _order.Remove(next.JobId);
+                        _available.Wait(0); // the job's wake-up is used by this run
+                        var job = Start(next, now, out var nextSlot);
+                        jobs.Add(job);
+                        used += nextSlot.Images;
+                    }
+                    foreach (var job in jobs) job.Share = (double)job.Images / used;
+                    run = new RunningBatch(jobs);
                 }
             }
-            if (next is not null)
+            if (run is not null)
             {
                 PublishPositions();
-                return next;
+                return run;
             }
         }
     }
 
+    /// <summary>The first waiting job in fair-share order with this key whose images fit (caller holds the lock).</summary>
+    private FairShareItem? NextCompatible(Inference.Abstractions.BatchKey key, int room) =>
+        _order.Order().FirstOrDefault(i => _waiting.TryGetValue(i.JobId, out var w) && key.Equals(w.Slot.Key) && w.Slot.Images <= room);
+
+    private RunningJob Start(FairShareItem item, DateTimeOffset now, out BatchSlot slot)
+    {
+        _waiting.Remove(item.JobId, out var waiting);
+        slot = waiting.Slot ?? BatchSlot.Alone(1);
+        _order.Charge(item.UserId, item.EstimatedSeconds);
+        var job = new RunningJob(item.JobId, item.UserId, new CancellationTokenSource())
+        {
+            DequeuedAt = now,
+            Units = waiting.Units > 0 ? waiting.Units : 1,
+            EstimatedSeconds = item.EstimatedSeconds,
+            Images = slot.Images,
+        };
+        _running[item.JobId] = job;
+        return job;
+    }
+
     /// <summary>
-    /// For the worker: the running job has ended. Its owner is charged the GPU time it held (for fair share); when it
-    /// succeeded, its real cost also teaches the estimator.
+    /// For the worker: a running job has ended. Its owner is charged its share of the GPU time its run held (for fair
+    /// share); when it succeeded, that real cost also teaches the estimator.
     /// </summary>
     public void Complete(RunningJob job, bool succeeded = false)
     {
-        var held = (time.GetUtcNow() - job.DequeuedAt).TotalSeconds;
+        var held = (time.GetUtcNow() - job.DequeuedAt).TotalSeconds * job.Share;
         lock (_gate)
         {
-            if (_running == job) _running = null;
+            if (!_running.Remove(job.JobId)) return; // completed already
             _order.Charge(job.OwnerId, held - job.EstimatedSeconds);
         }
         if (succeeded) costs.Observe(job.Units, held);
@@ -125,7 +182,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     {
         lock (_gate)
         {
-            if (_running is { } running && running.JobId == jobId)
+            if (_running.TryGetValue(jobId, out var running))
             {
                 if (running.OwnerId != userId) return QueueCancelResult.NotFound;
                 running.Cancellation.Cancel();
@@ -133,7 +190,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
             }
             if (!_order.Order().Any(i => i.JobId == jobId && i.UserId == userId)) return QueueCancelResult.NotFound;
             _order.Remove(jobId);
-            _units.Remove(jobId);
+            _waiting.Remove(jobId);
         }
         PublishPositions();
         return QueueCancelResult.RemovedFromQueue;
@@ -141,9 +198,9 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
 
     private double RunningRemainingSeconds()
     {
-        if (_running is not { } running) return 0;
-        var elapsed = (time.GetUtcNow() - running.DequeuedAt).TotalSeconds;
-        return Math.Max(0, running.EstimatedSeconds - elapsed);
+        if (_running.Count == 0) return 0;
+        var now = time.GetUtcNow();
+        return _running.Values.Max(r => Math.Max(0, r.EstimatedSeconds - (now - r.DequeuedAt).TotalSeconds));
     }
 
     private void PublishPositions()

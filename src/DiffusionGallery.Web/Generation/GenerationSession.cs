@@ -42,7 +42,7 @@ public sealed class GenerationSession(
             if (!_disposed) _subscriptions[job.Id] = notifier.Subscribe(job.Id, update => OnUpdateAsync(update));
         }
         // The job may have finished between enqueue and subscribe: then its final state is only in the database.
-        if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
+        if (queue.GetPosition(job.Id) is null && !queue.IsRunning(job.Id)
             && await jobs.GetAsync(job.OwnerId, job.Id, cancellationToken) is { IsFinished: true } finished)
         {
             logger.LogDebug("Job {JobId} finished before the session subscribed", job.Id);

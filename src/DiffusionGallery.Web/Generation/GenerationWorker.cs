@@ -3,104 +3,196 @@ using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Gallery;
+using DiffusionGallery.Web.Options;
 using DiffusionGallery.Web.Quotas;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.Generation;
 
 /// <summary>
-/// The one consumer of the queue: owns the pipeline, runs one job at a time, stores results crash-consistently (files
-/// first, then rows, ledger and job state in one transaction; a crash in between leaves only files, swept at start-up).
+/// The consumer of the queue: one loop per device (<see cref="EngineDevices"/>), each taking shared runs (jobs of one
+/// batch key from any users, see <see cref="GenerationQueue.DequeueRunAsync"/>) through the engine's
+/// <see cref="IBatchImageGenerator"/>. Up to <see cref="GenerationOptions.RunsInFlight"/> runs per device are in flight,
+/// so the next run is at the engine's GPU gate while the previous one's results are saved. Each job keeps its own
+/// cancellation, progress and outcome. Results are stored crash-consistently (files first, then rows, ledger and job
+/// state in one transaction; a crash in between leaves only files, swept at start-up). Depends on the queue, the
+/// database, the image store and the notifier only, no web or request state (see Generation/README.md).
 /// </summary>
 public sealed class GenerationWorker(
     GenerationQueue queue,
     GenerationRequestFactory requestFactory,
     Uploads.ReferenceImages references,
-    IImageGenerator generator,
+    EngineDevices engines,
     IDbContextFactory<ApplicationDbContext> dbFactory,
     ImageStore store,
     JobNotifier notifier,
     TimeProvider time,
+    IOptions<GenerationOptions> options,
     ILogger<GenerationWorker> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(engines.All.Select(engine => Task.Run(() => RunDeviceAsync(engine, stoppingToken), CancellationToken.None)));
+
+    private async Task RunDeviceAsync(DeviceEngine engine, CancellationToken stoppingToken)
     {
+        var inFlight = options.Value.RunsInFlight;
+        using var slots = new SemaphoreSlim(inFlight);
         while (!stoppingToken.IsCancellationRequested)
         {
-            GenerationQueue.RunningJob running;
+            GenerationQueue.RunningBatch run;
             try
             {
-                running = await queue.DequeueAsync(stoppingToken);
+                await slots.WaitAsync(stoppingToken);
+                try
+                {
+                    run = await queue.DequeueRunAsync(stoppingToken);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
+            _ = RunAndReleaseAsync(engine, run, slots, stoppingToken);
+        }
+        for (var i = 0; i < inFlight; i++) await slots.WaitAsync(CancellationToken.None); // every run in flight has ended
+    }
 
-            var succeeded = false;
+    private async Task RunAndReleaseAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        var outcomes = run.Jobs.ToDictionary(j => j.JobId, _ => false);
+        try
+        {
+            await RunAsync(engine, run, outcomes, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down: rows stay Running and are requeued (once) at next start-up
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Run of jobs {JobIds} could not be finished", string.Join(", ", run.Jobs.Select(j => j.JobId)));
+        }
+        finally
+        {
+            // charges each owner's fair share; a success teaches the cost estimator
+            foreach (var job in run.Jobs) queue.Complete(job, outcomes[job.JobId]);
+            slots.Release();
+        }
+    }
+
+    private sealed record Item(GenerationQueue.RunningJob Running, GenerationJob Job, GenerationRequest Request, JobProgressReporter Progress);
+
+    private async Task RunAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, Dictionary<Guid, bool> succeeded, CancellationToken stoppingToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+        var clock = Stopwatch.StartNew();
+        var items = new List<Item>();
+        foreach (var running in run.Jobs)
+        {
+            if (await ClaimAsync(db, running.JobId, stoppingToken) is not { } job) continue; // cancelled (or finished) before it reached the worker
+            notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
             try
             {
-                succeeded = await RunJobAsync(running, stoppingToken);
+                var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), running.Cancellation.Token);
+                items.Add(new Item(running, job, request, new JobProgressReporter(job.Id, notifier, time)));
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException || running.Cancellation.IsCancellationRequested)
             {
-                return; // shutting down: the row stays Running and is requeued (once) at next start-up
+                await FinishFailedAsync(db, engine, running, job.Id, ex, clock.Elapsed * running.Share);
             }
-            catch (Exception ex)
+        }
+        // The queue groups by the key of the stored settings; the loaded requests decide (a mismatch runs separately).
+        foreach (var group in items.GroupBy(i => engine.Batches.KeyOf(i.Request)))
+        {
+            var batch = group.ToList();
+            IReadOnlyList<BatchItemOutcome> outcomes;
+            try
             {
-                logger.LogError(ex, "Job {JobId} could not be finished", running.JobId);
+                var batchItems = batch.Select(i => new BatchItem(i.Request, i.Progress, i.Running.Cancellation.Token)).ToList();
+                outcomes = await Task.Run(() => engine.Batches.GenerateBatchAsync(batchItems, stoppingToken), stoppingToken);
             }
-            finally
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                queue.Complete(running, succeeded); // charges the owner's fair share; a success teaches the cost estimator
+                outcomes = batch.Select(_ => new BatchItemOutcome(null, ex)).ToList();
+            }
+            // Off the GPU's path: the next run (another slot) is already at the engine while these are saved.
+            for (var k = 0; k < batch.Count; k++)
+            {
+                var (item, outcome) = (batch[k], outcomes[k]);
+                succeeded[item.Job.Id] = await FinishAsync(db, engine, item, outcome, clock.Elapsed * item.Running.Share, batch.Sum(i => i.Request.BatchSize), stoppingToken);
             }
         }
     }
 
-    private async Task<bool> RunJobAsync(GenerationQueue.RunningJob running, CancellationToken stoppingToken)
+    private async Task<GenerationJob?> ClaimAsync(ApplicationDbContext db, Guid jobId, CancellationToken stoppingToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var started = time.GetUtcNow();
-        var claimed = await db.GenerationJobs.Where(j => j.Id == running.JobId && j.State == JobState.Queued)
+        var claimed = await db.GenerationJobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, started)
                 .SetProperty(j => j.Attempts, j => j.Attempts + 1), stoppingToken);
-        if (claimed == 0) return false; // cancelled (or finished) before it reached the worker
+        return claimed == 0 ? null : await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == jobId, stoppingToken);
+    }
 
-        var job = await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == running.JobId, stoppingToken);
-        notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, running.Cancellation.Token);
-        var clock = Stopwatch.StartNew();
-        try
+    /// <summary>One job's outcome of a shared run: stored images, or cancelled / failed with its refund. True when it succeeded.</summary>
+    private async Task<bool> FinishAsync(ApplicationDbContext db, DeviceEngine engine, Item item, BatchItemOutcome outcome, TimeSpan elapsed, int runImages,
+        CancellationToken stoppingToken)
+    {
+        var (running, job) = (item.Running, item.Job);
+        if (outcome.Cancelled && !running.Cancellation.IsCancellationRequested)
+            throw outcome.Error!; // the whole run stopped (shutting down): the row stays Running
+        if (running.Cancellation.IsCancellationRequested)
         {
-            var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), linked.Token);
-            var progress = new JobProgressReporter(job.Id, notifier);
-            var result = await Task.Run(() => generator.GenerateAsync(request, progress, linked.Token), linked.Token);
-            linked.Token.ThrowIfCancellationRequested();
-            var imageIds = await SaveResultAsync(db, job, result, clock.Elapsed, stoppingToken);
-            logger.LogInformation("Job {JobId} succeeded with {Count} images in {Seconds:F2}s", job.Id, imageIds.Count, clock.Elapsed.TotalSeconds);
-            notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Succeeded, Step = job.Settings.Steps, TotalSteps = job.Settings.Steps, ImageIds = imageIds });
-            return true;
-        }
-        catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
-        {
-            await FinishAsync(db, job.Id, JobState.Cancelled, null, clock.Elapsed);
+            await FinishAsync(db, engine, job.Id, JobState.Cancelled, null, elapsed);
             logger.LogInformation("Job {JobId} cancelled while running", job.Id);
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Cancelled });
             return false;
         }
+        if (outcome.Result is not { } result)
+        {
+            await FinishFailedAsync(db, engine, running, job.Id, outcome.Error ?? new InvalidOperationException("no result"), elapsed);
+            return false;
+        }
+        try
+        {
+            var shared = result.SharedBatchSize > 0 ? result.SharedBatchSize : runImages;
+            var imageIds = await SaveResultAsync(db, job, result, shared, elapsed, stoppingToken);
+            logger.LogInformation("Job {JobId} shared a UNet call with {N} images", job.Id, shared);
+            logger.LogInformation("Job {JobId} succeeded with {Count} images in {Seconds:F2}s", job.Id, imageIds.Count, elapsed.TotalSeconds);
+            notifier.Publish(new JobUpdate
+            {
+                JobId = job.Id, State = JobState.Succeeded, Step = job.Settings.Steps, TotalSteps = job.Settings.Steps, ImageIds = imageIds, BatchSize = shared,
+            });
+            return true;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            var message = ex is InvalidGenerationRequestException ? ex.Message : $"The model failed: {ex.Message}";
-            logger.LogWarning(ex, "Job {JobId} failed", job.Id);
-            await FinishAsync(db, job.Id, JobState.Failed, message, clock.Elapsed);
-            notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Failed, Error = message });
+            await FinishFailedAsync(db, engine, running, job.Id, ex, elapsed);
             return false;
         }
     }
 
+    private async Task FinishFailedAsync(ApplicationDbContext db, DeviceEngine engine, GenerationQueue.RunningJob running, Guid jobId, Exception ex, TimeSpan elapsed)
+    {
+        if (ex is OperationCanceledException && running.Cancellation.IsCancellationRequested)
+        {
+            await FinishAsync(db, engine, jobId, JobState.Cancelled, null, elapsed);
+            notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Cancelled });
+            return;
+        }
+        var message = ex is InvalidGenerationRequestException ? ex.Message : $"The model failed: {ex.Message}";
+        logger.LogWarning(ex, "Job {JobId} failed", jobId);
+        await FinishAsync(db, engine, jobId, JobState.Failed, message, elapsed);
+        notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Failed, Error = message });
+    }
+
     /// <summary>Failed or cancelled: the state and the ledger's refund in one transaction.</summary>
-    private async Task FinishAsync(ApplicationDbContext db, Guid jobId, JobState state, string? error, TimeSpan elapsed)
+    private async Task FinishAsync(ApplicationDbContext db, DeviceEngine engine, Guid jobId, JobState state, string? error, TimeSpan elapsed)
     {
         var finished = time.GetUtcNow();
         await using var transaction = await db.BeginWriteAsync(CancellationToken.None);
@@ -109,13 +201,13 @@ public sealed class GenerationWorker(
                 .SetProperty(j => j.Error, error is null ? null : error.Length > 2000 ? error[..2000] : error), CancellationToken.None);
         if (changed > 0)
         {
-            await UsageLedger.SettleAsync(db, jobId, 0, elapsed.TotalSeconds, generator.ExecutionProvider, finished, CancellationToken.None);
+            await UsageLedger.SettleAsync(db, jobId, 0, elapsed.TotalSeconds, engine.Generator.ExecutionProvider, finished, CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
         }
         await transaction.CommitAsync(CancellationToken.None);
     }
 
-    private async Task<IReadOnlyList<Guid>> SaveResultAsync(ApplicationDbContext db, GenerationJob job, GenerationResult result, TimeSpan elapsed, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Guid>> SaveResultAsync(ApplicationDbContext db, GenerationJob job, GenerationResult result, int sharedBatchSize, TimeSpan elapsed, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var saved = new List<GeneratedImage>();
@@ -157,6 +249,7 @@ public sealed class GenerationWorker(
             await UsageLedger.SettleAsync(db, job.Id, saved.Count, elapsed.TotalSeconds, result.ExecutionProvider, now, cancellationToken);
             tracked.State = JobState.Succeeded;
             tracked.FinishedAt = now;
+            tracked.BatchSize = sharedBatchSize;
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return saved.Select(i => i.Id).ToList();
@@ -167,24 +260,5 @@ public sealed class GenerationWorker(
             foreach (var image in saved) store.Delete(image.Id);
             throw;
         }
-    }
-}
-
-/// <summary>Turns engine progress into <see cref="JobUpdate"/>s; the preview is encoded once here.</summary>
-internal sealed class JobProgressReporter(Guid jobId, JobNotifier notifier) : IProgress<GenerationProgress>
-{
-    public void Report(GenerationProgress value)
-    {
-        var seconds = value.Elapsed.TotalSeconds;
-        notifier.Publish(new JobUpdate
-        {
-            JobId = jobId,
-            State = JobState.Running,
-            Step = Math.Max(1, value.Step),
-            TotalSteps = value.TotalSteps,
-            IterationsPerSecond = seconds > 0 ? value.Step / seconds : null,
-            EtaSeconds = value.EstimatedRemaining?.TotalSeconds,
-            PreviewPng = PreviewEncoder.Encode(value.Previews is { Count: > 0 } previews ? previews[0] : null),
-        });
     }
 }

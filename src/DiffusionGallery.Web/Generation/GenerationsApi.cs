@@ -44,7 +44,7 @@ public static class GenerationsApi
         var job = await jobs.GetAsync(user.RequireUserId(), id, cancellationToken);
         return job is null
             ? TypedResults.NotFound()
-            : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList()));
+            : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList()) { BatchSize = job.BatchSize });
     }
 
     private static async Task<Accepted> CancelAsync(Guid id, SubmissionService submissions, CancellationToken cancellationToken)

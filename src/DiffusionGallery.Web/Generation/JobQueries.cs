@@ -12,7 +12,7 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.GenerationJobs.AsNoTracking()
             .Where(j => j.Id == jobId && j.OwnerId == ownerId)
-            .Select(j => new { j.Id, j.State, j.Error, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
+            .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
         if (job is null) return null;
         return new JobUpdate
@@ -24,6 +24,7 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
             Step = job.State == JobState.Succeeded ? job.Steps : 0,
             ImageIds = job.Images,
             Error = job.Error,
+            BatchSize = job.BatchSize,
         };
     }
 }

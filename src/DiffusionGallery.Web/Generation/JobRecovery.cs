@@ -36,10 +36,10 @@ public sealed class JobRecovery(IDbContextFactory<ApplicationDbContext> dbFactor
         }
         var queued = await db.GenerationJobs.AsNoTracking().Where(j => j.State == JobState.Queued)
             .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
-            .Select(j => new { j.Id, j.OwnerId, j.Settings.Steps, j.Settings.BatchCount, j.Settings.Width, j.Settings.Height }).ToListAsync(cancellationToken);
+            .Select(j => new { j.Id, j.OwnerId, j.Settings }).ToListAsync(cancellationToken);
         var weights = await db.QuotaPolicies.AsNoTracking().Where(q => q.Weight != null).ToDictionaryAsync(q => q.UserId, q => q.Weight!.Value, cancellationToken);
-        queue.EnqueueRange(queued.Select(j => new QueuedJob(j.Id, j.OwnerId, JobCostEstimator.Units(j.Steps, j.BatchCount, j.Width, j.Height),
-            weights.GetValueOrDefault(j.OwnerId, 1))));
+        queue.EnqueueRange(queued.Select(j => new QueuedJob(j.Id, j.OwnerId, JobCostEstimator.Units(j.Settings.Steps, j.Settings.BatchCount, j.Settings.Width, j.Settings.Height),
+            weights.GetValueOrDefault(j.OwnerId, 1), j.Settings)));
         logger.LogInformation("Queue recovered: {Queued} queued jobs resume ({Requeued} of them interrupted once), {Failed} interrupted twice failed",
             queued.Count, requeued, failed);
     }

@@ -17,6 +17,8 @@ public sealed record JobUpdate
     public byte[]? PreviewPng { get; init; }
     public IReadOnlyList<Guid> ImageIds { get; init; } = [];
     public string? Error { get; init; }
+    /// <summary>Images in the UNet call the job shared with others (its own included); null until it succeeded.</summary>
+    public int? BatchSize { get; init; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }

@@ -76,7 +76,7 @@ public sealed class SubmissionService(
             Client = Clean(command.Client, GenerationJobLimits.ClientLength),
         };
         var reservation = await quotas.ReserveAndStoreAsync(job, ct);
-        queue.Enqueue(job.Id, userId, reservation.Units, reservation.Weight);
+        queue.Enqueue(job.Id, userId, reservation.Units, reservation.Weight, settings);
         logger.LogInformation("Job {JobId} queued for user {UserId} from {Origin}", job.Id, userId, job.Origin);
         return job;
     }

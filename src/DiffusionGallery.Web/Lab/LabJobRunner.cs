@@ -85,7 +85,7 @@ public sealed class LabJobRunner(
         await using (cancellationToken.Register(() => _ = CancelQuietlyAsync(job.Id)))
         {
             // It may have finished before the subscription: then its final state is only in the database.
-            if (queue.GetPosition(job.Id) is null && queue.Running?.JobId != job.Id
+            if (queue.GetPosition(job.Id) is null && !queue.IsRunning(job.Id)
                 && await jobs.GetAsync(userId, job.Id, CancellationToken.None) is { IsFinished: true } done)
                 finished.TrySetResult(done);
             var final = await finished.Task.WaitAsync(TimeSpan.FromMinutes(10), CancellationToken.None);

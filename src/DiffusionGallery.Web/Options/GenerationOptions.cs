@@ -25,6 +25,11 @@ public sealed class GenerationOptions
     [Range(0, EngineLimits.MaxTemperature)] public float MaxTemperature { get; set; } = 2f;
     /// <summary>A preview is produced every N steps.</summary>
     [Range(1, 100)] public int PreviewInterval { get; set; } = 1;
+    /// <summary>
+    /// Shared runs a worker keeps in flight per device: with 2, the next run waits at the engine's GPU gate while the
+    /// previous one's images are encoded and saved, so the GPU does not idle on database or file work.
+    /// </summary>
+    [Range(1, 4)] public int RunsInFlight { get; set; } = 2;
 }
 
 /// <summary>Cross-field checks the attributes cannot express.</summary>

@@ -4,7 +4,7 @@ using DiffusionGallery.Inference;
 namespace DiffusionGallery.Web.Options;
 
 /// <summary>The <c>Inference</c> section: where models live and how the engine runs.</summary>
-public sealed class InferenceOptions
+public sealed class InferenceOptions : IValidatableObject
 {
     public const string SectionName = "Inference";
 
@@ -19,6 +19,23 @@ public sealed class InferenceOptions
     public string Provider { get; set; } = "Auto";
 
     [Range(0, 64)] public int DeviceId { get; set; }
+
+    /// <summary>
+    /// GPU device ids, one worker and one engine (own sessions) each, all pulling from the same fair queue; empty: just
+    /// <see cref="DeviceId"/>. Ignored with the CPU provider (one engine).
+    /// </summary>
+    public List<int> Devices { get; set; } = [];
+
+    /// <summary>The device ids to serve on: <see cref="Devices"/>, or <see cref="DeviceId"/> alone.</summary>
+    public IReadOnlyList<int> EffectiveDevices => Provider == "Cpu" || Devices.Count == 0 ? [DeviceId] : Devices;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Devices.Any(d => d is < 0 or > 64))
+            yield return new ValidationResult("Inference:Devices holds device ids from 0 to 64.", [nameof(Devices)]);
+        if (Devices.Distinct().Count() != Devices.Count)
+            yield return new ValidationResult("Inference:Devices lists a device twice; each device gets one worker.", [nameof(Devices)]);
+    }
 
     /// <summary>CPU threads for the engine; 0 lets the runtime choose.</summary>
     [Range(0, 256)] public int Threads { get; set; }

@@ -22,6 +22,8 @@ public sealed class GenerationJob
     public string? Client { get; set; }
     /// <summary>How many times the worker has started this job (a crash mid-run requeues it once).</summary>
     public int Attempts { get; set; }
+    /// <summary>Images in the UNet call this job's run shared (its own included); null until it ran to the end.</summary>
+    public int? BatchSize { get; set; }
     public List<GeneratedImage> Images { get; set; } = [];
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;

@@ -1,0 +1,36 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+
+namespace DiffusionGallery.Web.Generation;
+
+/// <summary>
+/// Which shared run a waiting job may join: its engine <see cref="BatchKey"/> (null: it runs alone), its own images
+/// (never split) and how many images a run with it as the head may hold.
+/// </summary>
+public sealed record BatchSlot(BatchKey? Key, int Images, int MaxImages)
+{
+    public static BatchSlot Alone(int images) => new(null, Math.Max(1, images), Math.Max(1, images));
+}
+
+/// <summary>Describes stored settings as a <see cref="BatchSlot"/>, with the primary engine's rules (all devices run the same engine).</summary>
+public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices engines, ILogger<JobBatching> logger)
+{
+    public BatchSlot Describe(GenerationSettings? settings)
+    {
+        if (settings is null) return BatchSlot.Alone(1);
+        var images = Math.Max(1, settings.BatchCount);
+        // img2img keeps its own run for now: its key depends on the reference, which is loaded only when it runs.
+        if (settings.InitUploadId is not null || settings.InitImageId is not null) return BatchSlot.Alone(images);
+        try
+        {
+            var engine = engines.Primary.Batches;
+            var request = requests.ToEngineRequest(settings);
+            return new BatchSlot(engine.KeyOf(request), images, Math.Max(images, engine.MaxBatchImages(request)));
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            logger.LogDebug(ex, "Settings not batchable; the job runs alone");
+            return BatchSlot.Alone(images);
+        }
+    }
+}
