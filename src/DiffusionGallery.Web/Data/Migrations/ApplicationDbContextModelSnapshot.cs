@@ -377,6 +377,9 @@ namespace DiffusionGallery.Web.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("BatchSize")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Client")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
