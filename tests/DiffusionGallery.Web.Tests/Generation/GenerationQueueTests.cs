@@ -30,7 +30,7 @@ public sealed class GenerationQueueTests
         var order = new List<Guid>();
         for (var i = 0; i < 4; i++)
         {
-            var running = await h.Queue.DequeueAsync(Ct);
+            var running = await h.DequeueOneAsync(Ct);
             order.Add(running.JobId);
             h.Queue.Complete(running);
         }
@@ -52,7 +52,7 @@ public sealed class GenerationQueueTests
         var order = new List<Guid>();
         for (var i = 0; i < 22; i++)
         {
-            var running = await h.Queue.DequeueAsync(Ct);
+            var running = await h.DequeueOneAsync(Ct);
             order.Add(running.JobId);
             h.Queue.Complete(running, succeeded: true);
         }
@@ -82,7 +82,7 @@ public sealed class GenerationQueueTests
         var gpu = new Dictionary<string, double> { [a] = 0, [b] = 0 };
         for (var run = 0; run < 300; run++)
         {
-            var running = await h.Queue.DequeueAsync(Ct);
+            var running = await h.DequeueOneAsync(Ct);
             var seconds = 0.5 + random.NextDouble(); // what the job really took
             time.Now += TimeSpan.FromSeconds(seconds);
             h.Queue.Complete(running, succeeded: true);
@@ -194,7 +194,7 @@ public sealed class GenerationQueueTests
         var second = await h.SubmitAsync(a, QueueHarness.Settings("second"), null, Ct);
 
         await h.CancelAsync(a, first.Id, Ct);
-        var running = await h.Queue.DequeueAsync(Ct);
+        var running = await h.DequeueOneAsync(Ct);
         Assert.Equal(second.Id, running.JobId);
         await using var db = h.Database.CreateDbContext();
         Assert.Equal(JobState.Cancelled, (await db.GenerationJobs.SingleAsync(j => j.Id == first.Id, Ct)).State);

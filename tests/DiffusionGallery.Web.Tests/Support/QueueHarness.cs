@@ -19,7 +19,8 @@ internal sealed class QueueHarness : IDisposable
         Time = time ?? TimeProvider.System;
         Notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         RequestFactory = new GenerationRequestFactory(Generator, MsOptions.Create(Options), MsOptions.Create(new InferenceOptions()));
-        Queue = new GenerationQueue(Notifier, Costs, Time);
+        Engines = new EngineDevices([DeviceEngine.For(0, Generator)]);
+        Queue = new GenerationQueue(Notifier, Costs, Time, new JobBatching(RequestFactory, Engines, NullLogger<JobBatching>.Instance));
         Access = new DisabledUserAccessCheck(Database, Time);
         Policy = new EffectiveQuotaResolver(Database, MsOptions.Create(quotas ?? new QuotaOptions()));
         Quotas = new QuotaService(Database, Policy, Access, Costs,
@@ -41,6 +42,7 @@ internal sealed class QueueHarness : IDisposable
 
     public TestDatabase Database { get; } = new();
     public FakeImageGenerator Generator { get; } = new();
+    public EngineDevices Engines { get; }
     public GenerationOptions Options { get; }
     public TimeProvider Time { get; }
     public JobNotifier Notifier { get; }
@@ -67,7 +69,11 @@ internal sealed class QueueHarness : IDisposable
         new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue), NullLogger<GenerationSession>.Instance);
 
     public GenerationWorker CreateWorker() =>
-        new(Queue, RequestFactory, References, Generator, Database, Store, Notifier, Time, NullLogger<GenerationWorker>.Instance);
+        new(Queue, RequestFactory, References, Engines, Database, Store, Notifier, Time, MsOptions.Create(Options), NullLogger<GenerationWorker>.Instance);
+
+    /// <summary>Takes the next run, which must hold one job (with <see cref="FakeImageGenerator.MaxImages"/> 1 every run does).</summary>
+    public async Task<GenerationQueue.RunningJob> DequeueOneAsync(CancellationToken cancellationToken) =>
+        Assert.Single((await Queue.DequeueRunAsync(cancellationToken)).Jobs);
 
     public JobRecovery CreateRecovery() => new(Database, Queue, Time, NullLogger<JobRecovery>.Instance);
 
