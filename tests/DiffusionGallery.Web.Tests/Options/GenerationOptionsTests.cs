@@ -38,6 +38,8 @@ public sealed class GenerationOptionsTests
     [InlineData("MinGuidance", 20)]        // with MaxGuidance 10 below
     [InlineData("MinPixelsSide", 100)]     // not a multiple of 8
     [InlineData("MaxQueuedJobsPerUser", 600)] // more than the whole queue
+    [InlineData("RunsInFlight", 0)]        // the worker would never run anything
+    [InlineData("RunsInFlight", 5)]
     public void OutOfRangeOrInconsistent_FailsAtStartUp(string property, double value)
     {
         var ex = Assert.Throws<OptionsValidationException>(() => Validated(o =>
