@@ -19,8 +19,8 @@ public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices
     {
         if (settings is null) return BatchSlot.Alone(1);
         var images = Math.Max(1, settings.BatchCount);
-        // img2img keeps its own run for now: its key depends on the reference, which is loaded only when it runs.
-        if (settings.InitUploadId is not null || settings.InitImageId is not null) return BatchSlot.Alone(images);
+        // The key does not depend on an img2img reference (loaded only when the job runs): the engine lets such items
+        // join the shared loop at their start step. The worker checks the key again on the loaded request.
         try
         {
             var engine = engines.Primary.Batches;
