@@ -222,6 +222,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var previewer = new LatentPreviewer(model.Info.PreviewFactors, options.PreviewUpscale);
 
         var active = new List<BatchMember>(members.Count);
+        var activeTimings = new List<StageTimings>(members.Count);
         var next = new List<BatchMember>(members.Count);
         var offsets = new int[members.Count]; // first UNet row of active[i]
         var rows = 0;
@@ -277,6 +278,8 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
 
                 hiddenStates.Upload(rows);
                 timestepCond?.Upload(rows);
+                activeTimings.Clear();
+                activeTimings.AddRange(active.Select(m => m.Timings));
                 inputValues = timestepCond is null
                     ? [sample.View(rows), timestep.View(rows), hiddenStates.View(rows)]
                     : [sample.View(rows), timestep.View(rows), hiddenStates.View(rows), timestepCond.View(rows)];
@@ -309,15 +312,15 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             timestep.Data.AsSpan(0, timestep.Scalar ? 1 : rows).Fill(t);
             sample.Upload(rows);
             timestep.Upload(rows);
-            StageTimings.AddShared(StageTimings.TensorIo, t0, active.Select(m => m.Timings));
+            StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
             model.Unet.Session.Run(runOptions, inputNames, inputValues, outputNames, outputValues);
-            StageTimings.AddShared(StageTimings.Unet, t0, active.Select(m => m.Timings));
+            StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
             unetOut.Download(rows);
-            StageTimings.AddShared(StageTimings.TensorIo, t0, active.Select(m => m.Timings));
+            StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             for (var i = 0; i < active.Count; i++)
             {

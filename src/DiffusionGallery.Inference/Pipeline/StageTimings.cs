@@ -26,11 +26,11 @@ public sealed class StageTimings
         _ticks[stage] = _ticks.GetValueOrDefault(stage) + (Stopwatch.GetTimestamp() - startTimestamp);
 
     /// <summary>Adds the time since <paramref name="startTimestamp"/> to each member's timings (a stage they shared).</summary>
-    internal static void AddShared(string stage, long startTimestamp, IEnumerable<StageTimings> timings)
+    internal static void AddShared(string stage, long startTimestamp, IReadOnlyList<StageTimings> timings)
     {
         var ticks = Stopwatch.GetTimestamp() - startTimestamp;
-        foreach (var t in timings)
-            t._ticks[stage] = t._ticks.GetValueOrDefault(stage) + ticks;
+        for (var i = 0; i < timings.Count; i++)
+            timings[i]._ticks[stage] = timings[i]._ticks.GetValueOrDefault(stage) + ticks;
     }
 
     public IReadOnlyDictionary<string, TimeSpan> ToDictionary() =>
