@@ -112,6 +112,29 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task ItemsCancelledBeforeAndDuringTheRun_EachReportCancellation_AndTheEngineStaysUsable()
+    {
+        using var before = new CancellationTokenSource();
+        await before.CancelAsync();
+        using var during = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var steps = 0;
+        var progress = new CallbackProgress(p =>
+        {
+            steps = p.Step;
+            if (p.Step == 1)
+                during.Cancel();
+        });
+        BatchItem[] items = [new(Dpm("a red circle", 51), null, before.Token), new(Dpm("a green square", 52), progress, during.Token)];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        Assert.All(outcomes, o => Assert.True(o.Cancelled, o.Error?.ToString()));
+        Assert.Equal(1, steps);
+        var after = await fixture.Generator.GenerateAsync(Dpm("a green square", 52), null, Ct);
+        Assert.Equal(1, after.SharedBatchSize);
+    }
+
+    [Fact]
     public async Task FailingItems_FailAlone()
     {
         var corrupt = new byte[2048];
