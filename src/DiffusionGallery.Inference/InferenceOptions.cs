@@ -46,7 +46,7 @@ public sealed class InferenceOptions
     /// <summary>
     /// Memory a shared run (<see cref="Abstractions.IBatchImageGenerator"/>) may plan for its UNet activations, in MB;
     /// <see cref="Abstractions.IBatchImageGenerator.MaxBatchImages"/> divides it by an estimate per image (latent size
-    /// × text width, see <see cref="Pipeline.BatchMemoryEstimate"/>). 0 = automatic: 2048 on CPU, 16384 on CUDA.
+    /// × text width, see <see cref="Pipeline.BatchMemoryEstimate"/>). 0 = automatic: 512 on CPU, 16384 on CUDA.
     /// </summary>
     public int BatchMemoryBudgetMB { get; set; }
     /// <summary>How many models keep their sessions loaded; switching beyond this unloads the least recently used.</summary>
@@ -93,7 +93,7 @@ public sealed class InferenceOptions
 
     /// <summary>The budget in MB for a provider ("CUDA" or "CPU"): the configured one, or the automatic default.</summary>
     public int EffectiveBatchMemoryBudgetMB(string provider) =>
-        BatchMemoryBudgetMB > 0 ? BatchMemoryBudgetMB : string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 16384 : 2048;
+        BatchMemoryBudgetMB > 0 ? BatchMemoryBudgetMB : string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 16384 : 512;
 
     public void ThrowIfInvalid()
     {
