@@ -43,6 +43,12 @@ public sealed class InferenceOptions
     public CudaProviderSettings Cuda { get; set; } = new();
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
+    /// <summary>
+    /// Memory a shared run (<see cref="Abstractions.IBatchImageGenerator"/>) may plan for its UNet activations, in MB;
+    /// <see cref="Abstractions.IBatchImageGenerator.MaxBatchImages"/> divides it by an estimate per image (latent size
+    /// × text width, see <see cref="Pipeline.BatchMemoryEstimate"/>). 0 = automatic: 512 on CPU, 16384 on CUDA.
+    /// </summary>
+    public int BatchMemoryBudgetMB { get; set; }
     /// <summary>How many models keep their sessions loaded; switching beyond this unloads the least recently used.</summary>
     public int MaxLoadedModels { get; set; } = 1;
     /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
@@ -68,6 +74,8 @@ public sealed class InferenceOptions
             errors.Add("IntraOpThreads must be between 0 (default) and 1024.");
         if (MaxBatchSize is < 1 or > 64)
             errors.Add("MaxBatchSize must be between 1 and 64.");
+        if (BatchMemoryBudgetMB is < 0 or > 1_048_576)
+            errors.Add("BatchMemoryBudgetMB must be between 0 (automatic) and 1048576.");
         if (MaxLoadedModels < 1)
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)
@@ -82,6 +90,10 @@ public sealed class InferenceOptions
             errors.Add("Cuda.GpuMemoryLimitBytes must be 0 (no limit) or more.");
         return errors;
     }
+
+    /// <summary>The budget in MB for a provider ("CUDA" or "CPU"): the configured one, or the automatic default.</summary>
+    public int EffectiveBatchMemoryBudgetMB(string provider) =>
+        BatchMemoryBudgetMB > 0 ? BatchMemoryBudgetMB : string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 16384 : 512;
 
     public void ThrowIfInvalid()
     {

@@ -15,12 +15,14 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up runs.", DefaultValueFactory = _ => 2 };
         var runs = new Option<int>("--runs") { Description = "Timed runs.", DefaultValueFactory = _ => 5 };
         var json = new Option<FileInfo>("--json") { Description = "Also write the figures as JSON to this file." };
+        var shared = new Option<int>("--shared") { Description = "Instead: N one-image requests (different prompts, seeds, CFG) as one shared run vs one after another; prints images/s of both.", DefaultValueFactory = _ => 0 };
         var command = new Command("bench", "Benchmark generation: per-stage timings and time spent outside ONNX Runtime.");
         engine.AddTo(command);
         request.AddTo(command);
         command.Add(warmup);
         command.Add(runs);
         command.Add(json);
+        command.Add(shared);
         command.SetAction((parse, ct) => CommandErrors.RunAsync(async () =>
         {
             var (generator, model) = engine.CreateGenerator(parse);
@@ -28,6 +30,12 @@ internal static class BenchCommand
             {
                 var req = request.Build(parse, model, generator.ResolveModel(model).Descriptor);
                 var runCount = Math.Max(1, parse.GetValue(runs));
+                if (parse.GetValue(shared) is > 0 and var users)
+                {
+                    var requests = SharedRunBench.Requests(req, generator.ResolveModel(model).Descriptor, users);
+                    return await SharedRunBench.RunAsync(generator, requests, parse.GetValue(warmup), runCount, ct);
+                }
+
                 for (var i = 0; i < parse.GetValue(warmup); i++)
                     await generator.GenerateAsync(req, null, ct);
                 var results = new List<GenerationResult>();

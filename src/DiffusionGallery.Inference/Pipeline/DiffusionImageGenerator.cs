@@ -1,15 +1,19 @@
+using System.Runtime.ExceptionServices;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Imaging;
 using DiffusionGallery.Inference.Models;
 using DiffusionGallery.Inference.Onnx;
+using DiffusionGallery.Inference.Scheduling;
 
 namespace DiffusionGallery.Inference.Pipeline;
 
 /// <summary>
 /// The inference engine behind <see cref="IImageGenerator"/>: finds the model folders under
 /// <see cref="InferenceOptions.ModelsRoot"/>, creates each model's ONNX sessions once (on first use or via
-/// <see cref="LoadModelAsync"/>) and shares them by all jobs. Jobs run one at a time (calls are serialized
-/// internally), so a single worker thread, or several, may call <see cref="GenerateAsync"/>.
+/// <see cref="LoadModelAsync"/>) and shares them by all jobs. Runs hold one gate, one at a time, while they use
+/// ONNX Runtime (model load, text encoder, UNet loop, VAE); PNG encoding and metadata run after the gate is released,
+/// so a worker may start the next run while the previous one encodes. <see cref="GenerateBatchAsync"/> runs
+/// requests of one <see cref="BatchKey"/> in shared UNet calls; <see cref="GenerateAsync"/> is its one-request case.
 /// </summary>
 /// <remarks>
 /// A host constructs it directly, without a DI container, and disposes it at shutdown:
@@ -24,7 +28,7 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// </code>
 /// In ASP.NET Core register that instance as a singleton for <see cref="IImageGenerator"/>.
 /// </remarks>
-public sealed class DiffusionImageGenerator : IImageGenerator, IDisposable
+public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenerator, IDisposable
 {
     private readonly InferenceOptions _options;
     private readonly SessionFactory _sessions;
@@ -132,18 +136,140 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Validate(request);
+        var members = await RunMembersAsync([new BatchItem(request, progress, cancellationToken)], keepImages: true, cancellationToken).ConfigureAwait(false);
+        var member = members[0];
+        if (member.Error is not null)
+            ExceptionDispatchInfo.Throw(member.Error);
+        var images = member.Images!;
+        member.Images = null; // owned by the run now
+        return new GenerationRun(member.Result!, images, member.Latents, member.LatentShape);
+    }
+
+    public BatchKey KeyOf(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var info = _catalog.FirstOrDefault(m => string.Equals(m.Name, request.Model ?? _options.DefaultModel ?? _catalog.FirstOrDefault()?.Name, StringComparison.Ordinal));
+        var karras = request.KarrasSigmas && SamplerNames.SupportsKarras(request.Sampler);
+        // Img2img members join the shared loop at their start step, where every row has the same timestep, so the
+        // strength needs no place in the key even for graphs with a scalar timestep input (Extra stays empty).
+        return new BatchKey(info?.Name ?? request.Model ?? "", request.Width, request.Height, request.Sampler, karras, request.Steps);
+    }
+
+    public int MaxBatchImages(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        int? hiddenSize = null;
+        lock (_loaded)
+        {
+            var name = request.Model ?? _options.DefaultModel ?? _catalog.FirstOrDefault()?.Name;
+            var loaded = _loaded.FirstOrDefault(m => m.Name == name);
+            if (loaded is not null && loaded.Unet.Inputs["encoder_hidden_states"].Dimensions[^1] is > 0 and var size)
+                hiddenSize = size;
+        }
+
+        var perImage = BatchMemoryEstimate.BytesPerImage(request.Width, request.Height, hiddenSize ?? BatchMemoryEstimate.DefaultHiddenSize);
+        var budget = _options.EffectiveBatchMemoryBudgetMB(_sessions.Provider) * 1024L * 1024L;
+        return BatchMemoryEstimate.MaxImages(budget, perImage, Math.Max(1, request.BatchSize));
+    }
+
+    /// <summary>
+    /// Runs compatible requests in shared UNet calls (see <see cref="IBatchImageGenerator"/>). The engine's gate is
+    /// held only for ONNX work (model load, text encoder, UNet loop, VAE encode/decode); PNG encoding and metadata
+    /// follow after it is released, so a host may start the next batch on the GPU while this one encodes.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchItemOutcome>> GenerateBatchAsync(IReadOnlyList<BatchItem> items, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0)
+            return [];
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i]?.Request is null)
+                throw new ArgumentNullException(nameof(items), $"Item {i} or its request is null.");
+        }
+
+        var key = KeyOf(items[0].Request);
+        for (var i = 1; i < items.Count; i++)
+        {
+            var other = KeyOf(items[i].Request);
+            if (other != key)
+                throw new ArgumentException($"Item {i} cannot share a run with item 0: its batch key {other} differs from {key}.", nameof(items));
+        }
+
+        var members = await RunMembersAsync(items, keepImages: false, cancellationToken).ConfigureAwait(false);
+        return members.Select(m => m.ToOutcome()).ToList();
+    }
+
+    private async Task<List<BatchMember>> RunMembersAsync(IReadOnlyList<BatchItem> items, bool keepImages, CancellationToken cancellationToken)
+    {
+        var members = items.Select((item, i) => new BatchMember(i, item)).ToList();
+        foreach (var member in members)
+        {
+            try
+            {
+                member.Token.ThrowIfCancellationRequested();
+                Validate(member.Request);
+            }
+            catch (Exception ex)
+            {
+                member.Fail(ex);
+            }
+        }
+
+        if (members.All(m => m.Error is not null))
+            return members;
+
+        DiffusionPipeline pipeline;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var model = await LoadModelCoreAsync(ResolveModel(request.Model), cancellationToken).ConfigureAwait(false);
-            Validate(request); // again, now that the model's graphs (e.g. an LCM timestep_cond input) are known
-            var pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason);
-            return await Task.Run(() => pipeline.Run(request, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var model = await LoadModelCoreAsync(ResolveModel(members.First(m => m.Error is null).Request.Model), cancellationToken).ConfigureAwait(false);
+                foreach (var member in members.Where(m => m.Error is null))
+                {
+                    try
+                    {
+                        Validate(member.Request); // again, now that the model's graphs (e.g. an LCM timestep_cond input) are known
+                    }
+                    catch (InvalidGenerationRequestException ex)
+                    {
+                        member.Fail(ex);
+                    }
+                }
+
+                pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                foreach (var member in members.Where(m => m.Error is null))
+                    member.Fail(ex);
+                return members;
+            }
+
+            if (members.Any(m => m.Error is null))
+                await Task.Run(() => pipeline.RunOnnx(members, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var member in members)
+                member.DisposeImages();
+            throw;
         }
         finally
         {
             _gate.Release();
         }
+
+        // Outside the gate: PNG encoding and metadata (CPU only).
+        await Task.Run(() => Parallel.ForEach(members, member => pipeline.Encode(member, keepImages)), CancellationToken.None).ConfigureAwait(false);
+        var failed = members.FirstOrDefault(m => m.Error is not null && m.Error is not OperationCanceledException);
+        if (members.Count > 1)
+            _options.Log?.Invoke($"Shared run of {members.Count} requests ({members.Sum(m => m.Request.BatchSize)} images): "
+                + $"{members.Count(m => m.Result is not null)} done, {members.Count(m => m.Error is OperationCanceledException)} cancelled, "
+                + $"{members.Count(m => m.Error is not null and not OperationCanceledException)} failed{(failed is null ? "" : $" (first: {failed.Error!.Message})")}.");
+        return members;
     }
 
     /// <summary>

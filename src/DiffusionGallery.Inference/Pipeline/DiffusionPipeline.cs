@@ -17,242 +17,447 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace DiffusionGallery.Inference.Pipeline;
 
 /// <summary>
-/// Runs one validated request on a loaded model: tokenize → text encoder → (img2img: VAE encode + forward
-/// noising) → UNet loop with batched CFG and the sampler → VAE decode → PNG with metadata. All tensors of the
-/// step loop are allocated once before it starts. Cancellation is checked between steps and interrupts a
-/// running ONNX call through <see cref="RunOptions.Terminate"/>; the sessions stay usable afterwards.
+/// Runs validated requests of one <see cref="BatchKey"/> together on a loaded model, in two phases.
+/// <see cref="RunOnnx"/> (under the engine's GPU gate): tokenize → one text-encoder call for every distinct prompt →
+/// per member noise and (img2img) VAE encode → the step loop, where each step packs the rows of the ACTIVE members
+/// into one UNet call ([uncond; cond] per member with CFG &gt; 1, one row per image otherwise) and runs each image's own
+/// sampler on its slice → VAE decode. <see cref="Encode"/> (after the gate is released): PNG with metadata.
+/// Members join at their start step (img2img strength) and leave at a step boundary when their token is cancelled;
+/// since all members share sampler, schedule and step count, every row of a step has the same timestep. Tensors of
+/// the loop are allocated once for the largest row count and viewed per step (<see cref="RowTensor"/>).
+/// Cancellation of the call interrupts a running ONNX call through <see cref="RunOptions.Terminate"/>, as does
+/// cancellation of every member; the sessions stay usable afterwards.
 /// </summary>
 internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote)
 {
     private const int VaeFactor = 8;
 
-    public GenerationRun Run(GenerationRequest request, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The ONNX phase. Member failures (bad init image, cancelled token, failing progress sink) are recorded on the
+    /// member; a failure of a shared call is recorded on every member still running. Throws only
+    /// <see cref="OperationCanceledException"/> for <paramref name="ct"/>.
+    /// </summary>
+    public void RunOnnx(IReadOnlyList<BatchMember> members, CancellationToken ct)
     {
         using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        using var registration = ct.Register(() => runOptions.Terminate = true);
+        var memberRegistrations = members.Select(m => m.Token.Register(() =>
+        {
+            if (members.All(x => x.Error is not null || x.Token.IsCancellationRequested))
+                runOptions.Terminate = true;
+        })).ToList();
         try
         {
-            return RunCore(request, progress, runOptions, cancellationToken);
+            RunCore(members, runOptions, ct);
         }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
         {
-            throw new OperationCanceledException("The generation was cancelled during an ONNX Runtime call.", cancellationToken);
+            throw new OperationCanceledException("The generation was cancelled during an ONNX Runtime call.", ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            foreach (var member in members.Where(m => m.Error is null))
+                Fail(member, ex);
+        }
+        finally
+        {
+            foreach (var r in memberRegistrations)
+                r.Dispose();
         }
     }
 
-    private GenerationRun RunCore(GenerationRequest request, IProgress<GenerationProgress>? progress, RunOptions runOptions, CancellationToken ct)
+    private static void Fail(BatchMember member, Exception error) =>
+        member.Fail(member.Token.IsCancellationRequested && error is not OperationCanceledException
+            ? new OperationCanceledException("The generation was cancelled.", error, member.Token)
+            : error);
+
+    /// <summary>Runs <paramref name="action"/> for each member still alive; its exception fails that member only.</summary>
+    private static void ForEachLive(IReadOnlyList<BatchMember> members, CancellationToken ct, Action<BatchMember> action)
     {
-        var timings = new StageTimings();
-        var jobStart = Stopwatch.GetTimestamp();
-        var batch = request.BatchSize;
+        foreach (var member in members)
+        {
+            if (member.Error is not null)
+                continue;
+            try
+            {
+                member.Token.ThrowIfCancellationRequested();
+                action(member);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                Fail(member, ex);
+            }
+        }
+    }
+
+    private void RunCore(IReadOnlyList<BatchMember> members, RunOptions runOptions, CancellationToken ct)
+    {
+        var first = members[0].Request;
         var channels = model.LatentChannels;
-        var latentH = request.Height / VaeFactor;
-        var latentW = request.Width / VaeFactor;
+        var latentH = first.Height / VaeFactor;
+        var latentW = first.Width / VaeFactor;
         var itemLength = channels * latentH * latentW;
-        var latentLength = batch * itemLength;
-        var useTimestepCond = request.Sampler == SamplerKind.Lcm && model.HasTimestepCond;
-        var useCfg = request.GuidanceScale > 1 && !useTimestepCond;
-        var unetBatch = useCfg ? 2 * batch : batch;
+        var steps = first.Steps;
+        var useTimestepCond = first.Sampler == SamplerKind.Lcm && model.HasTimestepCond;
 
-        // 1. Prompts → weighted tokens.
-        var t0 = Stopwatch.GetTimestamp();
+        // 1. Prompts → weighted tokens, per member.
         var promptEncoder = new WeightedPromptEncoder(model.Tokenizer);
-        var positive = promptEncoder.Encode(request.Prompt);
-        var negative = promptEncoder.Encode(request.NegativePrompt);
-        timings.Add(StageTimings.Tokenize, t0);
+        ForEachLive(members, ct, m =>
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            m.Positive = promptEncoder.Encode(m.Request.Prompt);
+            m.Negative = promptEncoder.Encode(m.Request.NegativePrompt);
+            m.UseCfg = m.Request.GuidanceScale > 1 && !useTimestepCond;
+            m.LatentShape = [m.Batch, channels, latentH, latentW];
+            m.Timings.Add(StageTimings.Tokenize, t0);
+        });
 
-        // 2. Text encoder, one call for [negative; positive].
-        var prompts = useCfg ? new[] { negative, positive } : [positive];
-        var (hidden, hiddenSize) = EncodeText(prompts, runOptions, timings);
+        // 2. Text encoder: one call for every distinct prompt of the run.
+        var prompts = new List<WeightedTokens>();
+        var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        int RowOf(string text, WeightedTokens tokens)
+        {
+            if (!rowOf.TryGetValue(text, out var row))
+            {
+                row = prompts.Count;
+                prompts.Add(tokens);
+                rowOf[text] = row;
+            }
+
+            return row;
+        }
+
+        foreach (var m in members.Where(m => m.Error is null))
+        {
+            m.PositiveRow = RowOf(m.Request.Prompt, m.Positive);
+            if (m.UseCfg)
+                m.NegativeRow = RowOf(m.Request.NegativePrompt, m.Negative);
+        }
+
+        if (prompts.Count == 0)
+            return;
+        var (hidden, hiddenSize) = EncodeText(prompts, runOptions, members.Where(m => m.Error is null).Select(m => m.Timings).ToList());
         ct.ThrowIfCancellationRequested();
 
-        // 3. Sampler and noise generators (one per batch item, seed + i).
-        var sampler = SamplerFactory.Create(request.Sampler, model.Schedule, request.Steps,
-            request.KarrasSigmas && SamplerNames.SupportsKarras(request.Sampler), request.Eta);
-        var generators = new PhiloxNoiseGenerator[batch];
-        for (var i = 0; i < batch; i++)
-            generators[i] = new PhiloxNoiseGenerator(unchecked((ulong)request.Seed + (ulong)i));
-        var latents = new float[latentLength];
-        var noise = new float[latentLength];
-        var denoised = new float[latentLength];
-        var guided = new float[latentLength];
-        t0 = Stopwatch.GetTimestamp();
-        DrawNoise(generators, noise, itemLength, 1f);
-        timings.Add(StageTimings.Noise, t0);
+        // 3. Per member: samplers and noise generators (one per image, seed + i), buffers, initial latents.
+        ForEachLive(members, ct, m => Prepare(m, itemLength, runOptions));
+        foreach (var m in members.Where(m => m.Error is null && m.TotalSteps <= 0))
+            m.LoopDone = true;
 
-        var startStep = 0;
-        string? initImageHash = request.InitImage is null ? null : Convert.ToHexStringLower(SHA256.HashData(request.InitImage));
+        // 4. The shared step loop.
+        var looping = members.Where(m => m.Error is null && !m.LoopDone).ToList();
+        if (looping.Count > 0)
+            RunSteps(looping, steps, hidden, hiddenSize, useTimestepCond, channels, latentH, latentW, runOptions, ct);
+
+        // 5. VAE decode, one image at a time (PNG encoding follows in Encode, outside the GPU gate).
+        ForEachLive(members, ct, m => m.Images = Decode(m.Latents, m.Batch, channels, latentH, latentW, runOptions, m.Timings));
+    }
+
+    private void Prepare(BatchMember m, int itemLength, RunOptions runOptions)
+    {
+        var request = m.Request;
+        var batch = m.Batch;
+        var karras = request.KarrasSigmas && SamplerNames.SupportsKarras(request.Sampler);
+        m.Samplers = new Sampler[batch];
+        m.Generators = new PhiloxNoiseGenerator[batch];
+        for (var i = 0; i < batch; i++)
+        {
+            m.Samplers[i] = SamplerFactory.Create(request.Sampler, model.Schedule, request.Steps, karras, request.Eta);
+            m.Generators[i] = new PhiloxNoiseGenerator(unchecked((ulong)request.Seed + (ulong)i));
+        }
+
+        var length = batch * itemLength;
+        m.Latents = new float[length];
+        m.Noise = new float[length];
+        m.Denoised = new float[length];
+        m.Guided = new float[length];
+        var t0 = Stopwatch.GetTimestamp();
+        DrawNoise(m.Generators, m.Noise, itemLength, 1f);
+        m.Timings.Add(StageTimings.Noise, t0);
+
+        m.StartStep = 0;
+        m.InitImageHash = request.InitImage is null ? null : Convert.ToHexStringLower(SHA256.HashData(request.InitImage));
         // Strength 1 creates anew: the same start as txt2img with this seed (noising the image to the last training
         // step would still leak a little of it, √ᾱ_T > 0), so the image is not even encoded.
         if (request.InitImage is not null && request.Strength < 1f)
         {
-            var clean = EncodeImage(request, runOptions, timings, itemLength);
+            var clean = EncodeImage(request, runOptions, m.Timings, itemLength);
             var initSteps = Math.Min((int)(request.Steps * (double)request.Strength), request.Steps);
-            startStep = request.Steps - initSteps;
+            m.StartStep = request.Steps - initSteps;
             for (var b = 0; b < batch; b++)
             {
-                var target = latents.AsSpan(b * itemLength, itemLength);
+                var target = m.Latents.AsSpan(b * itemLength, itemLength);
                 if (initSteps == 0)
                     clean.CopyTo(target);
                 else
-                    sampler.AddNoise(startStep, clean, noise.AsSpan(b * itemLength, itemLength), target);
+                    m.Samplers[b].AddNoise(m.StartStep, clean, m.Noise.AsSpan(b * itemLength, itemLength), target);
             }
         }
         else
         {
-            var sigma = (float)sampler.InitNoiseSigma;
-            for (var i = 0; i < latentLength; i++)
-                latents[i] = noise[i] * sigma;
+            var sigma = (float)m.Samplers[0].InitNoiseSigma;
+            for (var i = 0; i < length; i++)
+                m.Latents[i] = m.Noise[i] * sigma;
         }
+    }
 
-        // 4. The step loop; every buffer it touches is allocated here, once.
-        using var sample = new TensorBuffer(model.SampleType, [unetBatch, channels, latentH, latentW]);
-        long[] timestepShape = model.TimestepRank == 0 ? [] : model.TimestepIsSingle ? [1] : [unetBatch];
-        using var timestep = new TensorBuffer(model.TimestepType, timestepShape);
-        using var hiddenStates = new TensorBuffer(model.HiddenStatesType, [unetBatch, ClipTokenizer.MaxLength, hiddenSize]);
+    private void RunSteps(List<BatchMember> members, int steps, float[] hidden, int hiddenSize, bool useTimestepCond,
+        int channels, int latentH, int latentW, RunOptions runOptions, CancellationToken ct)
+    {
+        var itemLength = channels * latentH * latentW;
+        var capacity = members.Sum(m => m.RowsPerStep);
         var block = ClipTokenizer.MaxLength * hiddenSize;
-        for (var u = 0; u < unetBatch; u++)
-        {
-            var source = useCfg && u >= batch ? 1 : 0;
-            hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Data.AsSpan(u * block, block));
-        }
-
-        hiddenStates.Upload();
-        using var timestepCond = useTimestepCond ? new TensorBuffer(model.TimestepCondType, [unetBatch, model.TimestepCondDim]) : null;
-        if (timestepCond is not null)
-        {
-            for (var u = 0; u < unetBatch; u++)
-                GuidanceMath.GuidanceEmbedding(request.GuidanceScale, timestepCond.Data.AsSpan(u * model.TimestepCondDim, model.TimestepCondDim));
-            timestepCond.Upload();
-        }
-
-        var outputType = model.Unet.Outputs[model.UnetOutput].ElementDataType;
-        using var unetOut = new TensorBuffer(outputType, [unetBatch, channels, latentH, latentW]);
+        var perRowTimestep = model.TimestepRank == 1 && !model.TimestepIsSingle;
+        using var sample = new RowTensor(model.SampleType, capacity, [channels, latentH, latentW]);
+        using var timestep = perRowTimestep
+            ? new RowTensor(model.TimestepType, capacity, [])
+            : new RowTensor(model.TimestepType, 1, model.TimestepRank == 0 ? [] : [1], scalar: true);
+        using var hiddenStates = new RowTensor(model.HiddenStatesType, capacity, [ClipTokenizer.MaxLength, hiddenSize]);
+        using var timestepCond = useTimestepCond ? new RowTensor(model.TimestepCondType, capacity, [model.TimestepCondDim]) : null;
+        using var unetOut = new RowTensor(model.Unet.Outputs[model.UnetOutput].ElementDataType, capacity, [channels, latentH, latentW]);
         string[] inputNames = timestepCond is null
             ? ["sample", "timestep", "encoder_hidden_states"]
             : ["sample", "timestep", "encoder_hidden_states", "timestep_cond"];
-        OrtValue[] inputValues = timestepCond is null
-            ? [sample.Value, timestep.Value, hiddenStates.Value]
-            : [sample.Value, timestep.Value, hiddenStates.Value, timestepCond.Value];
         string[] outputNames = [model.UnetOutput];
-        OrtValue[] outputValues = [unetOut.Value];
         var previewer = new LatentPreviewer(model.Info.PreviewFactors, options.PreviewUpscale);
 
-        var totalSteps = request.Steps - startStep;
-        var loopStart = Stopwatch.GetTimestamp();
-        for (var step = startStep; step < request.Steps; step++)
+        var active = new List<BatchMember>(members.Count);
+        var activeTimings = new List<StageTimings>(members.Count);
+        var next = new List<BatchMember>(members.Count);
+        var offsets = new int[members.Count]; // first UNet row of active[i]
+        var rows = 0;
+        OrtValue[] inputValues = [];
+        OrtValue[] outputValues = [];
+        var firstStep = members.Min(m => m.StartStep);
+        for (var step = firstStep; step < steps; step++)
         {
             ct.ThrowIfCancellationRequested();
-            t0 = Stopwatch.GetTimestamp();
-            var scale = sampler.InputScale(step);
-            var sampleData = sample.Data.AsSpan();
-            for (var i = 0; i < latentLength; i++)
-                sampleData[i] = latents[i] * scale;
-            if (useCfg)
-                sampleData[..latentLength].CopyTo(sampleData[latentLength..]);
-            timestep.Data.AsSpan().Fill((float)sampler.Timesteps[step]);
-            sample.Upload();
-            timestep.Upload();
-            timings.Add(StageTimings.TensorIo, t0);
+            var t0 = Stopwatch.GetTimestamp();
+            next.Clear();
+            foreach (var m in members)
+            {
+                if (!m.ActiveAt(step))
+                    continue;
+                if (m.Token.IsCancellationRequested)
+                {
+                    m.Fail(new OperationCanceledException("The generation was cancelled.", m.Token));
+                    continue;
+                }
+
+                if (step == m.StartStep)
+                    m.LoopStart = Stopwatch.GetTimestamp();
+                next.Add(m);
+            }
+
+            if (next.Count == 0)
+            {
+                if (members.All(m => m.Error is not null || m.LoopDone))
+                    break;
+                continue;
+            }
+
+            if (!next.SequenceEqual(active))
+            {
+                // The set of members changed (one joined or left): lay out their rows again.
+                (active, next) = (next, active);
+                rows = 0;
+                for (var i = 0; i < active.Count; i++)
+                {
+                    var m = active[i];
+                    offsets[i] = rows;
+                    for (var r = 0; r < m.RowsPerStep; r++)
+                    {
+                        var source = m.UseCfg && r < m.Batch ? m.NegativeRow : m.PositiveRow;
+                        hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Row(rows + r));
+                        if (timestepCond is not null)
+                            GuidanceMath.GuidanceEmbedding(m.Request.GuidanceScale, timestepCond.Row(rows + r));
+                    }
+
+                    rows += m.RowsPerStep;
+                }
+
+                hiddenStates.Upload(rows);
+                timestepCond?.Upload(rows);
+                activeTimings.Clear();
+                activeTimings.AddRange(active.Select(m => m.Timings));
+                inputValues = timestepCond is null
+                    ? [sample.View(rows), timestep.View(rows), hiddenStates.View(rows)]
+                    : [sample.View(rows), timestep.View(rows), hiddenStates.View(rows), timestepCond.View(rows)];
+                outputValues = [unetOut.View(rows)];
+            }
+
+            var images = 0;
+            foreach (var m in active)
+                images += m.Batch;
+            foreach (var m in active)
+                m.SharedBatchSize = Math.Max(m.SharedBatchSize, images);
+
+            // Pack the scaled latents: [uncond; cond] rows per member with CFG, one row per image otherwise.
+            for (var i = 0; i < active.Count; i++)
+            {
+                var m = active[i];
+                for (var b = 0; b < m.Batch; b++)
+                {
+                    var scale = m.Samplers[b].InputScale(step);
+                    var source = m.Latents.AsSpan(b * itemLength, itemLength);
+                    var target = sample.Row(offsets[i] + b);
+                    for (var k = 0; k < itemLength; k++)
+                        target[k] = source[k] * scale;
+                    if (m.UseCfg)
+                        target.CopyTo(sample.Row(offsets[i] + m.Batch + b));
+                }
+            }
+
+            var t = (float)active[0].Samplers[0].Timesteps[step]; // the same for every member (same key)
+            timestep.Data.AsSpan(0, timestep.Scalar ? 1 : rows).Fill(t);
+            sample.Upload(rows);
+            timestep.Upload(rows);
+            StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
             model.Unet.Session.Run(runOptions, inputNames, inputValues, outputNames, outputValues);
-            timings.Add(StageTimings.Unet, t0);
+            StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
-            unetOut.Download();
-            timings.Add(StageTimings.TensorIo, t0);
+            unetOut.Download(rows);
+            StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
-            t0 = Stopwatch.GetTimestamp();
-            var output = unetOut.Data.AsSpan();
-            if (useCfg)
+            for (var i = 0; i < active.Count; i++)
             {
-                GuidanceMath.Combine(output[..latentLength], output[latentLength..], request.GuidanceScale, guided);
-                GuidanceMath.Rescale(guided, output[latentLength..], request.GuidanceRescale, batch);
-            }
-            else
-            {
-                output[..latentLength].CopyTo(guided);
-            }
+                var m = active[i];
+                try
+                {
+                    Advance(m, step, unetOut.Data.AsSpan(offsets[i] * itemLength, m.RowsPerStep * itemLength), itemLength);
+                    Report(m, step, previewer, channels, latentH, latentW);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    Fail(m, ex);
+                }
 
-            ReadOnlySpan<float> stepNoise = default;
-            if (sampler.NeedsNoise(step))
-            {
-                var tn = Stopwatch.GetTimestamp();
-                DrawNoise(generators, noise, itemLength, request.Temperature);
-                timings.Add(StageTimings.Noise, tn);
-                stepNoise = noise;
-            }
-
-            sampler.Step(step, guided, latents, stepNoise, denoised);
-            timings.Add(StageTimings.Scheduler, t0);
-
-            if (progress is not null)
-            {
-                t0 = Stopwatch.GetTimestamp();
-                var done = step - startStep + 1;
-                IReadOnlyList<PreviewFrame>? previews = null;
-                if (request.PreviewInterval > 0 && (done % request.PreviewInterval == 0 || done == totalSteps))
-                    previews = previewer.Render(denoised, batch, channels, latentH, latentW);
-                var loopElapsed = Stopwatch.GetElapsedTime(loopStart);
-                var eta = TimeSpan.FromTicks(loopElapsed.Ticks / done * (totalSteps - done));
-                progress.Report(new GenerationProgress(done, totalSteps, sampler.Timesteps[step], sampler.SigmaAt(step),
-                    Stopwatch.GetElapsedTime(jobStart), eta, previews));
-                timings.Add(StageTimings.Preview, t0);
+                if (step == steps - 1)
+                    m.LoopDone = true;
             }
         }
-
-        ct.ThrowIfCancellationRequested();
-
-        // 5. VAE decode one item at a time, then PNG encoding, the items of a batch in parallel (at batch 8 on a GPU,
-        //    encoding them one after the other was most of the time spent outside ONNX Runtime).
-        var images = Decode(latents, batch, channels, latentH, latentW, runOptions, timings);
-        t0 = Stopwatch.GetTimestamp();
-        var encoded = new GenerationOutput[batch];
-        Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(batch, Environment.ProcessorCount) }, b =>
-        {
-            var metadata = Describe(request, b, initImageHash);
-            var parameters = InfotextBuilder.Build(metadata);
-            var png = PngMetadata.Embed(PngWriter.Encode(images[b], options.PngCompressionLevel), parameters, metadata);
-            encoded[b] = new GenerationOutput(unchecked(request.Seed + b), request.Width, request.Height, png, parameters) { Metadata = metadata };
-        });
-        timings.Add(StageTimings.PngEncode, t0);
-        var outputs = new List<GenerationOutput>(encoded);
-
-        timings.Add(StageTimings.Total, jobStart);
-        var result = new GenerationResult(outputs, model.Name, model.ShortHash, model.ExecutionProvider, SessionFactory.RuntimeVersion, timings.ToDictionary())
-        {
-            Settings = request,
-            PromptTokensTruncated = positive.Truncated,
-            NegativePromptTokensTruncated = negative.Truncated,
-            ExecutionProviderNote = providerNote,
-            StepsRun = totalSteps,
-        };
-        return new GenerationRun(result, images, latents, [batch, channels, latentH, latentW]);
     }
 
-    private (float[] Hidden, int HiddenSize) EncodeText(WeightedTokens[] prompts, RunOptions runOptions, StageTimings timings)
+    /// <summary>CFG (and its rescale) for one member, then one sampler step per image.</summary>
+    private static void Advance(BatchMember m, int step, ReadOnlySpan<float> output, int itemLength)
     {
         var t0 = Stopwatch.GetTimestamp();
-        using var ids = new TensorBuffer(model.IdsType, [prompts.Length, ClipTokenizer.MaxLength]);
-        for (var p = 0; p < prompts.Length; p++)
+        var length = m.Batch * itemLength;
+        if (m.UseCfg)
+        {
+            GuidanceMath.Combine(output[..length], output[length..], m.Request.GuidanceScale, m.Guided);
+            GuidanceMath.Rescale(m.Guided, output[length..], m.Request.GuidanceRescale, m.Batch);
+        }
+        else
+        {
+            output[..length].CopyTo(m.Guided);
+        }
+
+        var needsNoise = m.Samplers[0].NeedsNoise(step);
+        if (needsNoise)
+        {
+            var tn = Stopwatch.GetTimestamp();
+            DrawNoise(m.Generators, m.Noise, itemLength, m.Request.Temperature);
+            m.Timings.Add(StageTimings.Noise, tn);
+        }
+
+        for (var b = 0; b < m.Batch; b++)
+        {
+            var slice = new Range(b * itemLength, (b + 1) * itemLength);
+            ReadOnlySpan<float> noise = needsNoise ? m.Noise.AsSpan(slice) : default;
+            m.Samplers[b].Step(step, m.Guided.AsSpan(slice), m.Latents.AsSpan(slice), noise, m.Denoised.AsSpan(slice));
+        }
+
+        m.Timings.Add(StageTimings.Scheduler, t0);
+    }
+
+    /// <summary>Progress for one member; its preview only when due and, via <see cref="IPreviewDemand"/>, wanted.</summary>
+    private static void Report(BatchMember m, int step, LatentPreviewer previewer, int channels, int latentH, int latentW)
+    {
+        if (m.Progress is null)
+            return;
+        var t0 = Stopwatch.GetTimestamp();
+        var done = step - m.StartStep + 1;
+        var total = m.TotalSteps;
+        var interval = m.Request.PreviewInterval;
+        IReadOnlyList<PreviewFrame>? previews = null;
+        if (interval > 0 && (done % interval == 0 || done == total) && (m.Progress is not IPreviewDemand demand || demand.WantsPreview(done, total)))
+            previews = previewer.Render(m.Denoised, m.Batch, channels, latentH, latentW);
+        var loopElapsed = Stopwatch.GetElapsedTime(m.LoopStart);
+        var eta = TimeSpan.FromTicks(loopElapsed.Ticks / done * (total - done));
+        var sampler = m.Samplers[0];
+        m.Progress.Report(new GenerationProgress(done, total, sampler.Timesteps[step], sampler.SigmaAt(step),
+            Stopwatch.GetElapsedTime(m.JobStart), eta, previews));
+        m.Timings.Add(StageTimings.Preview, t0);
+    }
+
+    /// <summary>
+    /// PNG encoding with metadata, the images of the member in parallel; needs no ONNX session, so the engine runs it
+    /// after releasing its GPU gate. Disposes the decoded images unless <paramref name="keepImages"/>.
+    /// </summary>
+    public void Encode(BatchMember m, bool keepImages)
+    {
+        if (m.Error is not null || m.Images is null)
+            return;
+        try
+        {
+            m.Token.ThrowIfCancellationRequested();
+            var request = m.Request;
+            var images = m.Images;
+            var t0 = Stopwatch.GetTimestamp();
+            var encoded = new GenerationOutput[m.Batch];
+            Parallel.For(0, m.Batch, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(m.Batch, Environment.ProcessorCount) }, b =>
+            {
+                var metadata = Describe(request, b, m.InitImageHash);
+                var parameters = InfotextBuilder.Build(metadata);
+                var png = PngMetadata.Embed(PngWriter.Encode(images[b], options.PngCompressionLevel), parameters, metadata);
+                encoded[b] = new GenerationOutput(unchecked(request.Seed + b), request.Width, request.Height, png, parameters) { Metadata = metadata };
+            });
+            m.Timings.Add(StageTimings.PngEncode, t0);
+            m.Timings.Add(StageTimings.Total, m.JobStart);
+            m.Result = new GenerationResult(encoded, model.Name, model.ShortHash, model.ExecutionProvider, SessionFactory.RuntimeVersion, m.Timings.ToDictionary())
+            {
+                Settings = request,
+                PromptTokensTruncated = m.Positive.Truncated,
+                NegativePromptTokensTruncated = m.Negative.Truncated,
+                ExecutionProviderNote = providerNote,
+                StepsRun = Math.Max(0, m.TotalSteps),
+                SharedBatchSize = Math.Max(m.SharedBatchSize, m.Batch),
+            };
+            if (!keepImages)
+                m.DisposeImages();
+        }
+        catch (Exception ex)
+        {
+            Fail(m, ex);
+        }
+    }
+
+    private (float[] Hidden, int HiddenSize) EncodeText(List<WeightedTokens> prompts, RunOptions runOptions, List<StageTimings> timings)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        using var ids = new TensorBuffer(model.IdsType, [prompts.Count, ClipTokenizer.MaxLength]);
+        for (var p = 0; p < prompts.Count; p++)
         {
             for (var i = 0; i < ClipTokenizer.MaxLength; i++)
                 ids.Data[p * ClipTokenizer.MaxLength + i] = prompts[p].Ids[i];
         }
 
         ids.Upload();
-        timings.Add(StageTimings.TensorIo, t0);
+        StageTimings.AddShared(StageTimings.TensorIo, t0, timings);
         t0 = Stopwatch.GetTimestamp();
         using var results = model.TextEncoder.Session.Run(runOptions, ["input_ids"], [ids.Value], [model.TextEncoderOutput]);
-        timings.Add(StageTimings.TextEncoder, t0);
+        StageTimings.AddShared(StageTimings.TextEncoder, t0, timings);
         t0 = Stopwatch.GetTimestamp();
         var hidden = TensorBuffer.ReadFloats(results[0]);
-        var hiddenSize = hidden.Length / (prompts.Length * ClipTokenizer.MaxLength);
+        var hiddenSize = hidden.Length / (prompts.Count * ClipTokenizer.MaxLength);
         var block = ClipTokenizer.MaxLength * hiddenSize;
-        for (var p = 0; p < prompts.Length; p++)
+        for (var p = 0; p < prompts.Count; p++)
             WeightedPromptEncoder.ApplyWeights(hidden.AsSpan(p * block, block), prompts[p].Weights, hiddenSize);
-        timings.Add(StageTimings.TensorIo, t0);
+        StageTimings.AddShared(StageTimings.TensorIo, t0, timings);
         return (hidden, hiddenSize);
     }
 

@@ -25,6 +25,14 @@ public sealed class StageTimings
     public void Add(string stage, long startTimestamp) =>
         _ticks[stage] = _ticks.GetValueOrDefault(stage) + (Stopwatch.GetTimestamp() - startTimestamp);
 
+    /// <summary>Adds the time since <paramref name="startTimestamp"/> to each member's timings (a stage they shared).</summary>
+    internal static void AddShared(string stage, long startTimestamp, IReadOnlyList<StageTimings> timings)
+    {
+        var ticks = Stopwatch.GetTimestamp() - startTimestamp;
+        for (var i = 0; i < timings.Count; i++)
+            timings[i]._ticks[stage] = timings[i]._ticks.GetValueOrDefault(stage) + ticks;
+    }
+
     public IReadOnlyDictionary<string, TimeSpan> ToDictionary() =>
         _ticks.ToDictionary(kv => kv.Key, kv => TimeSpan.FromSeconds(kv.Value / (double)Stopwatch.Frequency));
 }

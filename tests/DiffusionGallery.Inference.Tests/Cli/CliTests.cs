@@ -144,6 +144,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void BenchShared_PrintsImagesPerSecondOfTheSharedRunAndOneByOne()
+    {
+        var model = TestPaths.RequireTinyModel();
+
+        var (code, stdout, stderr) = Run("bench", "--model", model, "--provider", "cpu", "--steps", "2", "--runs", "1", "--warmup", "0", "--shared", "3");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3 one-image requests", stdout);
+        Assert.Matches(@"shared run\s+\d+\.\d+ images/s\s+\(largest UNet call: 3 images\)", stdout);
+        Assert.Matches(@"one by one\s+\d+\.\d+ images/s", stdout);
+    }
+
+    [Fact]
     public void Metadata_OnAFileWithoutParameters_SaysSo()
     {
         Directory.CreateDirectory(_out);

@@ -1,0 +1,43 @@
+#!/bin/bash
+# Device side (GPU host, after `. .gpu/assemble.sh`, apps staged by scripts/gpu/stage.sh): the web app serving many
+# users on the GPU, the baseline build (web-base) and this one side by side, plus the CLI's single-image figure.
+#   bash scripts/gpu/serving-bench.sh [APPS]     APPS default "web-base web" → $OUT/serving-results.json, serving-logs.txt
+set -u
+OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
+for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonnxruntime_providers_cuda.so"; done
+LT="$GPU_APP/loadtest/dg-loadtest"; CLI="$GPU_APP/cli/DiffusionGallery.Cli"
+models=$PWD/models
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
+"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
+"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
+[[ -n ${CLI_EXTRA:-} ]] && eval "$CLI_EXTRA" > "$R/cli-extra.log" 2>&1
+port=5100
+for app in ${1:-web-base web}; do
+  port=$((port + 1)); data=/tmp/data-$app; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port
+  ( cd "$data" && ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cuda Inference__ModelsRoot=$models \
+      Database__ConnectionString="Data Source=$data/app.db" Storage__Root=$data/images Uploads__Root=$data/uploads \
+      Email__PickupDirectory=$data/mail AccountRateLimits__PerAddressPermitLimit=100000 AccountRateLimits__PerAccountPermitLimit=100000 \
+      Generation__MaxQueueLength=5000 ${APP_ENV:-} exec "$GPU_APP/$app/DiffusionGallery.Web" > "$R/app-$app.log" 2>&1 ) &
+  pid=$!
+  for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
+  t=$R/tokens-$app.txt
+  timeout 120 "$LT" --url $url --users 32 --jobs 1 --warmup 8 --token-file $t > "$R/warm-$app.log" 2>&1
+  for run in "1 32 rest" "8 16 rest" "32 8 rest" "8 16 hub"; do
+    set -- $run
+    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $3 --gpu-sample --token-file $t --json "$R/$app-$1x$2-$3.json" > "$R/$app-$1x$2-$3.log" 2>&1
+    echo "$app $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$app-$1x$2-$3.log" | head -3 | tr '\n' ' ')"
+  done
+  kill $pid; wait $pid 2>/dev/null
+done
+python3 - "$R" "$OUT" <<'PY'
+import glob, json, os, sys
+r, out = sys.argv[1], sys.argv[2]
+res = {}
+for f in sorted(glob.glob(f"{r}/*.json")):
+    try: res[os.path.basename(f)[:-5]] = json.load(open(f))
+    except Exception as e: res[os.path.basename(f)] = str(e)
+json.dump(res, open(f"{out}/serving-results.json", "w"), indent=2)
+with open(f"{out}/serving-logs.txt", "w") as o:
+    for f in sorted(glob.glob(f"{r}/*.log")) + [f"{r}/gpu.txt"]:
+        if os.path.exists(f): o.write(f"===== {os.path.basename(f)}\n" + open(f, errors="replace").read()[-12000:] + "\n")
+PY

@@ -1,0 +1,113 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DiffusionGallery.Inference.Pipeline;
+
+/// <summary>
+/// A tensor allocated once for the largest batch of a shared run ([capacity, …row shape]) whose first
+/// <c>rows</c> rows are handed to ONNX Runtime as a view: as items leave or join, the UNet call shrinks or grows
+/// without allocating buffers or copying. Float tensors are zero-copy (the graph reads <see cref="Data"/>);
+/// fp16 and integer tensors convert only the rows in use. Views are created once per row count and cached.
+/// </summary>
+internal sealed class RowTensor : IDisposable
+{
+    private readonly long[] _rowShape;
+    private readonly Float16[]? _half;
+    private readonly long[]? _int64;
+    private readonly int[]? _int32;
+    private readonly Dictionary<int, OrtValue> _views = new();
+
+    /// <param name="rowShape">The shape of one row; with <paramref name="scalar"/>, the whole (one-element) tensor's shape.</param>
+    public RowTensor(TensorElementType elementType, int capacity, long[] rowShape, bool scalar = false)
+    {
+        ElementType = elementType;
+        Scalar = scalar;
+        _rowShape = rowShape;
+        RowLength = checked((int)rowShape.Aggregate(1L, (a, b) => a * b));
+        var length = scalar ? 1 : checked(capacity * RowLength);
+        Data = new float[length];
+        switch (elementType)
+        {
+            case TensorElementType.Float:
+                break;
+            case TensorElementType.Float16:
+                _half = new Float16[length];
+                break;
+            case TensorElementType.Int64:
+                _int64 = new long[length];
+                break;
+            case TensorElementType.Int32:
+                _int32 = new int[length];
+                break;
+            default:
+                throw new NotSupportedException($"tensor element type {elementType} is not supported");
+        }
+    }
+
+    public TensorElementType ElementType { get; }
+    public bool Scalar { get; }
+    public int RowLength { get; }
+    /// <summary>All rows as floats (what the pipeline reads and writes).</summary>
+    public float[] Data { get; }
+
+    /// <summary>The span of one row of <see cref="Data"/>.</summary>
+    public Span<float> Row(int row) => Data.AsSpan(row * RowLength, RowLength);
+
+    /// <summary>An OrtValue over the first <paramref name="rows"/> rows (cached; disposed with this object).</summary>
+    public OrtValue View(int rows)
+    {
+        if (Scalar)
+            rows = 0;
+        if (_views.TryGetValue(rows, out var view))
+            return view;
+        long[] shape = Scalar ? _rowShape : [rows, .. _rowShape];
+        var length = Scalar ? 1 : rows * RowLength;
+        view = ElementType switch
+        {
+            TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Data.AsMemory(0, length), shape),
+            TensorElementType.Float16 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _half.AsMemory(0, length), shape),
+            TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _int64.AsMemory(0, length), shape),
+            _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _int32.AsMemory(0, length), shape),
+        };
+        _views[rows] = view;
+        return view;
+    }
+
+    /// <summary>Converts the first <paramref name="rows"/> rows into the typed buffer the graph reads (no-op for float).</summary>
+    public void Upload(int rows)
+    {
+        var length = Scalar ? 1 : rows * RowLength;
+        if (_half is not null)
+        {
+            for (var i = 0; i < length; i++)
+                _half[i] = (Float16)Data[i];
+        }
+        else if (_int64 is not null)
+        {
+            for (var i = 0; i < length; i++)
+                _int64[i] = (long)Math.Round(Data[i]);
+        }
+        else if (_int32 is not null)
+        {
+            for (var i = 0; i < length; i++)
+                _int32[i] = (int)Math.Round(Data[i]);
+        }
+    }
+
+    /// <summary>Converts the first <paramref name="rows"/> graph-written rows back into <see cref="Data"/> (no-op for float).</summary>
+    public void Download(int rows)
+    {
+        if (_half is null)
+            return;
+        var length = rows * RowLength;
+        for (var i = 0; i < length; i++)
+            Data[i] = (float)_half[i];
+    }
+
+    public void Dispose()
+    {
+        foreach (var view in _views.Values)
+            view.Dispose();
+        _views.Clear();
+    }
+}

@@ -1,0 +1,291 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Inference.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace DiffusionGallery.Inference.Tests.Pipeline;
+
+/// <summary>Requests of different users in one shared run (IBatchImageGenerator) on the bundled model, CPU.</summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class SharedRunTests(TinyModelFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static GenerationRequest Dpm(string prompt, long seed) => new()
+    {
+        Prompt = prompt,
+        Seed = seed,
+        Steps = 5,
+        Sampler = SamplerKind.DpmPlusPlus2M,
+        KarrasSigmas = true,
+        PreviewInterval = 0,
+    };
+
+    private static GenerationRequest EulerA(string prompt, long seed) => Dpm(prompt, seed) with { Sampler = SamplerKind.EulerAncestral, KarrasSigmas = false };
+
+    [Fact]
+    public async Task SharedRun_DpmKarras_MatchesEachRequestRunAlone()
+    {
+        var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 77), null, Ct)).Images[0].Png;
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 1) with { BatchSize = 2 },
+            Dpm("a yellow triangle", 2) with { NegativePrompt = "green", GuidanceScale = 1f },
+            Dpm("a blue square on a red background", 3) with { NegativePrompt = "circle", GuidanceScale = 4.5f, GuidanceRescale = 0.5f },
+            Dpm("a red circle on a blue background", 4) with { InitImage = init, Strength = 0.6f },
+            Dpm("a yellow triangle", 5) with { InitImage = init, Strength = 0.4f, GuidanceScale = 1f },
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+
+        Assert.Equal(requests.Length, outcomes.Count);
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
+            var shared = Assert.IsType<GenerationResult>(outcomes[i].Result);
+            AssertSameImages(alone, shared, $"request {i}");
+            Assert.Equal(requests[i].BatchSize, alone.SharedBatchSize);
+            Assert.Equal(alone.StepsRun, shared.StepsRun);
+        }
+
+        // Txt2img members (4 images) run every step together; img2img ones join later, so all saw 6 images at once.
+        Assert.All(outcomes, o => Assert.Equal(6, o.Result!.SharedBatchSize));
+    }
+
+    [Fact]
+    public async Task SharedRun_EulerAncestral_WithTemperatures_MatchesEachRequestRunAlone()
+    {
+        GenerationRequest[] requests =
+        [
+            EulerA("a red circle on a blue background", 11) with { Temperature = 0.8f, BatchSize = 2 },
+            EulerA("a green square", 12) with { Temperature = 1.2f, GuidanceScale = 1f },
+            EulerA("a blue triangle", 13) with { NegativePrompt = "red", GuidanceScale = 6f },
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
+            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+            Assert.Equal(4, outcomes[i].Result!.SharedBatchSize);
+        }
+    }
+
+    [Fact]
+    public async Task CancellingOneItem_LeavesTheOthersUnchanged()
+    {
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 21),
+            Dpm("a green square", 22) with { BatchSize = 2 },
+            Dpm("a yellow triangle", 23),
+        ];
+        using var cancelSecond = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var secondSteps = 0;
+        var progress = new CallbackProgress(p =>
+        {
+            secondSteps = p.Step;
+            if (p.Step == 2)
+                cancelSecond.Cancel();
+        });
+        BatchItem[] items =
+        [
+            new(requests[0], null, Ct),
+            new(requests[1], progress, cancelSecond.Token),
+            new(requests[2], null, Ct),
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        Assert.True(outcomes[1].Cancelled);
+        Assert.IsAssignableFrom<OperationCanceledException>(outcomes[1].Error);
+        Assert.Null(outcomes[1].Result);
+        Assert.Equal(2, secondSteps); // it left at the next step boundary
+        foreach (var i in new[] { 0, 2 })
+        {
+            var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
+            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+            Assert.Equal(4, outcomes[i].Result!.SharedBatchSize);
+        }
+    }
+
+    [Fact]
+    public async Task ItemsCancelledBeforeAndDuringTheRun_EachReportCancellation_AndTheEngineStaysUsable()
+    {
+        using var before = new CancellationTokenSource();
+        await before.CancelAsync();
+        using var during = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var steps = 0;
+        var progress = new CallbackProgress(p =>
+        {
+            steps = p.Step;
+            if (p.Step == 1)
+                during.Cancel();
+        });
+        BatchItem[] items = [new(Dpm("a red circle", 51), null, before.Token), new(Dpm("a green square", 52), progress, during.Token)];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        Assert.All(outcomes, o => Assert.True(o.Cancelled, o.Error?.ToString()));
+        Assert.Equal(1, steps);
+        var after = await fixture.Generator.GenerateAsync(Dpm("a green square", 52), null, Ct);
+        Assert.Equal(1, after.SharedBatchSize);
+    }
+
+    [Fact]
+    public async Task FailingItems_FailAlone()
+    {
+        var corrupt = new byte[2048];
+        new Random(5).NextBytes(corrupt);
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 31),
+            Dpm("a green square", 32) with { InitImage = corrupt, Strength = 0.5f },
+            Dpm("a yellow triangle", 33) with { Steps = 5, GuidanceScale = 99f },
+            Dpm("a blue square", 34),
+            Dpm("a blue square", 35),
+        ];
+        BatchItem[] items =
+        [
+            new(requests[0], null, Ct),
+            new(requests[1], null, Ct),
+            new(requests[2], null, Ct),
+            new(requests[3], new CallbackProgress(_ => throw new InvalidOperationException("sink broke")), Ct),
+            new(requests[4], null, Ct),
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        Assert.IsAssignableFrom<InvalidGenerationRequestException>(outcomes[1].Error);
+        Assert.IsType<SettingOutOfRangeException>(outcomes[2].Error);
+        Assert.Equal("sink broke", Assert.IsType<InvalidOperationException>(outcomes[3].Error).Message);
+        foreach (var i in new[] { 0, 4 })
+        {
+            var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
+            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+        }
+    }
+
+    [Fact]
+    public async Task MixedKeys_AreRefused()
+    {
+        BatchItem[] items = [new(Dpm("a", 1), null, Ct), new(Dpm("b", 2) with { Steps = 6 }, null, Ct)];
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Generator.GenerateBatchAsync(items, Ct));
+        Assert.Contains("Item 1", error.Message);
+        Assert.NotEqual(fixture.Generator.KeyOf(items[0].Request), fixture.Generator.KeyOf(items[1].Request));
+        Assert.Equal(fixture.Generator.KeyOf(items[0].Request), fixture.Generator.KeyOf(Dpm("other", 9) with { GuidanceScale = 2f, Strength = 0.3f }));
+    }
+
+    [Fact]
+    public async Task CancellingTheCall_StopsEverything()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var progress = new CallbackProgress(p =>
+        {
+            if (p.Step == 1)
+                cts.Cancel();
+        });
+        BatchItem[] items = [new(Dpm("a", 1), progress, Ct), new(Dpm("b", 2), null, Ct)];
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Generator.GenerateBatchAsync(items, cts.Token));
+        // The engine is usable afterwards.
+        var after = await fixture.Generator.GenerateAsync(Dpm("a", 1), null, Ct);
+        Assert.Single(after.Images);
+    }
+
+    [Fact]
+    public async Task PreviewDemand_RendersPreviewsOnlyWhenWanted()
+    {
+        var never = new DemandProgress(_ => false);
+        var evenSteps = new DemandProgress(step => step % 2 == 0);
+        var plain = new DemandProgress(null);
+        BatchItem[] items =
+        [
+            new(Dpm("a red circle", 41) with { PreviewInterval = 1 }, never, Ct),
+            new(Dpm("a green square", 42) with { PreviewInterval = 1 }, evenSteps, Ct),
+            new(Dpm("a yellow triangle", 43) with { PreviewInterval = 1, BatchSize = 2 }, plain, Ct),
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        Assert.All(outcomes, o => Assert.NotNull(o.Result));
+        Assert.Equal(5, never.Reports.Count);
+        Assert.All(never.Reports, r => Assert.Null(r.Previews));
+        Assert.Equal([1, 2, 3, 4, 5], never.Asked);
+        Assert.Equal([2, 4], evenSteps.Reports.Where(r => r.Previews is not null).Select(r => r.Step));
+        Assert.All(plain.Reports, r => Assert.Equal(2, r.Previews!.Count));
+        Assert.Equal(5, plain.Reports.Count);
+    }
+
+    [Fact]
+    public void MaxBatchImages_GrowsWithTheBudget_AndCoversTheOwnBatch()
+    {
+        var folder = Path.GetFullPath(TestPaths.TinyModel);
+        int Max(int budgetMb, GenerationRequest request)
+        {
+            using var generator = new DiffusionImageGenerator(new InferenceOptions
+            {
+                ModelsRoot = Path.GetDirectoryName(folder)!,
+                DefaultModel = Path.GetFileName(folder),
+                Provider = ExecutionProviderPreference.Cpu,
+                BatchMemoryBudgetMB = budgetMb,
+            });
+            return generator.MaxBatchImages(request);
+        }
+
+        var small = Max(64, Dpm("a", 1));
+        var large = Max(1024, Dpm("a", 1));
+        Assert.True(large > small, $"{large} > {small}");
+        Assert.True(small >= 1);
+        Assert.Equal(3, Max(1, Dpm("a", 1) with { BatchSize = 3 }));
+        Assert.True(Max(1024, Dpm("a", 1) with { Width = 256, Height = 256 }) < large);
+        Assert.Throws<ArgumentException>(() => new DiffusionImageGenerator(new InferenceOptions
+        {
+            ModelsRoot = Path.GetDirectoryName(folder)!,
+            Provider = ExecutionProviderPreference.Cpu,
+            BatchMemoryBudgetMB = -1,
+        }));
+    }
+
+    private static void AssertSameImages(GenerationResult expected, GenerationResult actual, string label)
+    {
+        Assert.Equal(expected.Images.Count, actual.Images.Count);
+        for (var i = 0; i < expected.Images.Count; i++)
+        {
+            Assert.Equal(expected.Images[i].Seed, actual.Images[i].Seed);
+            Assert.Equal(expected.Images[i].ParametersText, actual.Images[i].ParametersText);
+            var a = Pixels(expected.Images[i].Png);
+            var b = Pixels(actual.Images[i].Png);
+            Assert.Equal(a.Length, b.Length);
+            var worst = 0;
+            for (var p = 0; p < a.Length; p++)
+                worst = Math.Max(worst, Math.Max(Math.Abs(a[p].R - b[p].R), Math.Max(Math.Abs(a[p].G - b[p].G), Math.Abs(a[p].B - b[p].B))));
+            Assert.True(worst <= 1, $"{label} image {i}: a channel differs by {worst}/255 from the request run alone");
+        }
+    }
+
+    private static Rgb24[] Pixels(byte[] png)
+    {
+        using var image = Image.Load<Rgb24>(png);
+        var pixels = new Rgb24[image.Width * image.Height];
+        image.CopyPixelDataTo(pixels);
+        return pixels;
+    }
+
+    private sealed class DemandProgress(Func<int, bool>? wants) : IProgress<GenerationProgress>, IPreviewDemand
+    {
+        public List<GenerationProgress> Reports { get; } = [];
+        public List<int> Asked { get; } = [];
+
+        public void Report(GenerationProgress value) => Reports.Add(value);
+
+        public bool WantsPreview(int step, int totalSteps)
+        {
+            Asked.Add(step);
+            return wants?.Invoke(step) ?? true;
+        }
+    }
+}
