@@ -93,9 +93,10 @@ public sealed class GenerationWorker(
         await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var clock = Stopwatch.StartNew();
         var items = new List<Item>();
+        var claimed = await ClaimAsync(db, run.Jobs.Select(j => j.JobId).ToList(), stoppingToken);
         foreach (var running in run.Jobs)
         {
-            if (await ClaimAsync(db, running.JobId, stoppingToken) is not { } job) continue; // cancelled (or finished) before it reached the worker
+            if (!claimed.TryGetValue(running.JobId, out var job)) continue; // cancelled (or finished) before it reached the worker
             notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
             try
             {
@@ -130,13 +131,22 @@ public sealed class GenerationWorker(
         }
     }
 
-    private async Task<GenerationJob?> ClaimAsync(ApplicationDbContext db, Guid jobId, CancellationToken stoppingToken)
+    /// <summary>Queued → Running for the run's jobs still queued, in one write transaction (one round on the GPU's path, not one per job).</summary>
+    private async Task<Dictionary<Guid, GenerationJob>> ClaimAsync(ApplicationDbContext db, IReadOnlyList<Guid> jobIds, CancellationToken stoppingToken)
     {
         var started = time.GetUtcNow();
-        var claimed = await db.GenerationJobs.Where(j => j.Id == jobId && j.State == JobState.Queued)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running).SetProperty(j => j.StartedAt, started)
-                .SetProperty(j => j.Attempts, j => j.Attempts + 1), stoppingToken);
-        return claimed == 0 ? null : await db.GenerationJobs.AsNoTracking().SingleAsync(j => j.Id == jobId, stoppingToken);
+        await using var transaction = await db.BeginWriteAsync(stoppingToken);
+        var jobs = await db.GenerationJobs.Where(j => jobIds.Contains(j.Id) && j.State == JobState.Queued).ToListAsync(stoppingToken);
+        foreach (var job in jobs)
+        {
+            job.State = JobState.Running;
+            job.StartedAt = started;
+            job.Attempts++;
+        }
+        await db.SaveChangesAsync(stoppingToken);
+        await transaction.CommitAsync(stoppingToken);
+        db.ChangeTracker.Clear();
+        return jobs.ToDictionary(j => j.Id);
     }
 
     /// <summary>One job's outcome of a shared run: stored images, or cancelled / failed with its refund. True when it succeeded.</summary>
