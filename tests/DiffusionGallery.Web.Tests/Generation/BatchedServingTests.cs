@@ -1,5 +1,6 @@
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Options;
 using DiffusionGallery.Web.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 
@@ -175,6 +176,37 @@ public sealed class BatchedServingTests
         Assert.Contains("post-processing failed", finals[bad.Id].Error);
         await using var db = h.Database.CreateDbContext();
         Assert.Equal(1, (await db.UsageEntries.SingleAsync(u => u.JobId == bad.Id && u.Kind == UsageKind.Refund, Ct)).Images);
+    }
+
+    [Fact]
+    public async Task Worker_TwoDevices_EachEngineTakesRunsFromTheSameQueueAtTheSameTime()
+    {
+        using var h = new QueueHarness(new GenerationOptions { RunsInFlight = 1 });
+        var gpu0 = new FakeImageGenerator { StepDelay = TimeSpan.FromMilliseconds(30) };
+        var gpu1 = new FakeImageGenerator { StepDelay = TimeSpan.FromMilliseconds(30) };
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var ja = await h.SubmitAsync(a, QueueHarness.Settings("a", steps: 20), null, Ct);
+        var jb = await h.SubmitAsync(b, QueueHarness.Settings("b", steps: 20), null, Ct);
+        var bothRunning = 0;
+        var finals = new Dictionary<Guid, TaskCompletionSource<JobUpdate>> { [ja.Id] = new(), [jb.Id] = new() };
+        var subscriptions = finals.Keys.Select(id => h.Notifier.Subscribe(id, update =>
+        {
+            if (update.State == JobState.Running && h.Queue.RunningCount == 2) Interlocked.Exchange(ref bothRunning, 1);
+            if (update.IsFinished) finals[id].TrySetResult(update);
+            return Task.CompletedTask;
+        })).ToList();
+        using var worker = h.CreateWorker(new EngineDevices([DeviceEngine.For(0, gpu0), DeviceEngine.For(1, gpu1)]));
+        await worker.StartAsync(Ct);
+        await Task.WhenAll(finals.Values.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        await worker.StopAsync(Ct);
+        subscriptions.ForEach(s => s.Dispose());
+
+        // One job each (MaxImages 1): one run per device, at once.
+        Assert.Single(gpu0.Runs);
+        Assert.Single(gpu1.Runs);
+        Assert.Equal(1, bothRunning);
+        Assert.All(finals.Values, f => Assert.Equal(JobState.Succeeded, f.Task.Result.State));
     }
 
     [Fact]

@@ -68,8 +68,9 @@ internal sealed class QueueHarness : IDisposable
     public GenerationSession CreateSession(ICurrentUser user) =>
         new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue), NullLogger<GenerationSession>.Instance);
 
-    public GenerationWorker CreateWorker() =>
-        new(Queue, RequestFactory, References, Engines, Database, Store, Notifier, Time, MsOptions.Create(Options), NullLogger<GenerationWorker>.Instance);
+    /// <param name="engines">Other devices' engines than the one fake (all pulling from <see cref="Queue"/>).</param>
+    public GenerationWorker CreateWorker(EngineDevices? engines = null) =>
+        new(Queue, RequestFactory, References, engines ?? Engines, Database, Store, Notifier, Time, MsOptions.Create(Options), NullLogger<GenerationWorker>.Instance);
 
     /// <summary>Takes the next run, which must hold one job (with <see cref="FakeImageGenerator.MaxImages"/> 1 every run does).</summary>
     public async Task<GenerationQueue.RunningJob> DequeueOneAsync(CancellationToken cancellationToken) =>
