@@ -11,6 +11,10 @@ public sealed class BatchedServingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>A clock that stands still, so usage does not decay between charges and the fair order is exact.</summary>
+    private static QueueHarness StillHarness() =>
+        new(time: new DiffusionGallery.Web.Tests.Admin.FixedTime(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero)));
+
     private static async Task<List<List<Guid>>> DrainRunsAsync(QueueHarness h)
     {
         var runs = new List<List<Guid>>();
@@ -18,7 +22,8 @@ public sealed class BatchedServingTests
         {
             var run = await h.Queue.DequeueRunAsync(Ct);
             runs.Add(run.Jobs.Select(j => j.JobId).ToList());
-            foreach (var job in run.Jobs) h.Queue.Complete(job);
+            if (h.Time is DiffusionGallery.Web.Tests.Admin.FixedTime clock) clock.Now += TimeSpan.FromSeconds(1); // each run holds the GPU 1 s
+            foreach (var job in run.Jobs) h.Queue.Complete(job); // each job is charged its share of that second
         }
         return runs;
     }
@@ -26,7 +31,7 @@ public sealed class BatchedServingTests
     [Fact]
     public async Task Fill_ThreeUsers_SlotsGoToCompatibleJobsInFairShareOrder()
     {
-        using var h = new QueueHarness();
+        using var h = StillHarness();
         h.Generator.MaxImages = 3;
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
@@ -41,14 +46,14 @@ public sealed class BatchedServingTests
         var runs = await DrainRunsAsync(h);
 
         // a1 heads; B is owed the next slot, C's job cannot join, then A's a2 (submitted before b2) ties B and wins.
-        // C, least served, heads the next run alone; then B's b2 and A's a3 share one.
+        // C, least served, heads the next run alone; then B (charged 1/3 s) before A (2/3 s): b2 heads, a3 joins.
         Assert.Equal([[a1.Id, b1.Id, a2.Id], [c1.Id], [b2.Id, a3.Id]], runs);
     }
 
     [Fact]
     public async Task Fill_IncompatibleJobs_NeverShareARun()
     {
-        using var h = new QueueHarness();
+        using var h = StillHarness();
         h.Generator.MaxImages = 8;
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
@@ -71,7 +76,7 @@ public sealed class BatchedServingTests
     [Fact]
     public async Task Fill_NeverSplitsAJob_AJobThatDoesNotFitWaitsForTheNextRun()
     {
-        using var h = new QueueHarness();
+        using var h = StillHarness();
         h.Generator.MaxImages = 3;
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
