@@ -1,0 +1,64 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace DiffusionGallery.LoadTest;
+
+/// <summary>
+/// Samples GPU busy % during a run: one <c>nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 100</c>
+/// process (a line per GPU every 100 ms) rather than a process per sample.
+/// </summary>
+public sealed class GpuSampler : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<int> _samples = [];
+    private readonly Task _reader;
+
+    private GpuSampler(Process process)
+    {
+        _process = process;
+        _reader = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+                if (int.TryParse(line.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var busy))
+                    lock (_samples) _samples.Add(busy);
+        });
+    }
+
+    /// <summary>Null (with the reason logged) where nvidia-smi cannot be started.</summary>
+    public static GpuSampler? TryStart(Action<string> log)
+    {
+        try
+        {
+            var process = Process.Start(new ProcessStartInfo("nvidia-smi", ["--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            if (process is not null) return new GpuSampler(process);
+        }
+        catch (Win32Exception ex)
+        {
+            log($"--gpu-sample: cannot run nvidia-smi ({ex.Message}); no GPU figure");
+        }
+        return null;
+    }
+
+    /// <summary>Stops sampling; returns the mean busy % over all samples (all GPUs) and the sample count.</summary>
+    public async Task<(double? MeanBusyPercent, int Samples)> StopAsync()
+    {
+        if (!_process.HasExited) _process.Kill();
+        await _process.WaitForExitAsync();
+        await _reader;
+        lock (_samples) return (_samples.Count > 0 ? _samples.Average() : null, _samples.Count);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
