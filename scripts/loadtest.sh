@@ -44,20 +44,24 @@ cpu)
     trap 'kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null; rm -rf "$DATA"' EXIT
     until curl -fs "$URL/healthz" >/dev/null; do sleep 1; done
     rm -f "$DATA/tokens.txt"
-    for via in rest hub; do
-        "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via "$via" --token-file "$DATA/tokens.txt" --json "$OUT/cpu-1x16-$via.json"
-        "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via "$via" --token-file "$DATA/tokens.txt" --json "$OUT/cpu-4x8-$via.json"
-    done
+    # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use.
+    T="$DATA/tokens.txt"
+    "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via rest --token-file "$T" --user-offset 0 --json "$OUT/cpu-1x16-rest.json"
+    "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via rest --token-file "$T" --user-offset 1 --json "$OUT/cpu-4x8-rest.json"
+    "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via hub --token-file "$T" --user-offset 5 --json "$OUT/cpu-1x16-hub.json"
+    "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via hub --token-file "$T" --user-offset 6 --json "$OUT/cpu-4x8-hub.json"
     ;;
 gpu)
     URL="${2:?usage: scripts/loadtest.sh gpu URL [BIN]}"
     BIN="${3:-/tmp/dg-loadtest/dg-loadtest}"
     T="$OUT/tokens.txt"
-    "$BIN" --url "$URL" --users 32 --jobs 1 --warmup 8 --token-file "$T" >/dev/null   # registers the 32 users once, warms the GPU
-    "$BIN" --url "$URL" --users 1 --jobs 32 --via rest --gpu-sample --token-file "$T" --json "$OUT/gpu-1x32-rest.json"
-    "$BIN" --url "$URL" --users 8 --jobs 16 --via rest --gpu-sample --token-file "$T" --json "$OUT/gpu-8x16-rest.json"
-    "$BIN" --url "$URL" --users 32 --jobs 8 --via rest --gpu-sample --token-file "$T" --json "$OUT/gpu-32x8-rest.json"
-    "$BIN" --url "$URL" --users 8 --jobs 16 --via hub --gpu-sample --token-file "$T" --json "$OUT/gpu-8x16-hub.json"
+    # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use. The first run registers
+    # all 50 (warm-up user + 49; about a minute of Retry-After waits at the default 30 a minute), later runs none.
+    "$BIN" --url "$URL" --users 49 --jobs 1 --warmup 8 --token-file "$T" --user-offset 0 >/dev/null
+    "$BIN" --url "$URL" --users 1 --jobs 32 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 0 --json "$OUT/gpu-1x32-rest.json"
+    "$BIN" --url "$URL" --users 8 --jobs 16 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 1 --json "$OUT/gpu-8x16-rest.json"
+    "$BIN" --url "$URL" --users 32 --jobs 8 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 9 --json "$OUT/gpu-32x8-rest.json"
+    "$BIN" --url "$URL" --users 8 --jobs 16 --via hub --warmup 4 --gpu-sample --token-file "$T" --user-offset 41 --json "$OUT/gpu-8x16-hub.json"
     ;;
 run)
     shift

@@ -5,13 +5,13 @@ using System.Globalization;
 namespace DiffusionGallery.LoadTest;
 
 /// <summary>
-/// Samples GPU busy % during a run: one <c>nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 100</c>
+/// Samples GPU busy % during a run: one <c>nvidia-smi --query-gpu=index,utilization.gpu --format=csv,noheader,nounits -lms 100</c>
 /// process (a line per GPU every 100 ms) rather than a process per sample.
 /// </summary>
 public sealed class GpuSampler : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly List<int> _samples = [];
+    private readonly List<(string Device, int Busy)> _samples = [];
     private readonly Task _reader;
 
     private GpuSampler(Process process)
@@ -20,8 +20,9 @@ public sealed class GpuSampler : IAsyncDisposable
         _reader = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
-                if (int.TryParse(line.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var busy))
-                    lock (_samples) _samples.Add(busy);
+                if (line.Split(',', StringSplitOptions.TrimEntries) is [var device, var value]
+                    && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var busy))
+                    lock (_samples) _samples.Add((device, busy));
         });
     }
 
@@ -30,7 +31,7 @@ public sealed class GpuSampler : IAsyncDisposable
     {
         try
         {
-            var process = Process.Start(new ProcessStartInfo("nvidia-smi", ["--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"])
+            var process = Process.Start(new ProcessStartInfo("nvidia-smi", ["--query-gpu=index,utilization.gpu", "--format=csv,noheader,nounits", "-lms", "100"])
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             });
@@ -43,13 +44,15 @@ public sealed class GpuSampler : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Stops sampling; returns the mean busy % over all samples (all GPUs) and the sample count.</summary>
-    public async Task<(double? MeanBusyPercent, int Samples)> StopAsync()
+    /// <summary>Stops sampling; returns the mean busy % over all samples (all GPUs), the sample count and the mean per GPU index.</summary>
+    public async Task<GpuBusy> StopAsync()
     {
         if (!_process.HasExited) _process.Kill();
         await _process.WaitForExitAsync();
         await _reader;
-        lock (_samples) return (_samples.Count > 0 ? _samples.Average() : null, _samples.Count);
+        lock (_samples)
+            return new(_samples.Count > 0 ? _samples.Average(s => s.Busy) : null, _samples.Count,
+                _samples.GroupBy(s => s.Device).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Average(s => s.Busy)));
     }
 
     public async ValueTask DisposeAsync()
@@ -62,3 +65,6 @@ public sealed class GpuSampler : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>Mean GPU busy % over a run: all GPUs together and per GPU index.</summary>
+public sealed record GpuBusy(double? MeanPercent, int Samples, IReadOnlyDictionary<string, double> ByDevice);

@@ -8,6 +8,11 @@ namespace DiffusionGallery.LoadTest;
 /// user's session, runs untimed warm-up jobs, then lets all users start together, each submitting its jobs one after
 /// another, and summarises throughput, latency, errors and batch sizes.
 /// </summary>
+/// <remarks>
+/// The server schedules by fair share over recent GPU use (30-minute half-life), so a user with history waits while
+/// fresh users catch up. Hence the warm-up runs as its own user (the token file's first line), never a timed one, and
+/// <see cref="LoadTestOptions.UserOffset"/> lets successive runs of one token file use disjoint users.
+/// </remarks>
 public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = null)
 {
     private readonly Action<string> _log = log ?? (_ => { });
@@ -18,8 +23,9 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
         var prompts = PromptCatalog.Load(options);
         var baseUrl = options.Url.AbsoluteUri.EndsWith('/') ? options.Url : new Uri(options.Url.AbsoluteUri + "/");
         var provisioner = new UserProvisioner(baseUrl, _log);
-        var tokens = await provisioner.GetTokensAsync(options.Users, options.TokenFile, cancellationToken);
+        var all = await provisioner.GetTokensAsync(1 + options.UserOffset + options.Users, options.TokenFile, cancellationToken);
         if (provisioner.Registered > 0) _log($"registered {provisioner.Registered} users ({provisioner.Throttled} throttled attempts waited out)");
+        var tokens = all.Skip(1 + options.UserOffset).ToList();
 
         using var shared = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = int.MaxValue };
         var sessions = new IUserSession[tokens.Count];
@@ -27,10 +33,14 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
         {
             for (var u = 0; u < tokens.Count; u++) sessions[u] = await OpenAsync(shared, baseUrl, tokens[u], cancellationToken);
 
-            for (var w = 0; w < options.Warmup; w++)
+            if (options.Warmup > 0)
             {
-                var warm = await sessions[0].RunJobAsync(-1, w, prompts.For(-1, w), cancellationToken);
-                _log($"warm-up job {w + 1}/{options.Warmup}: {warm.LatencyMs:0} ms");
+                await using var warmUser = await OpenAsync(shared, baseUrl, all[0], cancellationToken);
+                for (var w = 0; w < options.Warmup; w++)
+                {
+                    var warm = await warmUser.RunJobAsync(-1, w, prompts.For(-1, w), cancellationToken);
+                    _log($"warm-up job {w + 1}/{options.Warmup}: {warm.LatencyMs:0} ms");
+                }
             }
 
             var outcomes = new ConcurrentBag<JobOutcome>();
@@ -60,7 +70,7 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
             go.SetResult();
             await Task.WhenAll(users);
             var wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var (gpuBusy, gpuSamples) = gpu is null ? (null, 0) : await gpu.StopAsync();
+            var gpuBusy = gpu is null ? null : await gpu.StopAsync();
 
             var jobs = outcomes.OrderBy(o => o.User).ThenBy(o => o.Job).ToList();
             var images = jobs.Sum(j => j.Images);
@@ -75,7 +85,8 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
                 BatchSizes = jobs.GroupBy(j => j.BatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "absent")
                     .OrderBy(g => g.Key.Length).ThenBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
                 SubmitRetries = jobs.Sum(j => j.SubmitRetries), UsersRegistered = provisioner.Registered,
-                GpuBusyMeanPercent = gpuBusy, GpuSamples = gpuSamples, Jobs = jobs,
+                GpuBusyMeanPercent = gpuBusy?.MeanPercent, GpuSamples = gpuBusy?.Samples ?? 0, GpuBusyByDevice = gpuBusy?.ByDevice,
+                PollIntervalMs = options.Via == Transport.Rest ? options.PollInterval.TotalMilliseconds : null, Jobs = jobs,
             };
         }
         finally

@@ -29,6 +29,8 @@ public sealed record LoadTestOptions
     public string? Model { get; init; }
     /// <summary>Personal access tokens, one per line; missing ones are created (registered) and appended.</summary>
     public string? TokenFile { get; init; }
+    /// <summary>Timed users are the token file's lines 2+K … 1+K+N (line 1 is the warm-up user), so runs can use disjoint users.</summary>
+    public int UserOffset { get; init; }
     public string? JsonOut { get; init; }
     public bool GpuSample { get; init; }
     /// <summary>Untimed jobs run first by one user (model load, first-call costs).</summary>
@@ -46,6 +48,7 @@ public sealed record LoadTestOptions
         if (Steps is < 1 or > 1000) throw new ArgumentException("--steps must be between 1 and 1000.");
         if (Width is < 8 || Height is < 8) throw new ArgumentException("--width and --height must be at least 8.");
         if (Warmup < 0) throw new ArgumentException("--warmup cannot be negative.");
+        if (UserOffset < 0) throw new ArgumentException("--user-offset cannot be negative.");
         if (PollInterval <= TimeSpan.Zero) throw new ArgumentException("--poll-ms must be positive.");
     }
 
@@ -59,7 +62,8 @@ public sealed record LoadTestOptions
           --prompt-set NAME|FILE  'shapes' (built in) or a file, one prompt per line; seeds and CFG vary per job
           --model NAME       model (default: the server's default)
           --token-file PATH  personal access tokens, one per line; missing users are registered and their tokens appended
-          --warmup K         untimed jobs before the run (default 1)
+          --user-offset K    timed users are lines 2+K..1+K+N of the token file (line 1: the warm-up user); default 0
+          --warmup K         untimed jobs by the warm-up user before the run (default 1)
           --verify-images    download every PNG and check it
           --poll-ms MS       REST poll interval (default 50)
           --timeout-s S      per-job limit (default 300)
@@ -89,6 +93,7 @@ public sealed record LoadTestOptions
                 "--prompt-set" => options with { PromptSet = Value() },
                 "--model" => options with { Model = Value() },
                 "--token-file" => options with { TokenFile = Value() },
+                "--user-offset" => options with { UserOffset = Int() },
                 "--json" => options with { JsonOut = Value() },
                 "--warmup" => options with { Warmup = Int() },
                 "--verify-images" => options with { VerifyImages = true },

@@ -41,6 +41,10 @@ public sealed record LoadTestReport
     public int UsersRegistered { get; init; }
     public double? GpuBusyMeanPercent { get; init; }
     public int GpuSamples { get; init; }
+    /// <summary>Mean busy % per GPU index (nvidia-smi's), where sampled.</summary>
+    public IReadOnlyDictionary<string, double>? GpuBusyByDevice { get; init; }
+    /// <summary>REST only: how often a running job was polled (its latency includes up to one interval).</summary>
+    public double? PollIntervalMs { get; init; }
     public required IReadOnlyList<JobOutcome> Jobs { get; init; }
 
     public int ErrorCount => Errors.Values.Sum();
@@ -56,7 +60,14 @@ public sealed record LoadTestReport
         foreach (var sample in ErrorSamples) text.AppendLine(c, $"    {sample}");
         text.AppendLine(c, $"  batchSize     {(BatchSizes.Count == 0 ? "-" : string.Join(", ", BatchSizes.Select(b => $"{b.Key}: {b.Value}")))}");
         if (SubmitRetries > 0) text.AppendLine(c, $"  429 retries   {SubmitRetries}");
-        if (GpuSamples > 0) text.AppendLine(c, $"  GPU busy      {GpuBusyMeanPercent:0.0} % mean over {GpuSamples} samples");
+        if (GpuSamples > 0)
+        {
+            var perGpu = GpuBusyByDevice is { Count: > 1 } byDevice
+                ? string.Create(c, $" (per GPU: {string.Join(", ", byDevice.Select(d => string.Create(c, $"{d.Key}: {d.Value:0.0} %")))})")
+                : "";
+            text.AppendLine(c, $"  GPU busy      {GpuBusyMeanPercent:0.0} % mean over {GpuSamples} samples{perGpu}");
+        }
+        if (PollIntervalMs is { } poll) text.AppendLine(c, $"  (REST: finished jobs seen by polling every {poll:0} ms)");
         return text.ToString();
     }
 }
