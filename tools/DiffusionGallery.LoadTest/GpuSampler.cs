@@ -20,10 +20,17 @@ public sealed class GpuSampler : IAsyncDisposable
         _reader = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
-                if (line.Split(',', StringSplitOptions.TrimEntries) is [var device, var value]
-                    && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var busy))
-                    lock (_samples) _samples.Add((device, busy));
+                if (Parse(line) is { } sample)
+                    lock (_samples) _samples.Add(sample);
         });
+    }
+
+    /// <summary>"0, 37" (index, busy %); a bare "37" counts as GPU 0; anything else ("[N/A]", errors) is skipped.</summary>
+    internal static (string Device, int Busy)? Parse(string line)
+    {
+        var parts = line.Split(',', StringSplitOptions.TrimEntries);
+        var (device, value) = parts switch { [var d, var v] => (d, v), [var v] => ("0", v), _ => ("", "") };
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var busy) && busy is >= 0 and <= 100 ? (device, busy) : null;
     }
 
     /// <summary>Null (with the reason logged) where nvidia-smi cannot be started.</summary>
