@@ -26,7 +26,7 @@ public sealed class GpuSampler : IAsyncDisposable
     }
 
     /// <summary>"0, 37" (index, busy %); a bare "37" counts as GPU 0; anything else ("[N/A]", errors) is skipped.</summary>
-    internal static (string Device, int Busy)? Parse(string line)
+    public static (string Device, int Busy)? Parse(string line)
     {
         var parts = line.Split(',', StringSplitOptions.TrimEntries);
         var (device, value) = parts switch { [var d, var v] => (d, v), [var v] => ("0", v), _ => ("", "") };

@@ -131,6 +131,13 @@ public sealed class HubUserSession : IUserSession
         {
             if (update.IsFinished) Finished(update.JobId).TrySetResult((update, Stopwatch.GetTimestamp()));
         });
+        // A dropped connection fails the job being waited for at once rather than after the job timeout.
+        connection.Closed += error =>
+        {
+            foreach (var waiting in _finished.Values)
+                waiting.TrySetException(new LoadTestException("hub-closed", $"The hub connection closed: {error?.Message ?? "by the server"}"));
+            return Task.CompletedTask;
+        };
     }
 
     public static async Task<HubUserSession> ConnectAsync(Uri baseUrl, string token, RestClient rest, LoadTestOptions options, CancellationToken cancellationToken)

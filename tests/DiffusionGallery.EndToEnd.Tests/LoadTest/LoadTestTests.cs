@@ -71,6 +71,20 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
         Assert.Equal(message, error.Message);
     }
 
+    [Theory]
+    [InlineData("0, 37", "0", 37)]
+    [InlineData("3, 100", "3", 100)]
+    [InlineData("42", "0", 42)]
+    public void Nvidia_smi_lines_are_read_as_device_and_busy_percent(string line, string device, int busy) =>
+        Assert.Equal((device, busy), GpuSampler.Parse(line));
+
+    [Theory]
+    [InlineData("0, [N/A]")]
+    [InlineData("0, 170")]
+    [InlineData("NVIDIA-SMI has failed")]
+    [InlineData("")]
+    public void Nvidia_smi_lines_without_a_busy_percent_are_skipped(string line) => Assert.Null(GpuSampler.Parse(line));
+
     private static void AssertEveryJobSucceeded(LoadTestReport report)
     {
         Assert.True(report.ErrorCount == 0, "errors: " + string.Join("; ", report.ErrorSamples));
