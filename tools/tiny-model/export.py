@@ -28,6 +28,9 @@ EXAMPLE_PROMPTS = [
     "a green triangle on the left and an orange ring on the right on a white background",
     "a blue square in the centre under a blue sky above green grass",
     "a purple ring at the top on a gradient from blue to white",
+    "two pink hexagons on a gray background",
+    "a cyan diamond above a brown cross on a white background",
+    "three small orange moons on a purple background",
 ]
 
 
@@ -159,7 +162,8 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
                        "trained from scratch on a procedural world of coloured shapes.",
         "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
         "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
-        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling)},
+        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling,
+                                                                                 steps=50 if stats.get("smoke") else 3000)},
         "recommended": RECOMMENDED,
         "example_prompts": EXAMPLE_PROMPTS,
         "vocabulary": shapes_world.caption_vocabulary(),
@@ -191,7 +195,8 @@ def save_combined(path: Path, te, unet, enc, dec, scaling: float, steps: int, va
     """The one-file PyTorch checkpoint that reference.py (and so checker.py and grid.py) loads."""
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
-                "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config}, path)
+                "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config,
+                "relative_position": unet.relative_position}, path)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:
@@ -232,9 +237,9 @@ def rewrite_vocabulary(folder: Path, model_card: Path | None) -> None:
 
 def vocabulary_markdown(vocabulary: dict[str, list[str]]) -> str:
     rows = [("colours", "Colours"), ("kinds", "Shapes"), ("sizes", "Sizes"), ("positions", "Positions"),
-            ("backgrounds", "Backgrounds")]
+            ("backgrounds", "Backgrounds"), ("counts", "Counts"), ("relations", "Relations")]
     lines = ["| | |", "|---|---|"]
-    lines += [f"| {title} | {', '.join(vocabulary[key])} |" for key, title in rows]
+    lines += [f"| {title} | {', '.join(vocabulary[key])} |" for key, title in rows if key in vocabulary]
     lines += ["", f"All {len(vocabulary['words'])} words: {' '.join(vocabulary['words'])}", ""]
     return "\n".join(lines)
 
