@@ -18,13 +18,13 @@ stamp() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$LOG"; }
 left() { echo $(( ${BUDGET} - ($(date +%s) - T0) )); }
 
 if [ $SMOKE = 1 ]; then
-  BUDGET=3000; TRAIN_T=1500; CHECK_T=900
+  BUDGET=3000; TRAIN_T=1500; CHECK_T=900; EVAL_MAX=900
   TRAIN_ARGS=(--smoke --processes 2)
   CHECK_ARGS=(--n 300 --n-val 100 --epochs 1 --processes 1 --batch 32)
   EVAL_ARGS=(--sizes 64,128 --n 6 --n-held 3 --n-vae 6 --batch 6 --steps 3)
   GRID_ARGS=(--seeds 1 --steps 3); G1=64; G2=128
 else
-  BUDGET=565; TRAIN_T=440; CHECK_T=240
+  BUDGET=565; TRAIN_T=430; CHECK_T=240; EVAL_MAX=150
   TRAIN_ARGS=()
   CHECK_ARGS=()
   EVAL_ARGS=(--sizes 128,256)
@@ -50,7 +50,7 @@ stamp "checker done"
 
 # 3. evaluate at both sizes (writes adherence.json as it goes)
 if [ -f "$RUN/tiny-shapes.work/model.pt" ] && [ -f "$RUN/checker.pt" ]; then
-  T=$(( $(left) - 45 )); [ $T -gt 150 ] && T=150; [ $T -lt 10 ] && T=10
+  T=$(( $(left) - 45 )); [ $T -gt $EVAL_MAX ] && T=$EVAL_MAX; [ $T -lt 10 ] && T=10
   timeout $T python3 checker.py evaluate --model "$RUN/tiny-shapes" --checkpoint "$RUN/tiny-shapes.work/model.pt" \
     --checker "$RUN/checker.pt" --device $DEV --out "$OUT/adherence.json" "${EVAL_ARGS[@]}" > "$RUN/evaluate.log" 2>&1
   stamp "evaluate exit $? (limit $T s)"

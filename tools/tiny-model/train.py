@@ -1,6 +1,6 @@
 """Trains the bundled tiny-shapes model and writes it in the diffusers ONNX layout.
 
-    python3 train.py --out OUT_DIR            # full run (CUDA; <= 7 min on one H100: render, VAE 1.8 min, UNet 4 min)
+    python3 train.py --out OUT_DIR            # full run (CUDA; <= 7 min on one H100: render, VAE 1.7 min, UNet 3.7 min, export)
     python3 train.py --out OUT2 --resume OUT_DIR.work --max-minutes 4.8 --lr 5e-4   # continue the text encoder + UNet
     python3 train.py --out OUT_DIR --smoke    # 2-minute CPU smoke run (Debian python3-torch)
     python3 train.py --out OUT_DIR --batch 64 --unet-minutes 70   # time-budgeted CPU run
@@ -264,14 +264,14 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--scenes", type=int, default=160000, help="scenes over all size buckets (BUCKETS' shares)")
     p.add_argument("--vae-steps", type=int, default=12000)
-    p.add_argument("--vae-minutes", type=float, default=1.8, help="end the VAE schedule early after this long (0: no cap)")
+    p.add_argument("--vae-minutes", type=float, default=1.7, help="end the VAE schedule early after this long (0: no cap)")
     p.add_argument("--vae-batch", type=int, default=128)
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--vae-edge-weight", type=float, default=1.5, help="weight of the L1 loss on image gradients")
     p.add_argument("--vae-shape-weight", type=float, default=3.0, help="extra L1 weight on the latent blocks a shape touches")
     p.add_argument("--unet-steps", type=int, default=16000)
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
-    p.add_argument("--max-minutes", type=float, default=4.0,
+    p.add_argument("--max-minutes", type=float, default=3.7,
                    help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
     p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=DEFAULT_UNET_CHANNELS,
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
