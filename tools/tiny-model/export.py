@@ -103,6 +103,36 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
     dim = te.dim
     g = torch.Generator().manual_seed(7)
     ids = torch.tensor([tok.encode(EXAMPLE_PROMPTS[0])[0], tok.encode("")[0]], dtype=torch.int32)
+    # the JSON files first (the reference sampler needs only them and model.pt), then the graphs
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model_index.json").write_text(json.dumps({
+        "_class_name": "OnnxStableDiffusionPipeline", "_diffusers_version": "0.30.0",
+        "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
+        "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
+        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False,
+    }, indent=2))
+    (out / "scheduler").mkdir(exist_ok=True)
+    (out / "scheduler/scheduler_config.json").write_text(json.dumps({
+        "_class_name": "PNDMScheduler", "_diffusers_version": "0.30.0", "beta_start": 0.00085, "beta_end": 0.012,
+        "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
+        "skip_prk_steps": True, "steps_offset": 1, "clip_sample": False, "prediction_type": "epsilon",
+        "trained_betas": None,
+    }, indent=2))
+    (out / "diffusion_gallery.json").write_text(json.dumps({
+        "name": out.name, "display_name": "Tiny Shapes (bundled)",
+        "description": f"A {sum(count(m) for m in (te, unet, enc, dec)) / 1e6:.1f} M-parameter latent diffusion model "
+                       "trained from scratch on a procedural world of coloured shapes.",
+        "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
+        "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
+        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling,
+                                                                                 steps=50 if stats.get("smoke") else 3000)},
+        "recommended": RECOMMENDED,
+        "example_prompts": EXAMPLE_PROMPTS,
+        "vocabulary": shapes_world.caption_vocabulary(),
+        "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
+    }, indent=2))
+    (out / "training.json").write_text(json.dumps(stats, indent=2))
     _export(ExportedTextEncoder(te), (ids,), out / "text_encoder/model.onnx", ["input_ids"],
             ["last_hidden_state", "pooler_output"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"},
                                                     "pooler_output": {0: "batch"}})
@@ -142,34 +172,6 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
     check_path = check_path or out.parent / (out.name + ".work") / "export_check.json"
     check_path.write_text(json.dumps({"tolerance": 1e-4, "graphs": checks}))
 
-    (out / "model_index.json").write_text(json.dumps({
-        "_class_name": "OnnxStableDiffusionPipeline", "_diffusers_version": "0.30.0",
-        "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
-        "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
-        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
-        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False,
-    }, indent=2))
-    (out / "scheduler").mkdir(exist_ok=True)
-    (out / "scheduler/scheduler_config.json").write_text(json.dumps({
-        "_class_name": "PNDMScheduler", "_diffusers_version": "0.30.0", "beta_start": 0.00085, "beta_end": 0.012,
-        "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
-        "skip_prk_steps": True, "steps_offset": 1, "clip_sample": False, "prediction_type": "epsilon",
-        "trained_betas": None,
-    }, indent=2))
-    (out / "diffusion_gallery.json").write_text(json.dumps({
-        "name": out.name, "display_name": "Tiny Shapes (bundled)",
-        "description": f"A {sum(count(m) for m in (te, unet, enc, dec)) / 1e6:.1f} M-parameter latent diffusion model "
-                       "trained from scratch on a procedural world of coloured shapes.",
-        "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
-        "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
-        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling,
-                                                                                 steps=50 if stats.get("smoke") else 3000)},
-        "recommended": RECOMMENDED,
-        "example_prompts": EXAMPLE_PROMPTS,
-        "vocabulary": shapes_world.caption_vocabulary(),
-        "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
-    }, indent=2))
-    (out / "training.json").write_text(json.dumps(stats, indent=2))
 
 
 def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None:

@@ -347,8 +347,9 @@ def main() -> None:
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "shape_weight": args.shape_weight,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
+    # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
+    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, buckets[0]["images"][:512], stats)
-    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)  # for reference.py / checker.py
     log(f"wrote {out} in {(time.time() - t0) / 60:.1f} min")
 
 
