@@ -24,7 +24,7 @@ if [ $SMOKE = 1 ]; then
   EVAL_ARGS=(--sizes 64,128 --n 6 --n-held 3 --n-vae 6 --batch 6 --steps 3)
   GRID_ARGS=(--seeds 1 --steps 3); G1=64; G2=128
 else
-  BUDGET=565; TRAIN_T=430; CHECK_T=240; EVAL_MAX=150
+  BUDGET=565; TRAIN_T=450; CHECK_T=240; EVAL_MAX=150
   TRAIN_ARGS=()
   CHECK_ARGS=()
   EVAL_ARGS=(--sizes 128,256)

@@ -377,7 +377,7 @@ def caption_vocabulary() -> dict[str, list[str]]:
     vocabulary = {
         "words": sorted({w for p in phrases for w in _words(p)}),
         "colours": colour_words,
-        "kinds": kind_words + plurals,
+        "kinds": kind_words,  # plurals ("circles", "crosses") are in "words"
         "sizes": list(SIZES),
         "positions": list(POSITION_NAMES),
         "backgrounds": backgrounds,
