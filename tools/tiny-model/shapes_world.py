@@ -75,8 +75,8 @@ POSITION_PHRASES = {
     "bottom right": ["in the bottom right", "at the bottom right", "in the lower right corner"],
 }
 BACKGROUND_PHRASES = {
-    **{c: [f"on a {w} background", f"over a {w} background", f"against a {w} background", f"on {w}"]
-       for c in SOLID_BACKGROUNDS for w in [c]},
+    **{c: [f"on {a} {c} background", f"over {a} {c} background", f"against {a} {c} background", f"on {c}"]
+       for c in SOLID_BACKGROUNDS for a in ["an" if c[0] in "aeiou" else "a"]},
     "sunset": ["over a sunset gradient", "on a sunset gradient", "against a sunset sky gradient"],
     "bluewhite": ["on a gradient from blue to white", "over a blue to white gradient",
                   "against a gradient from blue to white"],
@@ -100,7 +100,8 @@ def kind_word(rng: random.Random, kind: str, plural: bool = False) -> str:
 def lead_phrase(background: str, rng: random.Random | None = None) -> str:
     if background in LEAD_PHRASES:
         return LEAD_PHRASES[background]
-    return f"a {colour_word(rng, background) if rng else background} background"
+    word = colour_word(rng, background) if rng else background
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word} background"
 
 
 def background_phrase(rng: random.Random, background: str) -> str:
