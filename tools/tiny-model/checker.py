@@ -76,7 +76,7 @@ def _render_job(job):
     ys = {k: [] for k in ("background", "occupied", "colour", "kind")}
     for i in range(n):
         sc = sw.sample_scene(rng, allow_held_out=allow_held_out)
-        size = rng.choice([128, 128, 128, 256, 96])  # a share rendered at other sizes, resized as evaluation does
+        size = rng.choice([128, 128, 128, 256])  # a share rendered at 256x256 and box-resized, as evaluation does
         images[i] = to_checker_size(sw.render(sc, size, size))
         for k, v in labels(sc).items():
             ys[k].append(v)
