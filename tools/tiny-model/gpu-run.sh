@@ -77,3 +77,6 @@ done
 [ -f "$OUT/adherence.json" ] || echo '{"error": "evaluation did not run; see logs.txt"}' > "$OUT/adherence.json"
 stamp "packed: $(ls "$OUT" | tr '\n' ' ')"
 ls -l "$OUT" >> "$LOG"
+# the headline figures on stdout too (the device call shows the tail of it)
+grep -h "validation accuracy\|vae round trip\|trained in\|unet done\|vae done\|rendered" "$LOG" | cut -c1-300
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d.get('table', d)))" "$OUT/adherence.json" 2>/dev/null
