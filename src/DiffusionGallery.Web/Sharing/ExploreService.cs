@@ -42,9 +42,12 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         if (!string.IsNullOrWhiteSpace(query.Model)) images = images.Where(i => i.ModelName == query.Model);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var pattern = $"%{EscapeLike(query.Search.Trim())}%";
-            // A hidden prompt is not searchable: searching it would reveal it word by word.
-            images = images.Where(i => !i.HidePrompt && EF.Functions.Like(i.Settings.Prompt, pattern, "\\"));
+            // A hidden prompt is not searchable (searching it would reveal it word by word): the index leaves such images
+            // out, and the filter below says so again. Text without any word (only punctuation) matches nothing.
+            var match = ExploreSearchQuery.MatchExpression(query.Search);
+            if (match is null) return new ExplorePageDto([], 0, page, pageSize);
+            var matching = ExploreSearchQuery.MatchingImageIds(db, match);
+            images = images.Where(i => !i.HidePrompt && matching.Contains(i.Id));
         }
 
         var total = await images.CountAsync(cancellationToken);
@@ -65,6 +68,4 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await ImageAccess.Listed(db.GeneratedImages).Select(i => i.ModelName).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
     }
-
-    private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 }
