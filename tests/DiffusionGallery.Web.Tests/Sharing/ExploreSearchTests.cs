@@ -184,6 +184,33 @@ public sealed class ExploreSearchTests : IDisposable
         Assert.Equal([images[0].Id], third.Items.Select(i => i.Id));
     }
 
+    [Fact]
+    public async Task Search_WithOtherFilters_CountsOnlyWhatTheyKeep()
+    {
+        var owner = await _db.AddUserAsync("a@x.test");
+        var other = await _db.AddUserAsync("b@x.test");
+        var recent = await SharingSeed.AddImageAsync(_db, null, owner, "white star", ImageVisibility.Public);
+        await SharingSeed.AddImageAsync(_db, null, owner, "white star", ImageVisibility.Public, createdAt: DateTimeOffset.UtcNow.AddDays(-20));
+        var otherModel = await SharingSeed.AddImageAsync(_db, null, other, "white star", ImageVisibility.Public, model: "other-model");
+
+        async Task<(int Total, HashSet<Guid> Ids)> Run(ExploreQuery q)
+        {
+            var page = await Explore.QueryAsync(q, Viewer.Anonymous, Ct);
+            return (page.Total, page.Items.Select(i => i.Id).ToHashSet());
+        }
+
+        Assert.Equal(3, (await Run(new ExploreQuery(Search: "white star"))).Total);
+        var week = await Run(new ExploreQuery(Search: "white star", Period: ExplorePeriod.Week));
+        Assert.Equal(2, week.Total);
+        Assert.Equal([recent.Id, otherModel.Id], week.Ids);
+        var model = await Run(new ExploreQuery(Search: "white star", Model: "other-model"));
+        Assert.Equal(1, model.Total);
+        Assert.Equal([otherModel.Id], model.Ids);
+        var creator = await Run(new ExploreQuery(Search: "white", CreatorId: other));
+        Assert.Equal(1, creator.Total);
+        Assert.Equal([otherModel.Id], creator.Ids);
+    }
+
     [Theory]
     [InlineData("red circle", "\"red\" AND \"circle\"*")]
     [InlineData("  NEAR(red)  ", "\"NEAR\" AND \"red\"*")]
