@@ -85,7 +85,8 @@ def main() -> int:
     worst = 0.0
     for query in ["sort=newest&period=all", "sort=likes&period=all", "sort=remixes&period=all",
                   "sort=newest&period=week", "sort=likes&period=week", "sort=remixes&period=week",
-                  "sort=newest&search=red%20circle", "sort=likes&model=tiny-shapes"]:
+                  "sort=newest&search=red%20circle", "sort=likes&search=red", "sort=newest&search=sun",
+                  "sort=likes&model=tiny-shapes"]:
         server, wall, total, items = measure(base, query + "&pageSize=24", args.repeat)
         p95 = sorted(server)[int(0.95 * (len(server) - 1))]
         worst = max(worst, statistics.median(server))

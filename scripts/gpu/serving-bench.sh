@@ -21,10 +21,12 @@ for app in ${1:-web-base web}; do
   pid=$!
   for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
   t=$R/tokens-$app.txt
-  timeout 120 "$LT" --url $url --users 32 --jobs 1 --warmup 8 --token-file $t > "$R/warm-$app.log" 2>&1
-  for run in "1 32 rest" "8 16 rest" "32 8 rest" "8 16 hub"; do
+  # disjoint users per run (fair share remembers each user's recent use): register 49 + the warm-up user once
+  timeout 120 "$LT" --url $url --users 49 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$app.log" 2>&1
+  for run in "1 32 rest 0" "8 16 rest 1" "32 8 rest 9" "8 16 hub 41"; do
     set -- $run
-    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $3 --gpu-sample --token-file $t --json "$R/$app-$1x$2-$3.json" > "$R/$app-$1x$2-$3.log" 2>&1
+    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $3 --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
+      --json "$R/$app-$1x$2-$3.json" > "$R/$app-$1x$2-$3.log" 2>&1
     echo "$app $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$app-$1x$2-$3.log" | head -3 | tr '\n' ' ')"
   done
   kill $pid; wait $pid 2>/dev/null

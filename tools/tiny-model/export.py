@@ -28,6 +28,9 @@ EXAMPLE_PROMPTS = [
     "a green triangle on the left and an orange ring on the right on a white background",
     "a blue square in the centre under a blue sky above green grass",
     "a purple ring at the top on a gradient from blue to white",
+    "two pink hexagons on a gray background",
+    "a cyan diamond above a brown cross on a white background",
+    "three small orange moons on a purple background",
 ]
 
 
@@ -100,6 +103,36 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
     dim = te.dim
     g = torch.Generator().manual_seed(7)
     ids = torch.tensor([tok.encode(EXAMPLE_PROMPTS[0])[0], tok.encode("")[0]], dtype=torch.int32)
+    # the JSON files first (the reference sampler needs only them and model.pt), then the graphs
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model_index.json").write_text(json.dumps({
+        "_class_name": "OnnxStableDiffusionPipeline", "_diffusers_version": "0.30.0",
+        "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
+        "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
+        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False,
+    }, indent=2))
+    (out / "scheduler").mkdir(exist_ok=True)
+    (out / "scheduler/scheduler_config.json").write_text(json.dumps({
+        "_class_name": "PNDMScheduler", "_diffusers_version": "0.30.0", "beta_start": 0.00085, "beta_end": 0.012,
+        "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
+        "skip_prk_steps": True, "steps_offset": 1, "clip_sample": False, "prediction_type": "epsilon",
+        "trained_betas": None,
+    }, indent=2))
+    (out / "diffusion_gallery.json").write_text(json.dumps({
+        "name": out.name, "display_name": "Tiny Shapes (bundled)",
+        "description": f"A {sum(count(m) for m in (te, unet, enc, dec)) / 1e6:.1f} M-parameter latent diffusion model "
+                       "trained from scratch on a procedural world of coloured shapes.",
+        "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
+        "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
+        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling,
+                                                                                 steps=50 if stats.get("smoke") else 3000)},
+        "recommended": RECOMMENDED,
+        "example_prompts": EXAMPLE_PROMPTS,
+        "vocabulary": shapes_world.caption_vocabulary(),
+        "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
+    }, indent=2))
+    (out / "training.json").write_text(json.dumps(stats, indent=2))
     _export(ExportedTextEncoder(te), (ids,), out / "text_encoder/model.onnx", ["input_ids"],
             ["last_hidden_state", "pooler_output"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"},
                                                     "pooler_output": {0: "batch"}})
@@ -139,33 +172,6 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
     check_path = check_path or out.parent / (out.name + ".work") / "export_check.json"
     check_path.write_text(json.dumps({"tolerance": 1e-4, "graphs": checks}))
 
-    (out / "model_index.json").write_text(json.dumps({
-        "_class_name": "OnnxStableDiffusionPipeline", "_diffusers_version": "0.30.0",
-        "text_encoder": ["diffusers", "OnnxRuntimeModel"], "unet": ["diffusers", "OnnxRuntimeModel"],
-        "vae_decoder": ["diffusers", "OnnxRuntimeModel"], "vae_encoder": ["diffusers", "OnnxRuntimeModel"],
-        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
-        "safety_checker": [None, None], "feature_extractor": [None, None], "requires_safety_checker": False,
-    }, indent=2))
-    (out / "scheduler").mkdir(exist_ok=True)
-    (out / "scheduler/scheduler_config.json").write_text(json.dumps({
-        "_class_name": "PNDMScheduler", "_diffusers_version": "0.30.0", "beta_start": 0.00085, "beta_end": 0.012,
-        "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
-        "skip_prk_steps": True, "steps_offset": 1, "clip_sample": False, "prediction_type": "epsilon",
-        "trained_betas": None,
-    }, indent=2))
-    (out / "diffusion_gallery.json").write_text(json.dumps({
-        "name": out.name, "display_name": "Tiny Shapes (bundled)",
-        "description": f"A {sum(count(m) for m in (te, unet, enc, dec)) / 1e6:.1f} M-parameter latent diffusion model "
-                       "trained from scratch on a procedural world of coloured shapes.",
-        "native_width": 128, "native_height": 128, "max_width": 256, "max_height": 256,
-        "scaling_factor": round(scaling, 6), "latent_channels": 4, "text_dim": dim,
-        "preview": {**fit_preview(enc, sample_images, scaling), "mlp": fit_preview_mlp(enc, sample_images, scaling)},
-        "recommended": RECOMMENDED,
-        "example_prompts": EXAMPLE_PROMPTS,
-        "vocabulary": shapes_world.caption_vocabulary(),
-        "license": "CC0-1.0 (weights trained by this project on procedurally generated data)",
-    }, indent=2))
-    (out / "training.json").write_text(json.dumps(stats, indent=2))
 
 
 def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None:
@@ -191,7 +197,8 @@ def save_combined(path: Path, te, unet, enc, dec, scaling: float, steps: int, va
     """The one-file PyTorch checkpoint that reference.py (and so checker.py and grid.py) loads."""
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
-                "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config}, path)
+                "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config,
+                "relative_position": unet.relative_position}, path)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:
@@ -232,9 +239,9 @@ def rewrite_vocabulary(folder: Path, model_card: Path | None) -> None:
 
 def vocabulary_markdown(vocabulary: dict[str, list[str]]) -> str:
     rows = [("colours", "Colours"), ("kinds", "Shapes"), ("sizes", "Sizes"), ("positions", "Positions"),
-            ("backgrounds", "Backgrounds")]
+            ("backgrounds", "Backgrounds"), ("counts", "Counts"), ("relations", "Relations")]
     lines = ["| | |", "|---|---|"]
-    lines += [f"| {title} | {', '.join(vocabulary[key])} |" for key, title in rows]
+    lines += [f"| {title} | {', '.join(vocabulary[key])} |" for key, title in rows if key in vocabulary]
     lines += ["", f"All {len(vocabulary['words'])} words: {' '.join(vocabulary['words'])}", ""]
     return "\n".join(lines)
 

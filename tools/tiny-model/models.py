@@ -131,10 +131,15 @@ LEGACY_UNET_CHANNELS = (48, 96, 128)  # what checkpoints from before --unet-chan
 class UNet(nn.Module):
     """sample [B,4,h,w], timestep [B] float, encoder_hidden_states [B,77,D] -> out_sample (epsilon)."""
 
-    def __init__(self, context_dim: int = 128, channels=DEFAULT_UNET_CHANNELS, temb: int = 192):
+    def __init__(self, context_dim: int = 128, channels=DEFAULT_UNET_CHANNELS, temb: int = 192, relative_position: bool = True):
         super().__init__()
         c0, c1, c2 = channels
         self.channels = tuple(channels)
+        # relative coordinates: a learned 8x8 map resized (bilinear) to the latent grid, whatever its size, so that
+        # "top left" means the same fraction of the image at 128x128 and at 256x256 (v2; v1 checkpoints have none)
+        self.relative_position = relative_position
+        self.pos0 = nn.Parameter(torch.randn(1, c0, 8, 8) * 0.02) if relative_position else None
+        self.pos1 = nn.Parameter(torch.randn(1, c1, 8, 8) * 0.02) if relative_position else None
         self.temb_dim = temb
         self.time = nn.Sequential(nn.Linear(64, temb), nn.SiLU(), nn.Linear(temb, temb))
         # global text conditioning: one learned query attends over the tokens, added to the time embedding
@@ -169,8 +174,14 @@ class UNet(nn.Module):
         temb = self.time(timestep_embedding(t, 64))
         pooled = self.pool(self.pool_query.expand(ctx.shape[0], -1, -1), ctx)[:, 0]
         temb = F.silu(temb + self.pool_proj(pooled))
-        h0 = self.a0(self.d0(self.conv_in(sample), temb), ctx)
-        h1 = self.a1(self.d1(self.down0(h0), temb), ctx)
+        h0 = self.conv_in(sample)
+        if self.pos0 is not None:
+            h0 = h0 + F.interpolate(self.pos0, size=h0.shape[-2:], mode="bilinear", align_corners=False)
+        h0 = self.a0(self.d0(h0, temb), ctx)
+        h1 = self.down0(h0)
+        if self.pos1 is not None:
+            h1 = h1 + F.interpolate(self.pos1, size=h1.shape[-2:], mode="bilinear", align_corners=False)
+        h1 = self.a1(self.d1(h1, temb), ctx)
         h2 = self.a2(self.d2(self.down1(h1), temb), ctx)
         m = self.m1(h2, temb)
         u = self.ua2(self.u2(torch.cat([m, h2], 1), temb), ctx)
@@ -183,7 +194,8 @@ class UNet(nn.Module):
 
 def unet_for(checkpoint: dict) -> UNet:
     """A UNet of the widths a checkpoint records."""
-    return UNet(channels=tuple(checkpoint.get("unet_channels", LEGACY_UNET_CHANNELS)))
+    return UNet(channels=tuple(checkpoint.get("unet_channels", LEGACY_UNET_CHANNELS)),
+                relative_position=bool(checkpoint.get("relative_position", False)))
 
 
 def _block(cin, cout):

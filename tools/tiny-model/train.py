@@ -1,13 +1,14 @@
 """Trains the bundled tiny-shapes model and writes it in the diffusers ONNX layout.
 
-    python3 train.py --out OUT_DIR            # full run, what made models/tiny-shapes (CUDA; 8.3 min on one H200)
+    python3 train.py --out OUT_DIR            # full run (CUDA; <= 7 min on one H100: render, VAE 1.7 min, UNet 3.7 min, export)
     python3 train.py --out OUT2 --resume OUT_DIR.work --max-minutes 4.8 --lr 5e-4   # continue the text encoder + UNet
     python3 train.py --out OUT_DIR --smoke    # 2-minute CPU smoke run (Debian python3-torch)
     python3 train.py --out OUT_DIR --batch 64 --unet-minutes 70   # time-budgeted CPU run
 
-Stages: render the shapes world -> train the VAE (L1 + edge L1) -> encode latents, measure the scaling factor ->
+Stages: render the shapes world in four size buckets (128x128, 256x256, 96x128, 128x96) -> train the VAE on all
+sizes (L1 with extra weight on shapes + edge L1) -> encode latents, measure the scaling factor at 128x128 ->
 train text encoder + UNet (epsilon, SD 1.5 betas, 10 % caption dropout, EMA, min-SNR weighting, extra weight
-on the latent pixels a shape touches) ->
+on the latent pixels a shape touches; each batch one size bucket, its size scaled by the inverse area) ->
 export ONNX (export.py) with a PyTorch-vs-ONNX check file for the C# tests, and OUT.work/model.pt, the one-file
 checkpoint that reference.py / checker.py load (checker.py evaluate --model OUT --checkpoint OUT.work/model.pt).
 """
@@ -44,22 +45,25 @@ def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-CHUNK = 2000
+CHUNK = 1000
 CAPTIONS_PER_SCENE = 3
+# size buckets (width, height, share of the scenes, share of the UNet steps): every batch is one size; the web
+# presets are 96x128 / 128x96 (0.75x) and 256x256 (2x) around the native 128x128
+BUCKETS = [(128, 128, 0.62, 0.5), (256, 256, 0.16, 0.25), (96, 128, 0.11, 0.125), (128, 96, 0.11, 0.125)]
 
 
-def _render_chunk(job: tuple[int, int, int, str]):
-    """Scenes [start, start+n) of the data set: chunk k draws from Random(seed * 1_000_003 + k), so the data
-    set is the same whatever the number of worker processes."""
-    seed, k, n, tokenizer_dir = job
+def _render_chunk(job: tuple[int, int, int, int, int, int, str]):
+    """Scenes [start, start+n) of one bucket: chunk k of bucket b draws from Random(seed * 1_000_003 + 7919 * b + k),
+    so the data set is the same whatever the number of worker processes."""
+    seed, b, k, n, width, height, tokenizer_dir = job
     tok = clip_tokenizer.ClipTokenizer.load(Path(tokenizer_dir))
-    rng = random.Random(seed * 1_000_003 + k)
-    images = np.empty((n, 128, 128, 3), np.uint8)
+    rng = random.Random(seed * 1_000_003 + 7919 * b + k)
+    images = np.empty((n, height, width, 3), np.uint8)
     tokens = np.empty((n, CAPTIONS_PER_SCENE, 77), np.int32)
-    shapes = np.empty((n, 16, 16), np.bool_)
+    shapes = np.empty((n, height // 8, width // 8), np.bool_)
     for i in range(n):
         scene = shapes_world.sample_scene(rng)
-        images[i] = shapes_world.render(scene)
+        images[i] = shapes_world.render(scene, width, height)
         for c in range(CAPTIONS_PER_SCENE):
             tokens[i, c] = tok.encode(shapes_world.caption_scene(rng, scene))[0]
         shapes[i] = shape_blocks(images[i], scene)
@@ -67,19 +71,29 @@ def _render_chunk(job: tuple[int, int, int, str]):
 
 
 def shape_blocks(image: np.ndarray, scene) -> np.ndarray:
-    """[16,16] bool: the 8x8-pixel blocks (latent pixels) that a shape touches."""
-    differs = np.abs(image.astype(np.int16) - shapes_world.background_image(scene.background).round()).max(-1) > 12
-    return differs.reshape(16, 8, 16, 8).any(axis=(1, 3))
+    """[H/8, W/8] bool: the 8x8-pixel blocks (latent pixels) that a shape touches."""
+    h, w = image.shape[:2]
+    differs = np.abs(image.astype(np.int16) - shapes_world.background_image(scene.background, w, h).round()).max(-1) > 12
+    return differs.reshape(h // 8, 8, w // 8, 8).any(axis=(1, 3))
 
 
-def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int):
-    jobs = [(seed, k, min(CHUNK, n - start), str(tokenizer_dir)) for k, start in enumerate(range(0, n, CHUNK))]
+def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int) -> list[dict]:
+    """One dict per size bucket: images, tokens, shapes (latent-pixel masks), width, height, step share."""
+    jobs = []
+    for b, (w, h, share, _) in enumerate(BUCKETS):
+        nb = max(8, int(n * share))
+        jobs += [(seed, b, k, min(CHUNK, nb - start), w, h, str(tokenizer_dir)) for k, start in enumerate(range(0, nb, CHUNK))]
     if processes > 1:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            parts = pool.map(_render_chunk, jobs)
+            parts = pool.map(_render_chunk, jobs, chunksize=1)
     else:
         parts = [_render_chunk(job) for job in jobs]
-    return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))
+    buckets = []
+    for b, (w, h, _, step_share) in enumerate(BUCKETS):
+        mine = [p for p, j in zip(parts, jobs) if j[1] == b]
+        images, tokens, shapes = (np.concatenate([p[i] for p in mine]) for i in range(3))
+        buckets.append({"images": images, "tokens": tokens, "shapes": shapes, "width": w, "height": h, "share": step_share})
+    return buckets
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -90,15 +104,17 @@ def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
 
 
-def train_vae(images: np.ndarray, args, device: str):
-    """L1 plus L1 on the image gradients (edges decide a small shape's kind), a tiny KL; the learning rate follows
-    whichever ends first, --vae-steps or --vae-minutes."""
+def train_vae(buckets: list[dict], args, device: str):
+    """L1 plus L1 on the image gradients (edges decide a small shape's kind), extra weight on the pixels of the
+    latent blocks a shape touches, a tiny KL; batches from every size bucket (crops of at most 128x128, 64x64 on
+    CPU); the learning rate follows whichever ends first, --vae-steps or --vae-minutes."""
     torch.manual_seed(args.seed)
     enc, dec = VaeEncoder().to(device), VaeDecoder().to(device)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, args.vae_lr)
     g = np.random.default_rng(args.seed)
-    crop = 64 if device == "cpu" else 128  # fully convolutional: crops are enough and 4x cheaper on CPU
+    limit = 64 if device == "cpu" else 128  # fully convolutional: crops are enough
+    shares = np.array([0.45, 0.35, 0.1, 0.1][:len(buckets)])
     start, step = time.time(), 0
     cap = args.vae_minutes * 60 if args.vae_minutes else None
     while True:
@@ -109,15 +125,22 @@ def train_vae(images: np.ndarray, args, device: str):
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(frac, args.vae_lr, warm=0.05)
-        idx = g.integers(0, len(images), args.vae_batch)
-        y0, x0 = g.integers(0, 128 - crop + 1, 2) // 8 * 8
-        x = to_tensor(images[idx, y0:y0 + crop, x0:x0 + crop]).to(device, non_blocking=True)
+        bk = buckets[g.choice(len(buckets), p=shares / shares.sum())]
+        images, blocks = bk["images"], bk["shapes"]
+        ch, cw = min(limit, bk["height"]), min(limit, bk["width"])
+        idx = np.sort(g.integers(0, len(images), args.vae_batch))
+        y0 = int(g.integers(0, bk["height"] - ch + 1)) // 8 * 8
+        x0 = int(g.integers(0, bk["width"] - cw + 1)) // 8 * 8
+        x = to_tensor(images[idx, y0:y0 + ch, x0:x0 + cw]).to(device, non_blocking=True)
+        blk = torch.from_numpy(blocks[idx, y0 // 8:(y0 + ch) // 8, x0 // 8:(x0 + cw) // 8]).to(device).float()
+        pw = 1 + args.vae_shape_weight * blk.repeat_interleave(8, 1).repeat_interleave(8, 2)[:, None]
         mean, logvar = enc(x)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
         rec = dec(z)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
         edges = sum(F.l1_loss(r, t) for r, t in zip(image_gradients(rec), image_gradients(x)))
-        loss = F.l1_loss(rec, x) + args.vae_edge_weight * edges + 1e-6 * kl
+        l1 = ((rec - x).abs() * pw).mean() / pw.mean()
+        loss = l1 + args.vae_edge_weight * edges + 1e-6 * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -142,7 +165,9 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warm) / (1 - warm)))))
 
 
-def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
+def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
+    """Each step takes its batch from one size bucket (by the buckets' step shares), batch size scaled by the
+    inverse area so every step costs about the same (--batch is the 128x128 batch)."""
     torch.manual_seed(args.seed + 1)
     unet = unet_for(init) if init else UNet(channels=args.unet_channels)
     te, unet, channels = TextEncoder(vocab_size).to(device), unet.to(device), unet.channels
@@ -156,15 +181,19 @@ def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, dev
     ac = sd15_alphas_cumprod().to(device)
     snr = ac / (1 - ac)
     gen = torch.Generator(device=device).manual_seed(args.seed + 2)
-    lat = latents.to(device)
-    tok = torch.from_numpy(tokens).to(device)
     # per latent pixel loss weight: a small shape covers ~3x3 of 256 latent pixels, so without this the background
     # dominates the loss; the optimum per pixel stays the same (the weights do not depend on the noise)
-    pixel_weight = (1 + args.shape_weight * torch.from_numpy(shapes).to(device).float())[:, None]
+    data = []
+    for bk in buckets:
+        data.append({"lat": bk["latents"].to(device), "tok": torch.from_numpy(bk["tokens"]).to(device),
+                     "pw": (1 + args.shape_weight * torch.from_numpy(bk["shapes"]).to(device).float())[:, None],
+                     "batch": max(4, int(round(args.batch * 128 * 128 / (bk["width"] * bk["height"]) / 4)) * 4)})
+    shares = np.array([bk["share"] for bk in buckets])
+    pick = np.random.default_rng(args.seed + 3)
     empty = torch.tensor(empty_ids, dtype=torch.int32, device=device)
     # the text encoder runs on the first `length` tokens only: the longest caption (EOS included); causal attention
     # makes the result the same as on all 77, and a fixed length keeps every step's shapes (and the host) free of syncs
-    length = int(max((tokens == eos_id).argmax(-1).max(), empty_ids.index(eos_id))) + 1
+    length = int(max(max((bk["tokens"] == eos_id).argmax(-1).max() for bk in buckets), empty_ids.index(eos_id))) + 1
     start, step, last_ckpt = time.time(), 0, time.time()
     budget = args.unet_minutes * 60 if args.unet_minutes else None
     cap = args.max_minutes * 60 if args.max_minutes else None
@@ -179,12 +208,14 @@ def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, dev
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(frac, args.lr)
-        idx = torch.randint(0, len(lat), (args.batch,), device=device, generator=gen)
-        which = torch.randint(0, tok.shape[1], (args.batch,), device=device, generator=gen)
-        drop = torch.rand(args.batch, device=device, generator=gen) < 0.1
+        d = data[pick.choice(len(data), p=shares / shares.sum())]
+        lat, tok, bs = d["lat"], d["tok"], d["batch"]
+        idx = torch.randint(0, len(lat), (bs,), device=device, generator=gen)
+        which = torch.randint(0, tok.shape[1], (bs,), device=device, generator=gen)
+        drop = torch.rand(bs, device=device, generator=gen) < 0.1
         ids = torch.where(drop[:, None], empty[None], tok[idx, which])
         x0 = lat[idx]
-        t = torch.randint(0, T, (args.batch,), device=device)
+        t = torch.randint(0, T, (bs,), device=device)
         noise = torch.randn_like(x0)
         a = ac[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
@@ -196,7 +227,7 @@ def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, dev
             ctx, _ = te(ids, length)
             pred = unet(xt, t.float(), ctx)
         w = torch.clamp(snr[t], max=5.0) / snr[t]  # min-SNR-5 weighting for epsilon prediction
-        pw = pixel_weight[idx]
+        pw = d["pw"][idx]
         loss = (w * (pw * (pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -217,7 +248,8 @@ def train_unet(latents, tokens, shapes, vocab_size, eos_id, empty_ids, args, dev
             log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s")
         if time.time() - last_ckpt > 600:
             done = step + (int(init.get("step", 0)) if init else 0)
-            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": done, "unet_channels": list(channels)},
+            torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": done, "unet_channels": list(channels),
+                        "relative_position": unet.relative_position},
                        ckpt_dir / "unet_ema.pt")
             last_ckpt = time.time()
         step += 1
@@ -230,15 +262,16 @@ def main() -> None:
     p.add_argument("--out", required=True, help="model folder to write (diffusers ONNX layout)")
     p.add_argument("--smoke", action="store_true", help="tiny CPU run to check the code end to end")
     p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--scenes", type=int, default=200000)
+    p.add_argument("--scenes", type=int, default=160000, help="scenes over all size buckets (BUCKETS' shares)")
     p.add_argument("--vae-steps", type=int, default=12000)
-    p.add_argument("--vae-minutes", type=float, default=1.5, help="end the VAE schedule early after this long (0: no cap)")
+    p.add_argument("--vae-minutes", type=float, default=1.7, help="end the VAE schedule early after this long (0: no cap)")
     p.add_argument("--vae-batch", type=int, default=128)
     p.add_argument("--vae-lr", type=float, default=1e-3)
-    p.add_argument("--vae-edge-weight", type=float, default=1.0, help="weight of the L1 loss on image gradients")
+    p.add_argument("--vae-edge-weight", type=float, default=1.5, help="weight of the L1 loss on image gradients")
+    p.add_argument("--vae-shape-weight", type=float, default=3.0, help="extra L1 weight on the latent blocks a shape touches")
     p.add_argument("--unet-steps", type=int, default=16000)
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
-    p.add_argument("--max-minutes", type=float, default=5.5,
+    p.add_argument("--max-minutes", type=float, default=3.7,
                    help="end the UNet schedule early if --unet-steps would take longer than this (0: no cap)")
     p.add_argument("--unet-channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=DEFAULT_UNET_CHANNELS,
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
@@ -252,7 +285,7 @@ def main() -> None:
     p.add_argument("--processes", type=int, default=min(16, os.cpu_count() or 1), help="worker processes for rendering")
     args = p.parse_args()
     if args.smoke:
-        args.scenes, args.vae_steps, args.vae_batch, args.unet_steps, args.batch = 600, 40, 32, 30, 32
+        args.scenes, args.vae_steps, args.vae_batch, args.unet_steps, args.batch = 160, 8, 8, 6, 16
         args.unet_minutes, args.max_minutes, args.vae_minutes = None, 0, 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -262,8 +295,9 @@ def main() -> None:
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
     log(f"vocabulary {len(tok.encoder)} tokens")
     # render before touching CUDA: the worker processes are forked
-    images, tokens, shapes = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
-    log(f"rendered {len(images)} scenes with {args.processes} processes in {time.time() - t0:.0f} s")
+    buckets = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
+    log(f"rendered {' + '.join(str(len(b['images'])) + ' at ' + str(b['width']) + 'x' + str(b['height']) for b in buckets)}"
+        f" scenes with {args.processes} processes in {time.time() - t0:.0f} s")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     log(f"device {device}" + (f" ({torch.cuda.get_device_name()})" if device == "cuda" else ""))
     if args.threads:
@@ -280,32 +314,42 @@ def main() -> None:
         vae_shape, vae_steps = vae_config(vae), int(vae.get("steps", args.vae_steps))
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
     else:
-        enc, dec, vae_steps = train_vae(images, args, device)
+        enc, dec, vae_steps = train_vae(buckets, args, device)
         vae_shape = DEFAULT_VAE
-    means = encode_all(enc, images, device)
+    for bk in buckets:
+        bk["latents"] = encode_all(enc, bk["images"], device)
+    means = buckets[0]["latents"]  # the scaling factor is measured at the native size
     scaling = float(vae["scaling"]) if args.resume else float(1.0 / means.std())
+    rec = {}
     with torch.no_grad():
-        x = to_tensor(images[:256]).to(device)
-        rec_l1 = F.l1_loss(dec(enc(x)[0]), x).item()
-    log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec_l1:.4f}")
+        for bk in buckets:
+            x = to_tensor(bk["images"][:128]).to(device)
+            rec[f"{bk['width']}x{bk['height']}"] = F.l1_loss(dec(enc(x)[0]), x).item()
+            bk["latents"] = bk["latents"] * scaling
+    rec_l1 = rec["128x128"]
+    log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec}")
     torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
                 "steps": vae_steps}, work / "vae.pt")
     empty_ids, _ = tok.encode("")
-    te, unet, steps = train_unet(means * scaling, tokens, shapes, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
+    te, unet, steps = train_unet(buckets, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
-    torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels)},
-               work / "unet_ema.pt")
+    torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels),
+                "relative_position": unet.relative_position}, work / "unet_ema.pt")
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
     stats = {"device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__,
              "unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0,
              "scenes": args.scenes, "vae": vae_shape, "vae_steps": vae_steps, "vae_batch": args.vae_batch,
-             "vae_reconstruction_l1": rec_l1,
+             "vae_reconstruction_l1": rec_l1, "vae_reconstruction_l1_by_size": rec,
+             "buckets": [{"width": b["width"], "height": b["height"], "scenes": len(b["images"]), "step_share": b["share"],
+                          "batch": max(4, int(round(args.batch * 128 * 128 / (b["width"] * b["height"]) / 4)) * 4)}
+                         for b in buckets],
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "shape_weight": args.shape_weight,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
-    export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, images[:512], stats)
-    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)  # for reference.py / checker.py
+    # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
+    export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)
+    export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, buckets[0]["images"][:512], stats)
     log(f"wrote {out} in {(time.time() - t0) / 60:.1f} min")
 
 

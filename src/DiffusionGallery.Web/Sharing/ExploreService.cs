@@ -31,7 +31,17 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         var pageSize = Math.Clamp(query.PageSize, 1, MaxPageSize);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var images = ImageAccess.Listed(db.GeneratedImages.AsNoTracking());
+        var source = db.GeneratedImages.AsNoTracking();
+        string? match = null;
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            // A hidden prompt is not searchable (searching it would reveal it word by word): the index leaves such images
+            // out, and the filter says so again. Text without any word (only punctuation) matches nothing.
+            match = ExploreSearchQuery.MatchExpression(query.Search);
+            if (match is null) return new ExplorePageDto([], 0, page, pageSize);
+            source = source.Where(i => !i.HidePrompt).Matching(db, match);
+        }
+        var images = ImageAccess.Listed(source);
         if (query.Period == ExplorePeriod.Week)
         {
             var since = time.GetUtcNow().AddDays(-7);
@@ -40,14 +50,9 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         if (query.CreatorId is { } creator) images = images.Where(i => i.OwnerId == creator);
         if (query.LikedBy is { } liker) images = images.Where(i => db.Likes.Any(l => l.UserId == liker && l.ImageId == i.Id));
         if (!string.IsNullOrWhiteSpace(query.Model)) images = images.Where(i => i.ModelName == query.Model);
-        if (!string.IsNullOrWhiteSpace(query.Search))
-        {
-            var pattern = $"%{EscapeLike(query.Search.Trim())}%";
-            // A hidden prompt is not searchable: searching it would reveal it word by word.
-            images = images.Where(i => !i.HidePrompt && EF.Functions.Like(i.Settings.Prompt, pattern, "\\"));
-        }
 
-        var total = await images.CountAsync(cancellationToken);
+        var searchOnly = match is not null && query is { Period: ExplorePeriod.All, CreatorId: null, LikedBy: null } && string.IsNullOrWhiteSpace(query.Model);
+        var total = searchOnly ? await ExploreSearchQuery.CountAsync(db, match!, cancellationToken) : await images.CountAsync(cancellationToken);
         var ordered = query.Sort switch
         {
             ExploreSort.Likes => images.OrderByDescending(i => i.LikeCount).ThenByDescending(i => i.CreatedAt),
@@ -65,6 +70,4 @@ public sealed class ExploreService(IDbContextFactory<ApplicationDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await ImageAccess.Listed(db.GeneratedImages).Select(i => i.ModelName).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
     }
-
-    private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Load test (issue 13): N concurrent users over REST or the hub against a running DiffusionGallery
+# (tools/DiffusionGallery.LoadTest; options: scripts/loadtest.sh run --help).
+#
+#   scripts/loadtest.sh publish [DIR]     self-contained linux-x64 build into DIR (default /tmp/dg-loadtest); a GPU host needs no .NET
+#   scripts/loadtest.sh cpu               the CPU figures of docs/benchmarks.md: publishes and starts the app on CPU
+#                                         (temporary data, free port), runs 1 and 4 users over REST and the hub, stops it
+#   scripts/loadtest.sh gpu URL [BIN]     the GPU table of issue 13 against an app already running with Inference__Provider=Cuda:
+#                                         1 x 32 and 8 x 16 and 32 x 8 over REST, 8 x 16 over the hub, GPU busy sampled;
+#                                         BIN is the published dg-loadtest (default /tmp/dg-loadtest/dg-loadtest)
+#   scripts/loadtest.sh run ARGS...       any other run, e.g. run --url http://127.0.0.1:5000 --users 8 --jobs 16 --via hub
+#
+# Users: the tool registers missing users through the sign-up form and keeps their tokens in --token-file
+# (here OUT/tokens.txt), so only the first run registers; registration is one rate-limited request per user and a 429
+# (30 a minute per address by default) is waited out for its Retry-After. JSON reports land in OUT (default /tmp/dg-loadtest-out).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+OUT="${OUT:-/tmp/dg-loadtest-out}"
+mkdir -p "$OUT"
+
+tool() {
+    if [ -n "${BIN:-}" ]; then "$BIN" "$@"
+    else dotnet run --project tools/DiffusionGallery.LoadTest -c Release -- "$@"; fi
+}
+
+case "${1:-}" in
+publish)
+    dotnet publish tools/DiffusionGallery.LoadTest -c Release -r linux-x64 --self-contained -o "${2:-/tmp/dg-loadtest}"
+    ;;
+cpu)
+    dotnet build tools/DiffusionGallery.LoadTest -c Release >/dev/null
+    BIN="tools/DiffusionGallery.LoadTest/bin/Release/net10.0/dg-loadtest"
+    APP="${DG_APP_DIR:-}"   # an already published app (of this commit); otherwise published now
+    if [ -z "$APP" ]; then APP=/tmp/dg-loadtest-app; dotnet publish src/DiffusionGallery.Web -c Release -o "$APP" >/dev/null; fi
+    DATA="$(mktemp -d /tmp/dg-loadtest-data.XXXXXX)"
+    PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    URL="http://127.0.0.1:$PORT"
+    ( cd "$DATA" && ASPNETCORE_URLS="$URL" ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cpu \
+        Inference__ModelsRoot="$OLDPWD/models" Database__ConnectionString="Data Source=$DATA/app.db" \
+        Storage__Root="$DATA/images" Uploads__Root="$DATA/uploads" Email__PickupDirectory="$DATA/mail" \
+        exec dotnet "$APP/DiffusionGallery.Web.dll" >"$DATA/app.log" 2>&1 ) &
+    APP_PID=$!
+    trap 'kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null; rm -rf "$DATA"' EXIT
+    until curl -fs "$URL/healthz" >/dev/null; do sleep 1; done
+    rm -f "$DATA/tokens.txt"
+    # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use.
+    T="$DATA/tokens.txt"
+    "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via rest --token-file "$T" --user-offset 0 --json "$OUT/cpu-1x16-rest.json"
+    "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via rest --token-file "$T" --user-offset 1 --json "$OUT/cpu-4x8-rest.json"
+    "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via hub --token-file "$T" --user-offset 5 --json "$OUT/cpu-1x16-hub.json"
+    "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via hub --token-file "$T" --user-offset 6 --json "$OUT/cpu-4x8-hub.json"
+    ;;
+gpu)
+    URL="${2:?usage: scripts/loadtest.sh gpu URL [BIN]}"
+    BIN="${3:-/tmp/dg-loadtest/dg-loadtest}"
+    T="$OUT/tokens.txt"
+    # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use. The first run registers
+    # all 50 (warm-up user + 49; about a minute of Retry-After waits at the default 30 a minute), later runs none.
+    "$BIN" --url "$URL" --users 49 --jobs 1 --warmup 8 --token-file "$T" --user-offset 0 >/dev/null
+    "$BIN" --url "$URL" --users 1 --jobs 32 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 0 --json "$OUT/gpu-1x32-rest.json"
+    "$BIN" --url "$URL" --users 8 --jobs 16 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 1 --json "$OUT/gpu-8x16-rest.json"
+    "$BIN" --url "$URL" --users 32 --jobs 8 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 9 --json "$OUT/gpu-32x8-rest.json"
+    "$BIN" --url "$URL" --users 8 --jobs 16 --via hub --warmup 4 --gpu-sample --token-file "$T" --user-offset 41 --json "$OUT/gpu-8x16-hub.json"
+    ;;
+run)
+    shift
+    tool "$@"
+    ;;
+*)
+    sed -n '2,17p' "$0"
+    exit 2
+    ;;
+esac

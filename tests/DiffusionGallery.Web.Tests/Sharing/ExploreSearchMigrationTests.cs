@@ -1,0 +1,56 @@
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Sharing;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace DiffusionGallery.Web.Tests.Sharing;
+
+/// <summary>The ExploreSearch migration on a database that already has images: it back-fills the index with the
+/// searchable ones only, and its Down removes the index and its triggers without touching the images.</summary>
+public sealed class ExploreSearchMigrationTests : IDisposable
+{
+    private const string PreviousMigration = "20261206182615_ImageGuidanceAdminA1111";
+
+    private readonly TestDatabase _db = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Task<int> SearchObjectsAsync(DiffusionGallery.Web.Data.ApplicationDbContext db) => db.Database.SqlQuery<int>($"""
+        SELECT COUNT(*) AS Value FROM sqlite_master WHERE name LIKE 'ExploreSearch%' OR name LIKE '%_ExploreSearch_%'
+        """).SingleAsync(Ct);
+
+    [Fact]
+    public async Task OnAnExistingDatabase_BackFillsOnlySearchableImages_AndDownRemovesTheIndex()
+    {
+        var owner = await _db.AddUserAsync("old@x.test");
+        await using (var db = _db.CreateDbContext())
+        {
+            await db.GetService<IMigrator>().MigrateAsync(PreviousMigration, Ct); // runs ExploreSearch's Down
+            Assert.Equal(PreviousMigration, (await db.Database.GetAppliedMigrationsAsync(Ct)).Last());
+            Assert.Equal(0, await SearchObjectsAsync(db));
+        }
+        var shown = await SharingSeed.AddImageAsync(_db, null, owner, "old orange triangle", ImageVisibility.Public);
+        await SharingSeed.AddImageAsync(_db, null, owner, "old orange triangle", ImageVisibility.Private);
+        await SharingSeed.AddImageAsync(_db, null, owner, "old orange triangle", ImageVisibility.Unlisted);
+        await SharingSeed.AddImageAsync(_db, null, owner, "old orange triangle", ImageVisibility.Public, hidePrompt: true);
+        var takenDown = await SharingSeed.AddImageAsync(_db, null, owner, "old orange triangle", ImageVisibility.Public);
+        await using (var db = _db.CreateDbContext())
+        {
+            await db.GeneratedImages.Where(i => i.Id == takenDown.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.TakenDownAt, DateTimeOffset.UtcNow), Ct);
+            await db.Database.MigrateAsync(Ct);
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync(Ct));
+            // the FTS table, its content table (+ its shadow tables) and five triggers
+            Assert.True(await SearchObjectsAsync(db) >= 7);
+        }
+
+        var explore = new ExploreService(_db, new SharedImageReader(_db), TimeProvider.System);
+        var page = await explore.QueryAsync(new ExploreQuery(Search: "Orange TRI"), Viewer.Anonymous, Ct);
+        Assert.Equal([shown.Id], page.Items.Select(i => i.Id));
+        Assert.Equal(1, page.Total);
+        Assert.Equal(2, (await explore.QueryAsync(new ExploreQuery(), Viewer.Anonymous, Ct)).Total); // the feed itself: both Public ones, hidden prompt too
+    }
+
+    public void Dispose() => _db.Dispose();
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text;
+
+namespace DiffusionGallery.LoadTest;
+
+public sealed record LatencySummary(int Count, double MinMs, double P50Ms, double P95Ms, double MaxMs, double MeanMs)
+{
+    /// <summary>Nearest-rank percentiles of the given latencies (all zero when there are none).</summary>
+    public static LatencySummary Of(IReadOnlyCollection<double> latencies)
+    {
+        if (latencies.Count == 0) return new(0, 0, 0, 0, 0, 0);
+        var sorted = latencies.Order().ToArray();
+        double Rank(double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return new(sorted.Length, sorted[0], Rank(0.50), Rank(0.95), sorted[^1], sorted.Average());
+    }
+}
+
+/// <summary>What a run measured; printed by <see cref="ToText"/> and written as JSON by the tool.</summary>
+public sealed record LoadTestReport
+{
+    public required string Url { get; init; }
+    public required string Via { get; init; }
+    public required int Users { get; init; }
+    public required int JobsPerUser { get; init; }
+    public required int Steps { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required double WallSeconds { get; init; }
+    public required int JobsSucceeded { get; init; }
+    public required int Images { get; init; }
+    public required double ImagesPerSecond { get; init; }
+    public required LatencySummary Latency { get; init; }
+    /// <summary>Failures by kind (e.g. "job-failed", "submit-http-500", "timeout"); empty when every job succeeded.</summary>
+    public required IReadOnlyDictionary<string, int> Errors { get; init; }
+    public IReadOnlyList<string> ErrorSamples { get; init; } = [];
+    /// <summary>batchSize of the job resources → how many jobs reported it; "absent" counts jobs whose resource had no such field.</summary>
+    public required IReadOnlyDictionary<string, int> BatchSizes { get; init; }
+    /// <summary>429 answers to submissions that were waited out and retried (not errors).</summary>
+    public int SubmitRetries { get; init; }
+    public int UsersRegistered { get; init; }
+    public double? GpuBusyMeanPercent { get; init; }
+    public int GpuSamples { get; init; }
+    /// <summary>Mean busy % per GPU index (nvidia-smi's), where sampled.</summary>
+    public IReadOnlyDictionary<string, double>? GpuBusyByDevice { get; init; }
+    /// <summary>REST only: how often a running job was polled (its latency includes up to one interval).</summary>
+    public double? PollIntervalMs { get; init; }
+    public required IReadOnlyList<JobOutcome> Jobs { get; init; }
+
+    public int ErrorCount => Errors.Values.Sum();
+
+    public string ToText()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"{Users} users x {JobsPerUser} jobs via {Via}, {Steps} steps{(Width is null ? "" : $", {Width}x{Height}")} at {Url}");
+        text.AppendLine(c, $"  images/s      {ImagesPerSecond:0.00}  ({Images} images in {WallSeconds:0.00} s; {JobsSucceeded} jobs succeeded)");
+        text.AppendLine(c, $"  latency (ms)  p50 {Latency.P50Ms:0}  p95 {Latency.P95Ms:0}  max {Latency.MaxMs:0}  (mean {Latency.MeanMs:0}, min {Latency.MinMs:0}, n={Latency.Count})");
+        text.AppendLine(c, $"  errors        {(Errors.Count == 0 ? "0" : string.Join(", ", Errors.Select(e => $"{e.Key}: {e.Value}")))}");
+        foreach (var sample in ErrorSamples) text.AppendLine(c, $"    {sample}");
+        text.AppendLine(c, $"  batchSize     {(BatchSizes.Count == 0 ? "-" : string.Join(", ", BatchSizes.Select(b => $"{b.Key}: {b.Value}")))}");
+        if (SubmitRetries > 0) text.AppendLine(c, $"  429 retries   {SubmitRetries}");
+        if (GpuSamples > 0)
+        {
+            var perGpu = GpuBusyByDevice is { Count: > 1 } byDevice
+                ? string.Create(c, $" (per GPU: {string.Join(", ", byDevice.Select(d => string.Create(c, $"{d.Key}: {d.Value:0.0} %")))})")
+                : "";
+            text.AppendLine(c, $"  GPU busy      {GpuBusyMeanPercent:0.0} % mean over {GpuSamples} samples{perGpu}");
+        }
+        if (PollIntervalMs is { } poll) text.AppendLine(c, $"  (REST: finished jobs seen by polling every {poll:0} ms)");
+        return text.ToString();
+    }
+}
