@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DiffusionGallery.Web.Data.Migrations
 {
     [DbContext(typeof(ApplicationDbContext))]
-    [Migration("20261206194357_BatchedServing")]
+    [Migration("20261206202317_BatchedServing")]
     partial class BatchedServing
     {
         /// <inheritdoc />
