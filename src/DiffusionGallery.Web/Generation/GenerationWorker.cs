@@ -38,6 +38,7 @@ public sealed class GenerationWorker(
     {
         var inFlight = options.Value.RunsInFlight;
         using var slots = new SemaphoreSlim(inFlight);
+        var previousDenoised = Task.CompletedTask;
         while (!stoppingToken.IsCancellationRequested)
         {
             GenerationQueue.RunningBatch run;
@@ -46,6 +47,10 @@ public sealed class GenerationWorker(
                 await slots.WaitAsync(stoppingToken);
                 try
                 {
+                    // Take the next run only when the previous one has reached its last step (or ended): it then fills
+                    // with everything that arrived meanwhile, and still waits at the engine's gate while the previous
+                    // run decodes and encodes its images, so the GPU does not idle on that.
+                    await previousDenoised.WaitAsync(stoppingToken);
                     run = await queue.DequeueRunAsync(stoppingToken);
                 }
                 catch
@@ -58,17 +63,20 @@ public sealed class GenerationWorker(
             {
                 break;
             }
-            _ = RunAndReleaseAsync(engine, run, slots, stoppingToken);
+            var denoised = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            previousDenoised = denoised.Task;
+            _ = RunAndReleaseAsync(engine, run, slots, denoised, stoppingToken);
         }
         for (var i = 0; i < inFlight; i++) await slots.WaitAsync(CancellationToken.None); // every run in flight has ended
     }
 
-    private async Task RunAndReleaseAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private async Task RunAndReleaseAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, SemaphoreSlim slots, TaskCompletionSource denoised,
+        CancellationToken stoppingToken)
     {
         var outcomes = run.Jobs.ToDictionary(j => j.JobId, _ => false);
         try
         {
-            await RunAsync(engine, run, outcomes, stoppingToken);
+            await RunAsync(engine, run, outcomes, () => denoised.TrySetResult(), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -82,13 +90,14 @@ public sealed class GenerationWorker(
         {
             // charges each owner's fair share; a success teaches the cost estimator
             foreach (var job in run.Jobs) queue.Complete(job, outcomes[job.JobId]);
+            denoised.TrySetResult();
             slots.Release();
         }
     }
 
     private sealed record Item(GenerationQueue.RunningJob Running, GenerationJob Job, GenerationRequest Request, JobProgressReporter Progress);
 
-    private async Task RunAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, Dictionary<Guid, bool> succeeded, CancellationToken stoppingToken)
+    private async Task RunAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, Dictionary<Guid, bool> succeeded, Action lastStep, CancellationToken stoppingToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var clock = Stopwatch.StartNew();
@@ -101,7 +110,7 @@ public sealed class GenerationWorker(
             try
             {
                 var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), running.Cancellation.Token);
-                items.Add(new Item(running, job, request, new JobProgressReporter(job.Id, notifier, time)));
+                items.Add(new Item(running, job, request, new JobProgressReporter(job.Id, notifier, time, lastStep)));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || running.Cancellation.IsCancellationRequested)
             {
@@ -122,6 +131,7 @@ public sealed class GenerationWorker(
             {
                 outcomes = batch.Select(_ => new BatchItemOutcome(null, ex)).ToList();
             }
+            lastStep(); // (also when no item reported it: all cancelled or failed)
             // Off the GPU's path: the next run (another slot) is already at the engine while these are saved.
             for (var k = 0; k < batch.Count; k++)
             {

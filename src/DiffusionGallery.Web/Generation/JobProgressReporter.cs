@@ -7,7 +7,8 @@ namespace DiffusionGallery.Web.Generation;
 /// once for every subscriber) only while someone watches the job, at most one per <see cref="MinPreviewInterval"/>
 /// plus the last step; every step still reports its progress.
 /// </summary>
-public sealed class JobProgressReporter(Guid jobId, JobNotifier notifier, TimeProvider time) : IProgress<GenerationProgress>, IPreviewDemand
+/// <param name="lastStep">Called when the job reports its last step (the worker then takes its next run).</param>
+public sealed class JobProgressReporter(Guid jobId, JobNotifier notifier, TimeProvider time, Action? lastStep = null) : IProgress<GenerationProgress>, IPreviewDemand
 {
     public static readonly TimeSpan MinPreviewInterval = TimeSpan.FromMilliseconds(100);
 
@@ -58,6 +59,7 @@ public sealed class JobProgressReporter(Guid jobId, JobNotifier notifier, TimePr
             EtaSeconds = value.EstimatedRemaining?.TotalSeconds,
             PreviewPng = preview,
         });
+        if (value.Step >= value.TotalSteps) lastStep?.Invoke();
     }
 
     private bool Allowed(int step, int totalSteps)
