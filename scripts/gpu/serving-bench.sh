@@ -1,7 +1,9 @@
 #!/bin/bash
 # Device side (GPU host, after `. .gpu/assemble.sh`, apps staged by scripts/gpu/stage.sh): the web app serving many
 # users on the GPU, the baseline build (web-base) and this one side by side, plus the CLI's single-image figure.
-#   bash scripts/gpu/serving-bench.sh [APPS]     APPS default "web-base web" → $OUT/serving-results.json, serving-logs.txt
+#   bash scripts/gpu/serving-bench.sh [MODES]    MODES default "base shared" → $OUT/serving-results.json, serving-logs.txt
+# base = this build with shared runs off (a run holds one job, one run in flight: the old worker's behaviour);
+# shared = this build as configured. A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
 for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonnxruntime_providers_cuda.so"; done
@@ -10,24 +12,29 @@ models=$PWD/models
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
-[[ -n ${CLI_EXTRA:-} ]] && eval "$CLI_EXTRA" > "$R/cli-extra.log" 2>&1
+"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
 port=5100
-for app in ${1:-web-base web}; do
-  port=$((port + 1)); data=/tmp/data-$app; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port
-  ( cd "$data" && ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cuda Inference__ModelsRoot=$models \
+for mode in ${1:-base shared}; do
+  case $mode in
+    base) app=web; env="Inference__BatchMemoryBudgetMB=1 Generation__RunsInFlight=1" ;;
+    shared) app=web; env="" ;;
+    *) app=$mode; env="" ;;
+  esac
+  port=$((port + 1)); data=/tmp/data-$mode; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port
+  ( cd "$data" && exec env ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cuda Inference__ModelsRoot=$models \
       Database__ConnectionString="Data Source=$data/app.db" Storage__Root=$data/images Uploads__Root=$data/uploads \
       Email__PickupDirectory=$data/mail AccountRateLimits__PerAddressPermitLimit=100000 AccountRateLimits__PerAccountPermitLimit=100000 \
-      Generation__MaxQueueLength=5000 ${APP_ENV:-} exec "$GPU_APP/$app/DiffusionGallery.Web" > "$R/app-$app.log" 2>&1 ) &
+      Generation__MaxQueueLength=5000 $env ${APP_ENV:-} "$GPU_APP/$app/DiffusionGallery.Web" > "$R/app-$mode.log" 2>&1 ) &
   pid=$!
   for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
-  t=$R/tokens-$app.txt
+  t=$R/tokens-$mode.txt
   # disjoint users per run (fair share remembers each user's recent use): register 49 + the warm-up user once
-  timeout 120 "$LT" --url $url --users 49 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$app.log" 2>&1
+  timeout 120 "$LT" --url $url --users 49 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
   for run in "1 32 rest 0" "8 16 rest 1" "32 8 rest 9" "8 16 hub 41"; do
     set -- $run
     timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $3 --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
-      --json "$R/$app-$1x$2-$3.json" > "$R/$app-$1x$2-$3.log" 2>&1
-    echo "$app $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$app-$1x$2-$3.log" | head -3 | tr '\n' ' ')"
+      --json "$R/$mode-$1x$2-$3.json" > "$R/$mode-$1x$2-$3.log" 2>&1
+    echo "$mode $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$mode-$1x$2-$3.log" | head -3 | tr '\n' ' ')"
   done
   kill $pid; wait $pid 2>/dev/null
 done
