@@ -9,6 +9,7 @@ pub=${GPU_PUBLISH:-/tmp/gpu-app}
 base=${1:-}
 mkdir -p "$pub"
 for app in cli:src/DiffusionGallery.Cli web:src/DiffusionGallery.Web loadtest:tools/DiffusionGallery.LoadTest; do
+  [[ -n ${SKIP_PUBLISH:-} ]] && break
   name=${app%%:*}; project=${app#*:}
   [[ -d $project ]] || { echo "stage: no $project, skipped"; continue; }
   rm -rf "$pub/$name"
