@@ -46,6 +46,7 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
         private readonly ConcurrentQueue<JobUpdate> _states = new();
         private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         private readonly CancellationTokenSource _stop = new();
+        private readonly Lock _progressGate = new();
         private JobUpdate? _latestProgress;
 
         public Subscription(JobNotifier owner, Guid jobId, Func<JobUpdate, Task> handler)
@@ -61,7 +62,14 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
         public void Post(JobUpdate update)
         {
             if (update.State == Data.Entities.JobState.Running && update.Step > 0)
-                Interlocked.Exchange(ref _latestProgress, update);
+            {
+                // Coalesce to the latest frame, keeping a not yet delivered preview (previews come at most every 100 ms).
+                lock (_progressGate)
+                {
+                    if (update.PreviewPng is null && _latestProgress?.PreviewPng is { } pending) update = update with { PreviewPng = pending };
+                    _latestProgress = update;
+                }
+            }
             else
                 _states.Enqueue(update);
             _signal.Writer.TryWrite(true);
@@ -83,7 +91,8 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
                             await DeliverAsync(state);
                             continue;
                         }
-                        var progress = Interlocked.Exchange(ref _latestProgress, null);
+                        JobUpdate? progress;
+                        lock (_progressGate) (progress, _latestProgress) = (_latestProgress, null);
                         if (progress is not null)
                         {
                             await DeliverAsync(progress);

@@ -37,6 +37,34 @@ public sealed class JobNotifierTests
     }
 
     [Fact]
+    public async Task SlowSubscriber_CoalescedFramesKeepTheLatestUndeliveredPreview()
+    {
+        var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
+        var jobId = Guid.NewGuid();
+        var received = new List<JobUpdate>();
+        var release = new TaskCompletionSource();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = notifier.Subscribe(jobId, async update =>
+        {
+            lock (received) received.Add(update);
+            if (update.Step == 1) await release.Task;
+            if (update.IsFinished) done.TrySetResult();
+        });
+
+        notifier.Publish(Progress(jobId, 1));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        notifier.Publish(Progress(jobId, 2) with { PreviewPng = [2] }); // a rate-limited preview frame…
+        notifier.Publish(Progress(jobId, 3));                           // …overtaken by a step without one
+        notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Succeeded });
+        release.SetResult();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        var last = received[^2];
+        Assert.Equal(3, last.Step);
+        Assert.Equal(new byte[] { 2 }, last.PreviewPng);
+    }
+
+    [Fact]
     public async Task Subscriber_OnlyReceivesItsOwnJob()
     {
         var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);

