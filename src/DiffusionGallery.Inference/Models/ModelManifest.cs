@@ -62,6 +62,8 @@ public sealed record ModelManifest
         public List<string>? Sizes { get; init; }
         public List<string>? Positions { get; init; }
         public List<string>? Backgrounds { get; init; }
+        public List<string>? Counts { get; init; }
+        public List<string>? Relations { get; init; }
     }
 
     private static readonly JsonSerializerOptions Options = new()

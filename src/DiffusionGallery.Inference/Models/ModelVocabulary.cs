@@ -8,7 +8,7 @@ public sealed class ModelVocabulary
 {
     // a word in several lists counts as the first ("white" is a colour before it is a background)
     private static readonly WordCategory[] CategoryOrder =
-        [WordCategory.Kind, WordCategory.Colour, WordCategory.Size, WordCategory.Position, WordCategory.Background];
+        [WordCategory.Kind, WordCategory.Colour, WordCategory.Size, WordCategory.Position, WordCategory.Background, WordCategory.Count, WordCategory.Relation];
 
     private readonly HashSet<string> _known;
 
@@ -23,6 +23,8 @@ public sealed class ModelVocabulary
         Sizes = Entries(WordCategory.Size);
         Positions = Entries(WordCategory.Position);
         Backgrounds = Entries(WordCategory.Background);
+        Counts = Entries(WordCategory.Count);
+        Relations = Entries(WordCategory.Relation);
     }
 
     /// <summary>Every word of the training captions, lower case, sorted.</summary>
@@ -33,6 +35,10 @@ public sealed class ModelVocabulary
     public IReadOnlyList<string> Sizes { get; }
     public IReadOnlyList<string> Positions { get; }
     public IReadOnlyList<string> Backgrounds { get; }
+    /// <summary>How many objects a caption may ask for ("two", "a pair of").</summary>
+    public IReadOnlyList<string> Counts { get; }
+    /// <summary>How two objects may stand to each other ("above", "to the left of").</summary>
+    public IReadOnlyList<string> Relations { get; }
 
     /// <summary>Whether the word (one word, any case) is in the training captions.</summary>
     public bool Knows(string word) => _known.Contains(word.ToLowerInvariant());
@@ -44,6 +50,8 @@ public sealed class ModelVocabulary
         WordCategory.Size => Sizes,
         WordCategory.Position => Positions,
         WordCategory.Background => Backgrounds,
+        WordCategory.Count => Counts,
+        WordCategory.Relation => Relations,
         _ => [],
     };
 
@@ -70,6 +78,8 @@ public sealed class ModelVocabulary
             [WordCategory.Size] = section.Sizes ?? [],
             [WordCategory.Position] = section.Positions ?? [],
             [WordCategory.Background] = section.Backgrounds ?? [],
+            [WordCategory.Count] = section.Counts ?? [],
+            [WordCategory.Relation] = section.Relations ?? [],
         });
     }
 

@@ -32,6 +32,7 @@ internal static class CommonWords
         [WordCategory.Position] =
             "top bottom left right centre center middle corner side upper lower below beneath underneath beside " +
             "next between behind front edge leftmost rightmost",
+        [WordCategory.Count] = "four five six seven eight nine ten eleven twelve dozen many several few couple multiple",
         [WordCategory.Background] =
             "background backdrop gradient sky sunset sunrise dawn dusk night space sea ocean beach water forest grass " +
             "field meadow desert mountain mountains city wall paper floor room landscape scene clouds cloudy snow " +

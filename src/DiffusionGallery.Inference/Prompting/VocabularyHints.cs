@@ -23,7 +23,8 @@ public static class VocabularyHints
     public const int MaxQuotedWords = 6;
 
     private static readonly WordCategory[] HintOrder =
-        [WordCategory.Colour, WordCategory.Kind, WordCategory.Size, WordCategory.Position, WordCategory.Background, WordCategory.Other];
+        [WordCategory.Colour, WordCategory.Kind, WordCategory.Count, WordCategory.Size, WordCategory.Position, WordCategory.Relation,
+         WordCategory.Background, WordCategory.Other];
 
     /// <summary>Checks a prompt against a model's vocabulary; a model without one (null) gives <see cref="VocabularyReport.None"/>.</summary>
     public static VocabularyReport Check(ModelVocabulary? vocabulary, string? prompt, string? negativePrompt = null)
@@ -90,6 +91,8 @@ public static class VocabularyHints
         WordCategory.Size => "sizes",
         WordCategory.Position => "positions",
         WordCategory.Background => "backgrounds",
+        WordCategory.Count => "counts",
+        WordCategory.Relation => "relations",
         _ => "words",
     };
 

@@ -20,15 +20,19 @@ public sealed class BundledVocabularyTests
     [Fact]
     public void Manifest_ListsTheCaptionWordsByKind()
     {
-        Assert.All(["circle", "red", "sunset", "gradient", "large", "left", "centre", "center"], w => Assert.True(Vocabulary.Knows(w), w));
-        Assert.All(["teal", "pink", "hexagon", "circles", "two"], w => Assert.False(Vocabulary.Knows(w), w));
-        Assert.Equal(["circle", "square", "triangle", "star", "heart", "ring"], Vocabulary.Kinds);
-        Assert.Contains("red", Vocabulary.Colours);
-        Assert.Contains("gray", Vocabulary.Colours);
+        Assert.All(["circle", "red", "sunset", "gradient", "large", "left", "centre", "center", "pink", "grey", "hexagon", "circles", "two", "above"],
+            w => Assert.True(Vocabulary.Knows(w), w));
+        Assert.All(["teal", "octagon", "banana", "four", "between", "masterpiece"], w => Assert.False(Vocabulary.Knows(w), w));
+        Assert.Equal(["circle", "square", "triangle", "star", "heart", "ring", "diamond", "hexagon", "cross", "crescent", "moon"], Vocabulary.Kinds);
+        Assert.Equal(["red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "brown", "black", "white", "gray", "grey", "cyan"], Vocabulary.Colours);
         Assert.Equal(["small", "large"], Vocabulary.Sizes);
         Assert.Contains("bottom right", Vocabulary.Positions);
         Assert.Contains("sunset gradient", Vocabulary.Backgrounds);
-        var entryWords = new[] { Vocabulary.Colours, Vocabulary.Kinds, Vocabulary.Sizes, Vocabulary.Positions, Vocabulary.Backgrounds }
+        Assert.Contains("pink", Vocabulary.Backgrounds);
+        Assert.Equal(["a", "one", "two", "a pair of", "three"], Vocabulary.Counts);
+        Assert.Contains("to the left of", Vocabulary.Relations);
+        Assert.Contains("next to", Vocabulary.Relations);
+        var entryWords = new[] { Vocabulary.Colours, Vocabulary.Kinds, Vocabulary.Sizes, Vocabulary.Positions, Vocabulary.Backgrounds, Vocabulary.Counts, Vocabulary.Relations }
             .SelectMany(list => list).SelectMany(e => e.Split(' '));
         Assert.All(entryWords, w => Assert.True(Vocabulary.Knows(w), $"category word '{w}' is not in \"words\""));
     }
@@ -43,12 +47,12 @@ public sealed class BundledVocabularyTests
     [Fact]
     public void TypicalMisses_GetHonestHints()
     {
-        var report = VocabularyHints.Check(Vocabulary, "a teal hexagon, grey, masterpiece");
+        var report = VocabularyHints.Check(Vocabulary, "four teal octagons between two pink hexagons, a banana, masterpiece");
 
-        Assert.Equal(["teal", "hexagon", "grey", "masterpiece"], report.UnknownWords.Select(u => u.Word));
-        Assert.Contains("'teal' is not known to this model; it knows these colours: red, green, blue, yellow, purple, orange, white, black, gray.", report.Hint);
-        Assert.Contains("'hexagon' is not known to this model; it knows these shapes: circle, square, triangle, star, heart, ring.", report.Hint);
-        Assert.Contains("'grey' is not known to this model; it knows 'gray'.", report.Hint);
+        Assert.Equal(["four", "teal", "octagons", "between", "banana", "masterpiece"], report.UnknownWords.Select(u => u.Word));
+        Assert.Contains("'teal' is not known to this model; it knows these colours: red, orange, yellow, green, blue, purple, violet, pink, brown, black, white, gray, grey, cyan.", report.Hint);
+        Assert.Contains("'octagons' is not known to this model; it knows these shapes: circle, square, triangle, star, heart, ring, diamond, hexagon, cross, crescent, moon.", report.Hint);
+        Assert.Contains("'four' is not known to this model; it knows these counts: a, one, two, a pair of, three.", report.Hint);
     }
 
     [Fact]
@@ -62,6 +66,8 @@ public sealed class BundledVocabularyTests
         Assert.Contains($"| Colours | {string.Join(", ", Vocabulary.Colours)} |", text);
         Assert.Contains($"| Shapes | {string.Join(", ", Vocabulary.Kinds)} |", text);
         Assert.Contains($"| Backgrounds | {string.Join(", ", Vocabulary.Backgrounds)} |", text);
+        Assert.Contains($"| Counts | {string.Join(", ", Vocabulary.Counts)} |", text);
+        Assert.Contains($"| Relations | {string.Join(", ", Vocabulary.Relations)} |", text);
         Assert.Contains($"All {Vocabulary.Words.Count} words: {string.Join(' ', Vocabulary.Words)}", text);
     }
 }

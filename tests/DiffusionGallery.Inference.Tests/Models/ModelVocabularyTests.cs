@@ -23,12 +23,13 @@ public sealed class ModelVocabularyTests : IDisposable
     public void Vocabulary_IsReadWithItsCategories()
     {
         var vocabulary = Read("""
-            { "vocabulary": { "words": ["Circle", "red", "top", "left", "white", "red"], "colours": ["red", "white"],
-                              "kinds": ["circle"], "positions": ["top left"], "backgrounds": ["white"] } }
+            { "vocabulary": { "words": ["Circle", "red", "top", "left", "white", "red", "two", "above", "of"], "colours": ["red", "white"],
+                              "kinds": ["circle"], "positions": ["top left"], "backgrounds": ["white"],
+                              "counts": ["two"], "relations": ["above", "left of"] } }
             """);
 
         Assert.NotNull(vocabulary);
-        Assert.Equal(["circle", "left", "red", "top", "white"], vocabulary.Words);
+        Assert.Equal(["above", "circle", "left", "of", "red", "top", "two", "white"], vocabulary.Words);
         Assert.True(vocabulary.Knows("CIRCLE"));
         Assert.False(vocabulary.Knows("teal"));
         Assert.Equal(["red", "white"], vocabulary.Colours);
@@ -37,6 +38,11 @@ public sealed class ModelVocabularyTests : IDisposable
         Assert.Equal(WordCategory.Colour, vocabulary.CategoryOf("white"));
         Assert.Equal(WordCategory.Kind, vocabulary.CategoryOf("Circle"));
         Assert.Equal(WordCategory.Other, vocabulary.CategoryOf("ring"));
+        Assert.Equal(["two"], vocabulary.Counts);
+        Assert.Equal(["above", "left of"], vocabulary.EntriesOf(WordCategory.Relation));
+        Assert.Equal(WordCategory.Count, vocabulary.CategoryOf("two"));
+        Assert.Equal(WordCategory.Relation, vocabulary.CategoryOf("above"));
+        Assert.Equal(WordCategory.Position, vocabulary.CategoryOf("left")); // "top left" before "left of"
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

@@ -35,7 +35,7 @@ public sealed class VocabularyHintTests : MudTestContext
 
         Assert.Equal(["teal", "blurry"], MarkedWords(hint));
         var text = hint.Find("[data-testid=vocabulary-hint-text]").TextContent;
-        Assert.StartsWith("'teal' is not known to this model; it knows these colours: red, green, blue", text);
+        Assert.StartsWith("'teal' is not known to this model; it knows these colours: red, orange, yellow", text);
         Assert.Contains("In the negative prompt, 'blurry' is not known to this model.", text);
     }
 
@@ -55,16 +55,16 @@ public sealed class VocabularyHintTests : MudTestContext
 
         hint.Render(p => p.Add(x => x.Prompt, "a teal"));
         _time.Advance(Delay - TimeSpan.FromMilliseconds(100));
-        hint.Render(p => p.Add(x => x.Prompt, "a teal hexagon"));
+        hint.Render(p => p.Add(x => x.Prompt, "a teal octagon"));
         _time.Advance(Delay - TimeSpan.FromMilliseconds(100));
         Thread.Sleep(300); // real time for a check that should not have been started to render
         Assert.Empty(MarkedWords(hint)); // 600 ms of typing, never a 400 ms pause: nothing checked yet
 
         _time.Advance(TimeSpan.FromMilliseconds(100));
-        hint.WaitForAssertion(() => Assert.Equal(["teal", "hexagon"], MarkedWords(hint)), TimeSpan.FromSeconds(10));
+        hint.WaitForAssertion(() => Assert.Equal(["teal", "octagon"], MarkedWords(hint)), TimeSpan.FromSeconds(10));
 
         hint.Render(p => p.Add(x => x.Prompt, "a red circle"));
-        Assert.Equal(["teal", "hexagon"], MarkedWords(hint)); // the old marks stay until the pause
+        Assert.Equal(["teal", "octagon"], MarkedWords(hint)); // the old marks stay until the pause
         _time.Advance(Delay);
         hint.WaitForAssertion(() => Assert.Empty(MarkedWords(hint)), TimeSpan.FromSeconds(10));
     }
@@ -80,11 +80,11 @@ public sealed class VocabularyHintTests : MudTestContext
             .Add(x => x.OnGenerate, s => submitted = s));
         Assert.Empty(form.FindAll("[data-testid=unknown-word]"));
 
-        PromptFormTests.Input(form, "prompt").Input("a pink circle");
+        PromptFormTests.Input(form, "prompt").Input("a teal circle");
 
-        form.WaitForAssertion(() => Assert.Equal("pink", form.Find("[data-testid=unknown-word]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+        form.WaitForAssertion(() => Assert.Equal("teal", form.Find("[data-testid=unknown-word]").TextContent.Trim()), TimeSpan.FromSeconds(10));
         form.Find("textarea").KeyDown(new KeyboardEventArgs { Key = "Enter", CtrlKey = true });
         // the form hands the settings over asynchronously (the key handler awaits), so wait for it
-        form.WaitForAssertion(() => Assert.Equal("a pink circle", submitted?.Prompt), TimeSpan.FromSeconds(10));
+        form.WaitForAssertion(() => Assert.Equal("a teal circle", submitted?.Prompt), TimeSpan.FromSeconds(10));
     }
 }

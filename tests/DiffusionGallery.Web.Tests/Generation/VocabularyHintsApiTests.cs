@@ -31,7 +31,7 @@ public sealed class VocabularyHintsApiTests(GenerationFlowTests.AppFixture fixtu
         var job = await submit.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(["teal", "blurry"], job.GetProperty("unknownWords").EnumerateArray().Select(w => w.GetString()));
         var hint = job.GetProperty("hint").GetString();
-        Assert.StartsWith("'teal' is not known to this model; it knows these colours: red, green, blue,", hint);
+        Assert.StartsWith("'teal' is not known to this model; it knows these colours: red, orange, yellow,", hint);
         Assert.EndsWith("In the negative prompt, 'blurry' is not known to this model.", hint);
         Assert.NotEqual(Guid.Empty, job.GetProperty("id").GetGuid());
     }
