@@ -31,10 +31,10 @@ public sealed record RecommendedSettingsDto(SamplerKind Sampler, bool KarrasSigm
 /// <summary>The words a model was trained on: every caption word, and its content words by kind (entries may be phrases, "top left").</summary>
 public sealed record VocabularyDto(
     IReadOnlyList<string> Words, IReadOnlyList<string> Colours, IReadOnlyList<string> Kinds, IReadOnlyList<string> Sizes,
-    IReadOnlyList<string> Positions, IReadOnlyList<string> Backgrounds)
+    IReadOnlyList<string> Positions, IReadOnlyList<string> Backgrounds, IReadOnlyList<string> Counts, IReadOnlyList<string> Relations)
 {
     public static VocabularyDto? From(ModelVocabulary? v) =>
-        v is null ? null : new(v.Words, v.Colours, v.Kinds, v.Sizes, v.Positions, v.Backgrounds);
+        v is null ? null : new(v.Words, v.Colours, v.Kinds, v.Sizes, v.Positions, v.Backgrounds, v.Counts, v.Relations);
 }
 
 /// <summary>A model; <see cref="Vocabulary"/> is null for models whose folder lists no words (no hints are given for them).</summary>

@@ -79,6 +79,8 @@ public sealed class VocabularyHintsApiTests(GenerationFlowTests.AppFixture fixtu
         Assert.Contains("sunset", words);
         Assert.DoesNotContain("teal", words);
         Assert.Contains("red", vocabulary.GetProperty("colours").EnumerateArray().Select(w => w.GetString()));
+        Assert.Contains("two", vocabulary.GetProperty("counts").EnumerateArray().Select(w => w.GetString()));
+        Assert.Contains("above", vocabulary.GetProperty("relations").EnumerateArray().Select(w => w.GetString()));
         Assert.Equal("DpmPlusPlus2M", tiny.GetProperty("recommended").GetProperty("sampler").GetString());
         var one = await api.GetFromJsonAsync<JsonElement>("/api/models/tiny-shapes", Ct);
         Assert.Equal(words.Count, one.GetProperty("vocabulary").GetProperty("words").GetArrayLength());
