@@ -2,7 +2,7 @@
 # Device side (GPU host, after `. .gpu/assemble.sh`, apps staged by scripts/gpu/stage.sh): the web app serving many
 # users on the GPU, the baseline build (web-base) and this one side by side, plus the CLI's single-image figure.
 #   bash scripts/gpu/serving-bench.sh [MODES]    MODES default "base shared" → $OUT/serving-results.json, serving-logs.txt
-# base = this build with shared runs off (a run holds one job, one run in flight: the old worker's behaviour);
+# base = this build with shared runs off (MaxImagesPerRun 1, one run in flight: the old worker's behaviour);
 # shared = this build as configured. A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
@@ -16,7 +16,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 port=5100
 for mode in ${1:-base shared}; do
   case $mode in
-    base) app=web; env="Inference__BatchMemoryBudgetMB=1 Generation__RunsInFlight=1" ;;
+    base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1" ;;
     shared) app=web; env="" ;;
     *) app=$mode; env="" ;;
   esac

@@ -1,5 +1,7 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Options;
+using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.Generation;
 
@@ -13,8 +15,10 @@ public sealed record BatchSlot(BatchKey? Key, int Images, int MaxImages)
 }
 
 /// <summary>Describes stored settings as a <see cref="BatchSlot"/>, with the primary engine's rules (all devices run the same engine).</summary>
-public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices engines, ILogger<JobBatching> logger)
+public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices engines, IOptions<GenerationOptions> options, ILogger<JobBatching> logger)
 {
+    private readonly int _cap = options.Value.MaxImagesPerRun;
+
     public BatchSlot Describe(GenerationSettings? settings)
     {
         if (settings is null) return BatchSlot.Alone(1);
@@ -25,7 +29,9 @@ public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices
         {
             var engine = engines.Primary.Batches;
             var request = requests.ToEngineRequest(settings);
-            return new BatchSlot(engine.KeyOf(request), images, Math.Max(images, engine.MaxBatchImages(request)));
+            var max = engine.MaxBatchImages(request);
+            if (_cap > 0) max = Math.Min(max, _cap);
+            return new BatchSlot(engine.KeyOf(request), images, Math.Max(images, max));
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {

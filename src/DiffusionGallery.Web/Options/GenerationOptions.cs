@@ -30,6 +30,13 @@ public sealed class GenerationOptions
     /// previous one's images are encoded and saved, so the GPU does not idle on database or file work.
     /// </summary>
     [Range(1, 4)] public int RunsInFlight { get; set; } = 2;
+
+    /// <summary>
+    /// Most images one shared run may hold, across all its jobs (0 = as many as the engine's memory budget allows;
+    /// 1 = no sharing: every job runs alone, as the one-job worker did). A job is never split, so a run holds at least
+    /// its head job's batch.
+    /// </summary>
+    [Range(0, 1024)] public int MaxImagesPerRun { get; set; }
 }
 
 /// <summary>Cross-field checks the attributes cannot express.</summary>

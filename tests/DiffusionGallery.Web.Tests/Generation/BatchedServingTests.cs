@@ -12,8 +12,8 @@ public sealed class BatchedServingTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A clock that stands still, so usage does not decay between charges and the fair order is exact.</summary>
-    private static QueueHarness StillHarness() =>
-        new(time: new DiffusionGallery.Web.Tests.Admin.FixedTime(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero)));
+    private static QueueHarness StillHarness(GenerationOptions? options = null) =>
+        new(options, time: new DiffusionGallery.Web.Tests.Admin.FixedTime(new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero)));
 
     private static async Task<List<List<Guid>>> DrainRunsAsync(QueueHarness h)
     {
@@ -48,6 +48,25 @@ public sealed class BatchedServingTests
         // a1 heads; B is owed the next slot, C's job cannot join, then A's a2 (submitted before b2) ties B and wins.
         // C, least served, heads the next run alone; then B (charged 1/3 s) before A (2/3 s): b2 heads, a3 joins.
         Assert.Equal([[a1.Id, b1.Id, a2.Id], [c1.Id], [b2.Id, a3.Id]], runs);
+    }
+
+    [Theory]
+    [InlineData(1, new[] { 1, 1, 1, 1 })] // sharing off: every job alone, as the one-job worker ran them
+    [InlineData(3, new[] { 3, 1 })]       // capped below the engine's 8
+    [InlineData(0, new[] { 4 })]          // 0 = the engine's budget
+    public async Task Fill_MaxImagesPerRun_CapsTheRunBelowTheEnginesBudget(int cap, int[] expected)
+    {
+        using var h = StillHarness(new GenerationOptions { MaxImagesPerRun = cap });
+        h.Generator.MaxImages = 8;
+        foreach (var name in new[] { "a", "b", "c", "d" })
+        {
+            var user = await h.Database.AddUserAsync($"{name}@x.test");
+            await h.SubmitAsync(user, QueueHarness.Settings(name), null, Ct);
+        }
+
+        var runs = await DrainRunsAsync(h);
+
+        Assert.Equal(expected, runs.Select(r => r.Count));
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public sealed class GenerationOptionsTests
     [InlineData("MaxQueuedJobsPerUser", 600)] // more than the whole queue
     [InlineData("RunsInFlight", 0)]        // the worker would never run anything
     [InlineData("RunsInFlight", 5)]
+    [InlineData("MaxImagesPerRun", -1)]
     public void OutOfRangeOrInconsistent_FailsAtStartUp(string property, double value)
     {
         var ex = Assert.Throws<OptionsValidationException>(() => Validated(o =>

@@ -20,7 +20,7 @@ internal sealed class QueueHarness : IDisposable
         Notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         RequestFactory = new GenerationRequestFactory(Generator, MsOptions.Create(Options), MsOptions.Create(new InferenceOptions()));
         Engines = new EngineDevices([DeviceEngine.For(0, Generator)]);
-        Queue = new GenerationQueue(Notifier, Costs, Time, new JobBatching(RequestFactory, Engines, NullLogger<JobBatching>.Instance));
+        Queue = new GenerationQueue(Notifier, Costs, Time, new JobBatching(RequestFactory, Engines, MsOptions.Create(Options), NullLogger<JobBatching>.Instance));
         Access = new DisabledUserAccessCheck(Database, Time);
         Policy = new EffectiveQuotaResolver(Database, MsOptions.Create(quotas ?? new QuotaOptions()));
         Quotas = new QuotaService(Database, Policy, Access, Costs,
