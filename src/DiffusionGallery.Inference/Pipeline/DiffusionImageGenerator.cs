@@ -135,7 +135,6 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
     public async Task<GenerationRun> RunAsync(GenerationRequest request, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Validate(request);
         var members = await RunMembersAsync([new BatchItem(request, progress, cancellationToken)], keepImages: true, cancellationToken).ConfigureAwait(false);
         var member = members[0];
         if (member.Error is not null)

@@ -18,7 +18,6 @@ public static class InferenceExtensions
         var services = builder.Services;
         services.AddSingleton(sp => CreateEngine(sp, sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EffectiveDevices[0]));
         services.AddSingleton<IImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
-        services.AddSingleton<IBatchImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
         // One engine (own sessions) per device, for the generation worker; the first is the shared one above.
         services.AddSingleton(sp =>
         {

@@ -5,9 +5,10 @@ namespace DiffusionGallery.Web.Generation;
 /// <summary>One engine instance (own sessions) on one device; the worker runs one loop per device.</summary>
 public sealed record DeviceEngine(int DeviceId, IImageGenerator Generator, IBatchImageGenerator Batches)
 {
-    /// <summary>An engine that cannot share runs gets <see cref="SingleRequestBatches"/>: every job runs alone.</summary>
+    /// <summary>The worker runs every job through shared runs, so the engine must offer them.</summary>
     public static DeviceEngine For(int deviceId, IImageGenerator generator) =>
-        new(deviceId, generator, generator as IBatchImageGenerator ?? new SingleRequestBatches(generator));
+        new(deviceId, generator, generator as IBatchImageGenerator
+            ?? throw new ArgumentException($"{generator.GetType().Name} does not implement {nameof(IBatchImageGenerator)}.", nameof(generator)));
 }
 
 /// <summary>
@@ -32,38 +33,5 @@ public sealed class EngineDevices : IDisposable
     public void Dispose()
     {
         foreach (var engine in _owned) engine.Dispose();
-    }
-}
-
-/// <summary>Shares nothing: each request is its own run (for engines without <see cref="IBatchImageGenerator"/>).</summary>
-public sealed class SingleRequestBatches(IImageGenerator generator) : IBatchImageGenerator
-{
-    public BatchKey KeyOf(GenerationRequest request) =>
-        new(request.Model ?? "", request.Width, request.Height, request.Sampler, request.KarrasSigmas, request.Steps, Guid.NewGuid().ToString("N"));
-
-    public int MaxBatchImages(GenerationRequest request) => request.BatchSize;
-
-    public async Task<IReadOnlyList<BatchItemOutcome>> GenerateBatchAsync(IReadOnlyList<BatchItem> items, CancellationToken cancellationToken)
-    {
-        var outcomes = new List<BatchItemOutcome>(items.Count);
-        foreach (var item in items)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, item.CancellationToken);
-            try
-            {
-                var result = await generator.GenerateAsync(item.Request, item.Progress, linked.Token);
-                outcomes.Add(new BatchItemOutcome(result.SharedBatchSize > 0 ? result : result with { SharedBatchSize = item.Request.BatchSize }, null));
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                outcomes.Add(new BatchItemOutcome(null, ex));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                outcomes.Add(new BatchItemOutcome(null, ex));
-            }
-        }
-        return outcomes;
     }
 }
