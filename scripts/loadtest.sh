@@ -5,9 +5,7 @@
 #   scripts/loadtest.sh publish [DIR]     self-contained linux-x64 build into DIR (default /tmp/dg-loadtest); a GPU host needs no .NET
 #   scripts/loadtest.sh cpu               the CPU figures of docs/benchmarks.md: publishes and starts the app on CPU
 #                                         (temporary data, free port), runs 1 and 4 users over REST and the hub, stops it
-#   scripts/loadtest.sh gpu URL [BIN]     the GPU table of issue 13 against an app already running with Inference__Provider=Cuda:
-#                                         1 x 32 and 8 x 16 and 32 x 8 over REST, 8 x 16 over the hub, GPU busy sampled;
-#                                         BIN is the published dg-loadtest (default /tmp/dg-loadtest/dg-loadtest)
+#   (the GPU table of issue 13: scripts/gpu/serving-bench.sh, which starts the app itself and runs this tool)
 #   scripts/loadtest.sh run ARGS...       any other run, e.g. run --url http://127.0.0.1:5000 --users 8 --jobs 16 --via hub
 #
 # Users: the tool registers missing users through the sign-up form and keeps their tokens in --token-file
@@ -51,24 +49,12 @@ cpu)
     "$BIN" --url "$URL" --users 1 --jobs 16 --steps 25 --via hub --token-file "$T" --user-offset 5 --json "$OUT/cpu-1x16-hub.json"
     "$BIN" --url "$URL" --users 4 --jobs 8 --steps 25 --via hub --token-file "$T" --user-offset 6 --json "$OUT/cpu-4x8-hub.json"
     ;;
-gpu)
-    URL="${2:?usage: scripts/loadtest.sh gpu URL [BIN]}"
-    BIN="${3:-/tmp/dg-loadtest/dg-loadtest}"
-    T="$OUT/tokens.txt"
-    # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use. The first run registers
-    # all 50 (warm-up user + 49; about a minute of Retry-After waits at the default 30 a minute), later runs none.
-    "$BIN" --url "$URL" --users 49 --jobs 1 --warmup 8 --token-file "$T" --user-offset 0 >/dev/null
-    "$BIN" --url "$URL" --users 1 --jobs 32 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 0 --json "$OUT/gpu-1x32-rest.json"
-    "$BIN" --url "$URL" --users 8 --jobs 16 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 1 --json "$OUT/gpu-8x16-rest.json"
-    "$BIN" --url "$URL" --users 32 --jobs 8 --via rest --warmup 4 --gpu-sample --token-file "$T" --user-offset 9 --json "$OUT/gpu-32x8-rest.json"
-    "$BIN" --url "$URL" --users 8 --jobs 16 --via hub --warmup 4 --gpu-sample --token-file "$T" --user-offset 41 --json "$OUT/gpu-8x16-hub.json"
-    ;;
 run)
     shift
     tool "$@"
     ;;
 *)
-    sed -n '2,17p' "$0"
+    sed -n '2,13p' "$0"
     exit 2
     ;;
 esac
