@@ -8,8 +8,12 @@
 # adherence.json, logs.txt, grid128.png, grid256.png. Back here: cat bundle.tar.part* | tar -x -C out
 set -uo pipefail
 cd "$(dirname "$0")"
-SMOKE=0
+SMOKE=0; CONTINUE=0
 if [ "${1:-}" = "--smoke" ]; then SMOKE=1; shift; fi
+# --continue: start from the committed model (checkpoint/tiny-shapes.pt) instead of nothing: fine-tune its VAE decoder
+# (frozen encoder, so the latent space stays) in one process while another continues its text encoder + UNet; the
+# committed checker scores the result (no checker training). Extra train.py options go to the UNet process.
+if [ "${1:-}" = "--continue" ]; then CONTINUE=1; shift; fi
 OUT=${OUT:-/tmp/out}; RUN=${RUN:-/tmp/run}
 mkdir -p "$OUT" "$RUN"
 LOG="$OUT/logs.txt"
@@ -17,14 +21,16 @@ T0=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$LOG"; }
 left() { echo $(( ${BUDGET} - ($(date +%s) - T0) )); }
 
+DEC_ARGS=(--vae-minutes 4 --vae-lr 2e-4 --vae-steps 100000 --scenes 60000 --processes 4)
 if [ $SMOKE = 1 ]; then
   BUDGET=3000; TRAIN_T=1500; CHECK_T=900; EVAL_MAX=900
-  TRAIN_ARGS=(--smoke --processes 2)
+  TRAIN_ARGS=(--smoke --processes 2); DEC_ARGS=(--smoke --processes 1)
   CHECK_ARGS=(--n 300 --n-val 100 --epochs 1 --processes 1 --batch 32)
   EVAL_ARGS=(--sizes 64,128 --n 6 --n-held 3 --n-vae 6 --batch 6 --steps 3)
   GRID_ARGS=(--seeds 1 --steps 3); G1=64; G2=128
 else
   BUDGET=565; TRAIN_T=450; CHECK_T=240; EVAL_MAX=150
+  [ $CONTINUE = 1 ] && { BUDGET=585; TRAIN_T=495; }  # no checker training: train.py may take longer (--max-minutes <= 6)
   TRAIN_ARGS=()
   CHECK_ARGS=()
   EVAL_ARGS=(--sizes 128,256)
@@ -34,15 +40,34 @@ DEV=cpu; python3 -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() e
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || echo "no GPU"; python3 -c "import torch; print('torch', torch.__version__)"; } >> "$LOG" 2>&1
 stamp "start (smoke=$SMOKE, device $DEV)"
 
-# 1. the checker, in the background on the same GPU (its own renders and training, <= CHECK_T s)
-( timeout $CHECK_T python3 checker.py train --device $DEV --out "$RUN/checker.pt" "${CHECK_ARGS[@]}" > "$RUN/checker.log" 2>&1
-  echo "checker.py train exit $?" >> "$RUN/checker.log" ) &
-CHECKER_PID=$!
-
-# 2. the model: render, VAE, text encoder + UNet, ONNX export, model.pt
-timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
+if [ $CONTINUE = 0 ]; then
+  # 1. the checker, in the background on the same GPU (its own renders and training, <= CHECK_T s)
+  ( timeout $CHECK_T python3 checker.py train --device $DEV --out "$RUN/checker.pt" "${CHECK_ARGS[@]}" > "$RUN/checker.log" 2>&1
+    echo "checker.py train exit $?" >> "$RUN/checker.log" ) &
+  CHECKER_PID=$!
+  # 2. the model: render, VAE, text encoder + UNet, ONNX export, model.pt
+  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
+else
+  # 1-2 (continue): the committed model split into vae.pt + unet_ema.pt; decoder fine-tuning beside the UNet's
+  cp checkpoint/checker.pt "$RUN/checker.pt"; echo "committed checker (checkpoint/checker.pt)" > "$RUN/checker.log"
+  python3 - "$RUN/base.work" <<'PY'
+import sys, torch
+from pathlib import Path
+out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
+ck = torch.load("checkpoint/tiny-shapes.pt", map_location="cpu")
+torch.save({k: ck[k] for k in ("enc", "dec", "scaling", "vae") if k in ck} | {"steps": 0}, out / "vae.pt")
+torch.save({k: ck[k] for k in ("te", "unet", "step", "unet_channels", "relative_position") if k in ck}, out / "unet_ema.pt")
+print("committed model after", ck.get("step"), "UNet steps")
+PY
+  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume "$RUN/base.work" --decoder-only "${DEC_ARGS[@]}" \
+      > "$RUN/decoder.log" 2>&1; echo "decoder exit $?" >> "$RUN/decoder.log" ) &
+  CHECKER_PID=$!
+  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume "$RUN/base.work" --decoder-from "$RUN/decoder.work/vae.pt" \
+    "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
+fi
 stamp "train.py exit $? ($(grep -c . "$RUN/train.log") log lines)"
 grep -v -i "warn\|_C._jit\|^  " "$RUN/train.log" >> "$LOG"
+[ -f "$RUN/decoder.log" ] && grep -v -i "warn\|_C._jit\|^  " "$RUN/decoder.log" >> "$LOG"
 
 wait $CHECKER_PID
 cat "$RUN/checker.log" | grep -v "checker step" >> "$LOG"; grep "checker step" "$RUN/checker.log" | tail -2 >> "$LOG"
@@ -69,7 +94,7 @@ fi
 # 5. pack: one tar (model folder, model.pt, export check, checker), in 15 MB parts
 cp "$RUN/tiny-shapes/training.json" "$RUN/training.json" 2>/dev/null
 ( cd "$RUN" && tar -cf - --ignore-failed-read tiny-shapes tiny-shapes.work/model.pt tiny-shapes.work/export_check.json \
-    checker.pt training.json train.log checker.log evaluate.log grid*.png 2>/dev/null ) | split -b 15M -d - "$OUT/bundle.tar.part"
+    checker.pt training.json train.log checker.log decoder.log evaluate.log grid*.png 2>/dev/null ) | split -b 15M -d - "$OUT/bundle.tar.part"
 PARTS=$(ls "$OUT"/bundle.tar.part* | wc -l)
 for S in $G1 $G2; do  # the grids also on their own while the 8-file limit allows (they are in the tar anyway)
   [ -f "$RUN/grid$S.png" ] && [ $(( PARTS + 3 )) -le 8 ] && cp "$RUN/grid$S.png" "$OUT/grid$S.png" && PARTS=$(( PARTS + 1 ))

@@ -104,13 +104,20 @@ def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
 
 
-def train_vae(buckets: list[dict], args, device: str):
+def train_vae(buckets: list[dict], args, device: str, init: tuple | None = None):
     """L1 plus L1 on the image gradients (edges decide a small shape's kind), extra weight on the pixels of the
     latent blocks a shape touches, a tiny KL; batches from every size bucket (crops of at most 128x128, 64x64 on
-    CPU); the learning rate follows whichever ends first, --vae-steps or --vae-minutes."""
+    CPU); the learning rate follows whichever ends first, --vae-steps or --vae-minutes.
+    init=(enc, dec): fine-tune that decoder only; the encoder stays frozen, so the latent space (and a UNet trained on
+    it) does not change."""
     torch.manual_seed(args.seed)
-    enc, dec = VaeEncoder().to(device), VaeDecoder().to(device)
-    params = list(enc.parameters()) + list(dec.parameters())
+    if init:
+        enc, dec = (m.to(device) for m in init)
+        enc.eval().requires_grad_(False)
+        params = list(dec.parameters())
+    else:
+        enc, dec = VaeEncoder().to(device), VaeDecoder().to(device)
+        params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, args.vae_lr)
     g = np.random.default_rng(args.seed)
     limit = 64 if device == "cpu" else 128  # fully convolutional: crops are enough
@@ -134,8 +141,13 @@ def train_vae(buckets: list[dict], args, device: str):
         x = to_tensor(images[idx, y0:y0 + ch, x0:x0 + cw]).to(device, non_blocking=True)
         blk = torch.from_numpy(blocks[idx, y0 // 8:(y0 + ch) // 8, x0 // 8:(x0 + cw) // 8]).to(device).float()
         pw = 1 + args.vae_shape_weight * blk.repeat_interleave(8, 1).repeat_interleave(8, 2)[:, None]
-        mean, logvar = enc(x)
-        z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+        if init:
+            with torch.no_grad():
+                mean, logvar = enc(x)
+            z = mean  # the decoder sees what the UNet's samples look like: the posterior mean
+        else:
+            mean, logvar = enc(x)
+            z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
         rec = dec(z)
         kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).mean()
         edges = sum(F.l1_loss(r, t) for r, t in zip(image_gradients(rec), image_gradients(x)))
@@ -282,11 +294,29 @@ def main() -> None:
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--resume", help="an earlier run's OUT.work folder: keep its VAE, continue its text encoder + UNet")
+    p.add_argument("--decoder-only", action="store_true",
+                   help="with --resume: fine-tune the VAE decoder only (frozen encoder, --vae-minutes), write OUT.work/vae.pt, stop")
+    p.add_argument("--decoder-from", help="a vae.pt whose decoder replaces the resumed one at export (waits for it to appear)")
+    p.add_argument("--decoder-wait", type=float, default=120, help="seconds to wait for --decoder-from after the UNet is done")
+    p.add_argument("--layouts", help="scene layout shares, e.g. single=0.3,count=0.3,relation=0.3,mixed=0.1")
+    p.add_argument("--bucket-steps", help="UNet step shares of the buckets 128x128,256x256,96x128,128x96, e.g. 0.4,0.3,0.15,0.15")
     p.add_argument("--processes", type=int, default=min(16, os.cpu_count() or 1), help="worker processes for rendering")
     args = p.parse_args()
     if args.smoke:
         args.scenes, args.vae_steps, args.vae_batch, args.unet_steps, args.batch = 160, 8, 8, 6, 16
         args.unet_minutes, args.max_minutes, args.vae_minutes = None, 0, 0
+    if args.decoder_only and not args.resume:
+        p.error("--decoder-only needs --resume")
+    if args.layouts:
+        shares = {k: float(v) for k, v in (part.split("=") for part in args.layouts.split(","))}
+        if set(shares) != set(shapes_world.LAYOUTS) or min(shares.values()) < 0:
+            p.error(f"--layouts needs a share for each of {sorted(shapes_world.LAYOUTS)}")
+        shapes_world.LAYOUTS.update(shares)
+    if args.bucket_steps:
+        steps = [float(v) for v in args.bucket_steps.split(",")]
+        if len(steps) != len(BUCKETS) or min(steps) < 0:
+            p.error(f"--bucket-steps needs {len(BUCKETS)} shares")
+        BUCKETS[:] = [(w, h, share, st) for (w, h, share, _), st in zip(BUCKETS, steps)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = out.parent / (out.name + ".work")
@@ -313,6 +343,17 @@ def main() -> None:
         enc, dec = (m.to(device).eval() for m in vae_for(vae))
         vae_shape, vae_steps = vae_config(vae), int(vae.get("steps", args.vae_steps))
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
+        if args.decoder_only:
+            enc, dec, more = train_vae(buckets, args, device, init=(enc, dec))
+            with torch.no_grad():
+                rec = {f"{bk['width']}x{bk['height']}": F.l1_loss(dec(enc(x)[0]), x).item()
+                       for bk in buckets for x in [to_tensor(bk["images"][:128]).to(device)]}
+            log(f"decoder fine-tuned: full-size reconstruction L1 {rec}")
+            tmp = work / "vae.pt.tmp"
+            torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": float(vae["scaling"]), "vae": vae_shape,
+                        "steps": vae_steps, "decoder_finetune_steps": more, "reconstruction_l1": rec}, tmp)
+            tmp.rename(work / "vae.pt")  # appears whole: the UNet run waits for it (--decoder-from)
+            return
     else:
         enc, dec, vae_steps = train_vae(buckets, args, device)
         vae_shape = DEFAULT_VAE
@@ -334,6 +375,33 @@ def main() -> None:
     te, unet, steps = train_unet(buckets, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
+    if args.decoder_from:
+        waited = time.time()
+        while not Path(args.decoder_from).exists() and time.time() - waited < args.decoder_wait:
+            time.sleep(2)
+        if Path(args.decoder_from).exists():
+            tuned = torch.load(args.decoder_from, map_location="cpu")
+            if float(tuned["scaling"]) != scaling or vae_config(tuned) != vae_shape:
+                raise SystemExit(f"{args.decoder_from} is not a decoder of this VAE")
+            candidate = copy.deepcopy(dec)
+            candidate.load_state_dict(tuned["dec"])
+            # keep whichever decoder draws the shapes better: L1 on the pixels of the blocks a shape touches, 128x128
+            with torch.no_grad():
+                x = to_tensor(buckets[0]["images"][-256:]).to(device)
+                blk = torch.from_numpy(buckets[0]["shapes"][-256:]).to(device).float()
+                m = blk.repeat_interleave(8, 1).repeat_interleave(8, 2)[:, None].expand_as(x)
+                z = enc(x)[0]
+                old_err, new_err = (((d(z) - x).abs() * m).sum().item() / m.sum().item() for d in (dec, candidate))
+            keep = new_err < old_err
+            log(f"decoder from {args.decoder_from} ({tuned.get('decoder_finetune_steps')} fine-tuning steps): L1 on shapes "
+                f"{old_err:.4f} -> {new_err:.4f}, {'taken' if keep else 'not taken'}")
+            if keep:
+                dec = candidate
+                rec_l1 = F.l1_loss(dec(z), x).item()
+            torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
+                        "steps": vae_steps, "decoder_finetune_steps": tuned.get("decoder_finetune_steps")}, work / "vae.pt")
+        else:
+            log(f"no {args.decoder_from} after {args.decoder_wait:.0f} s: the resumed decoder stays")
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels),
                 "relative_position": unet.relative_position}, work / "unet_ema.pt")
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
