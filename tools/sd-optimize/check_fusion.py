@@ -37,6 +37,7 @@ def unpack_for_cpu(model):
     g = model.graph
     ix = FA.GraphIndex(model)
     count = 0
+    before = {}
     for mha in [n for n in g.node if n.op_type == "MultiHeadAttention"]:
         for slot in (0, 1):
             if len(mha.input) <= slot or not mha.input[slot]:
@@ -56,9 +57,7 @@ def unpack_for_cpu(model):
             for i, part in enumerate(split_out):
                 names.append(f"{base}_{i}")
                 new.append(helper.make_node("Reshape", [part, flat], [names[-1]], name=f"{base}/Reshape{i}"))
-            position = list(g.node).index(mha)
-            for n in reversed(new):
-                g.node.insert(position, n)
+            before[id(mha)] = before.get(id(mha), []) + new
             inputs = list(mha.input) + [""] * 3
             inputs[slot:slot + parts] = names
             while inputs and inputs[-1] == "":
@@ -66,6 +65,7 @@ def unpack_for_cpu(model):
             del mha.input[:]
             mha.input.extend(inputs)
             count += 1
+    FA.set_nodes(g, [m for n in g.node for m in before.get(id(n), []) + [n]])
     return count
 
 

@@ -526,8 +526,7 @@ def fuse(model, pack=True, log=print):
                 rebuilt.extend(new_nodes[id(n)])
             elif id(n) not in remove:
                 rebuilt.append(n)
-        del model.graph.node[:]
-        model.graph.node.extend(rebuilt)
+        set_nodes(model.graph, rebuilt)
         if not any(o.domain == MS_DOMAIN for o in model.opset_import):
             model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
         remove_dead(model)
@@ -565,6 +564,7 @@ def pack_projections(ix, report):
     """ONNX Runtime's packed layouts: one MatMul for Q, K, V of self-attention ([B, S, N, 3, H]) and for K, V
     of cross-attention ([B, S_kv, N, 2, H]), weights interleaved per head."""
     model = ix.model
+    before = {}  # id(MultiHeadAttention) -> packed projection nodes to put before it
     for mha in [n for n in model.graph.node if n.op_type == "MultiHeadAttention" and n.domain == MS_DOMAIN]:
         heads = next(helper.get_attribute_value(a) for a in mha.attribute if a.name == "num_heads")
         q, k, v = (projection(ix, mha.input[i], mha) for i in range(3))
@@ -585,9 +585,7 @@ def pack_projections(ix, report):
                                                                shape_name))
         mm = helper.make_node("MatMul", [k.input[0], w_name], [mm_out], name=base + "/MatMul")
         rs = helper.make_node("Reshape", [mm_out, shape_name], [packed_out], name=base + "/Reshape")
-        position = list(model.graph.node).index(mha)
-        model.graph.node.insert(position, rs)
-        model.graph.node.insert(position, mm)
+        before[id(mha)] = [mm, rs]
         inputs = list(mha.input) + [""] * (3 - len(mha.input))
         if self_attn:
             inputs[0:3] = [packed_out, "", ""]
@@ -599,7 +597,20 @@ def pack_projections(ix, report):
             inputs.pop()
         del mha.input[:]
         mha.input.extend(inputs)
+    if before:
+        set_nodes(model.graph, [m for n in model.graph.node for m in before.get(id(n), []) + [n]])
         ix.refresh()
+
+
+def set_nodes(graph, nodes):
+    """Replaces the graph's node list (detached copies first: some protobuf runtimes free removed elements)."""
+    copies = []
+    for n in nodes:
+        c = onnx.NodeProto()
+        c.CopyFrom(n)
+        copies.append(c)
+    del graph.node[:]
+    graph.node.extend(copies)
 
 
 def remove_dead(model):
@@ -613,8 +624,7 @@ def remove_dead(model):
         keep = [n for n in g.node if any(o in used for o in n.output if o)]
         if len(keep) == len(g.node):
             break
-        del g.node[:]
-        g.node.extend(keep)
+        set_nodes(g, keep)
     used = set(outputs)
     for n in g.node:
         used.update(node_inputs_deep(n))

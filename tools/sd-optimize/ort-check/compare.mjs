@@ -2,7 +2,7 @@
 //   node compare.mjs A.onnx B.onnx [--dim batch=2] [--dim height=16] ... [--runs 3] [--tol 1e-4] [--json out.json]
 //                    [--ref-opt disabled] [--opt all]   (graph optimisation levels of A and B)
 // Symbolic dimensions take --dim values (batch 2, sequence 77, others 16 by default). Float inputs are N(0, 1),
-// except ones named like *timestep* (uniform 0..999); integer inputs are uniform 0..999. Prints, per output, the
+// except ones named like *timestep* (uniform 0..999); integer inputs (token ids) are uniform 0..--int-max (256). Prints, per output, the
 // max abs difference, the max |A| and the time per run of each model; exits 1 when a difference exceeds --tol.
 import fs from "node:fs";
 import ort from "onnxruntime-node";
@@ -13,6 +13,7 @@ const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0
 const dims = { batch: 2, sequence: 77 };
 args.forEach((a, i) => { if (a === "--dim") { const [k, v] = args[i + 1].split("="); dims[k] = Number(v); } });
 if (files.length !== 2) { console.error("usage: node compare.mjs A.onnx B.onnx [--dim name=N] [--runs N] [--tol T] [--json F]"); process.exit(2); }
+const intMax = Number(opt("int-max", "256"));
 const runs = Number(opt("runs", "3")), tol = Number(opt("tol", "1e-4")), jsonOut = opt("json");
 
 let seed = Number(opt("seed", "1234")) >>> 0;
@@ -25,8 +26,8 @@ function makeInput(meta) {
   const isTime = /timestep/i.test(meta.name);
   switch (meta.type) {
     case "float32": return new ort.Tensor("float32", Float32Array.from({ length: n }, () => isTime ? Math.floor(rand() * 1000) : normal()), shape);
-    case "int32": return new ort.Tensor("int32", Int32Array.from({ length: n }, () => Math.floor(rand() * 1000)), shape);
-    case "int64": return new ort.Tensor("int64", BigInt64Array.from({ length: n }, () => BigInt(Math.floor(rand() * 1000))), shape);
+    case "int32": return new ort.Tensor("int32", Int32Array.from({ length: n }, () => Math.floor(rand() * intMax)), shape);
+    case "int64": return new ort.Tensor("int64", BigInt64Array.from({ length: n }, () => BigInt(Math.floor(rand() * intMax))), shape);
     default: throw new Error(`input ${meta.name}: type ${meta.type} not supported by this check`);
   }
 }
