@@ -87,6 +87,8 @@ class GraphIndex:
         return None
 
     def scalar(self, name):
+        if name in self.initializers and int(np.prod(self.initializers[name].dims, dtype=np.int64)) != 1:
+            return None
         v = self.const(name)
         if v is None or v.size != 1 or v.dtype.kind not in "fiu":
             return None
