@@ -3,6 +3,7 @@
 inputs in a real ONNX Runtime (onnxruntime-node, CPU), reporting the max abs difference.
 
   python3 check_fusion.py --models DIR [--build] [--out DIR] [--json report.json] [--tol 1e-4]
+  python3 check_fusion.py --unpack IN.onnx OUT.onnx     (only the CPU-runnable copy of a packed graph)
 
 DIR is a diffusers-layout folder (unet/, text_encoder/, vae_decoder/ each with model.onnx). --build first makes
 a small SD-1.5-shaped one there with ../../.sdscale/build_sd15.py (UNet base 32, VAE base 32, 2-layer CLIP; needs
@@ -81,6 +82,11 @@ def compare(a, b, dims, tol, out_json):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--unpack":
+        model = onnx.load(sys.argv[2])
+        print(f"unpacked {unpack_for_cpu(model)} packed attention input(s)")
+        onnx.save_model(model, sys.argv[3])
+        return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", required=True)
     p.add_argument("--build", action="store_true", help="build a small SD-1.5-shaped folder into --models first")

@@ -9,7 +9,8 @@ namespace DiffusionGallery.Inference.Tests.Models;
 /// <summary>
 /// tools/sd-optimize/fuse_attention.py replaces the bundled model's matmul/softmax attention (UNet self- and
 /// cross-attention, the text encoder's causal attention) by ONNX Runtime's MultiHeadAttention; the engine must
-/// load the fused graphs on CPU and give the same images. Packed QKV/KV (a CUDA-only layout) is not used here.
+/// load the fused graphs on CPU and give the same images. The packed QKV/KV layouts have no CPU kernel: their
+/// interleaved weights are checked through tools/sd-optimize/check_fusion.py --unpack, which splits them back.
 /// </summary>
 public sealed class FusedAttentionTests : IDisposable
 {
@@ -28,11 +29,13 @@ public sealed class FusedAttentionTests : IDisposable
         BatchSize = 2,
     };
 
-    private (int ExitCode, string Error) RunFuse(params string[] args)
+    private static (int ExitCode, string Error) RunFuse(params string[] args) => RunPython(Script, args);
+
+    private static (int ExitCode, string Error) RunPython(string script, params string[] args)
     {
-        Assert.SkipUnless(File.Exists(Python), $"{Python} is needed to run fuse_attention.py");
+        Assert.SkipUnless(File.Exists(Python), $"{Python} is needed to run {Path.GetFileName(script)}");
         var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add(script);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
@@ -44,11 +47,11 @@ public sealed class FusedAttentionTests : IDisposable
         return (process.ExitCode, error);
     }
 
-    private JsonElement Fuse(string folder, string graph)
+    private JsonElement Fuse(string folder, string graph, bool pack = false)
     {
         var model = Path.Combine(folder, graph, "model.onnx");
-        var report = Path.Combine(_root, $"{graph}.json");
-        var (exitCode, error) = RunFuse(model, model, "--no-pack", "--json", report);
+        var report = Path.Combine(_root, $"{graph}-{(pack ? "packed" : "separate")}.json");
+        var (exitCode, error) = pack ? RunFuse(model, model, "--json", report) : RunFuse(model, model, "--no-pack", "--json", report);
         Assert.True(exitCode == 0, error);
         return JsonDocument.Parse(File.ReadAllText(report)).RootElement;
     }
@@ -97,6 +100,27 @@ public sealed class FusedAttentionTests : IDisposable
 
         var error = Golden.RelativeError(actual, expected);
         Assert.True(error < 1e-4, $"relative error {error:E2}");
+    }
+
+    [Fact]
+    public async Task PackedProjections_SplitBackForCpu_GiveTheSameLatents()
+    {
+        var source = TestPaths.RequireTinyModel();
+        var fused = Path.Combine(_root, "tiny-packed");
+        CopyFolder(source, fused);
+
+        var unet = Fuse(fused, "unet", pack: true);
+        var model = Path.Combine(fused, "unet", "model.onnx");
+        var (exitCode, error) = RunPython(Path.Combine(TestPaths.RepositoryRoot, "tools", "sd-optimize", "check_fusion.py"), "--unpack", model, model);
+        Assert.True(exitCode == 0, error);
+
+        Assert.True(unet.GetProperty("packed_qkv").GetInt32() > 0, "no self-attention packed");
+        Assert.True(unet.GetProperty("packed_kv").GetInt32() > 0, "no cross-attention packed");
+        var expected = await FinalLatents(source);
+        var actual = await FinalLatents(fused);
+
+        var relative = Golden.RelativeError(actual, expected);
+        Assert.True(relative < 1e-4, $"relative error {relative:E2}");
     }
 
     [Fact]
