@@ -58,7 +58,7 @@ def unpack_for_cpu(model):
             for i, part in enumerate(split_out):
                 names.append(f"{base}_{i}")
                 new.append(helper.make_node("Reshape", [part, flat], [names[-1]], name=f"{base}/Reshape{i}"))
-            before[id(mha)] = before.get(id(mha), []) + new
+            before[FA.key(mha)] = before.get(FA.key(mha), []) + new
             inputs = list(mha.input) + [""] * 3
             inputs[slot:slot + parts] = names
             while inputs and inputs[-1] == "":
@@ -66,7 +66,7 @@ def unpack_for_cpu(model):
             del mha.input[:]
             mha.input.extend(inputs)
             count += 1
-    FA.set_nodes(g, [m for n in g.node for m in before.get(id(n), []) + [n]])
+    FA.set_nodes(g, [m for n in g.node for m in before.get(FA.key(n), []) + [n]])
     return count
 
 

@@ -46,6 +46,11 @@ class _Dynamic:
 DYN = _Dynamic()
 
 
+def key(node):
+    """A node's identity that survives protobuf wrapper objects: its first output (outputs are unique)."""
+    return node.output[0] if len(node.output) and node.output[0] else "name:" + node.name
+
+
 class NoMatch(Exception):
     """The subgraph around one Softmax is not the attention pattern; the message says why."""
 
@@ -368,8 +373,8 @@ def trace_heads(ix, name, used):
                 raise NoMatch(f"{n.name}: heads/head size not known ({shape}, hidden {hidden})")
             if hidden is not None and heads * head != hidden:
                 raise NoMatch(f"{n.name}: {heads} heads x {head} != hidden {hidden}")
-            if shape[1] not in (-1, DYN) and shape[0] in (-1,):
-                raise NoMatch(f"{n.name}: batch dimension is not kept ({shape})")
+            if shape[:2].count(-1) > 1:
+                raise NoMatch(f"{n.name}: head-split shape {shape} has two -1")
             return n.input[0], acc, scale, heads, head
         else:
             raise NoMatch(f"{n.name}: {n.op_type} between the projection and the attention MatMul")
@@ -446,12 +451,12 @@ def match(ix, softmax):
         raise NoMatch(f"{out.name}: output shape {oshape} is not [B, S, {heads * head}]")
     core.append(out)
     # every intermediate result must stay inside the pattern (the final reshape's output is what we replace)
-    inside = {id(n) for n in core}
+    inside = {key(n) for n in core}
     for n in core:
         if n is out:
             continue
         for o in n.output:
-            if o in ix.outputs or any(id(u) not in inside for u in ix.consumers.get(o, [])):
+            if o in ix.outputs or any(key(u) not in inside for u in ix.consumers.get(o, [])):
                 raise NoMatch(f"{n.name}: its output {o} is also used outside the attention")
     if mask is not None:
         mdims = ix.dims(mask)
@@ -496,7 +501,7 @@ def fuse(model, pack=True, log=print):
         except NoMatch as e:
             report["unmatched"].append(str(e))
     remove = set()
-    new_nodes = {}  # id(final reshape) -> nodes replacing it
+    new_nodes = {}  # key(final reshape) -> nodes replacing it
     for m in matches:
         name = unique(ix, m["name"].replace("/Softmax", "/MultiHeadAttention").replace("Softmax", "MultiHeadAttention")
                       if "Softmax" in m["name"] else "MultiHeadAttention")
@@ -517,16 +522,16 @@ def fuse(model, pack=True, log=print):
         mha = helper.make_node("MultiHeadAttention", inputs, [m["output"]], name=name, domain=MS_DOMAIN,
                                num_heads=m["heads"], scale=float(m["scale"]))
         ix.producer[name] = mha
-        new_nodes[id(m["core"][-1])] = extra + [mha]
-        remove.update(id(n) for n in m["core"])
+        new_nodes[key(m["core"][-1])] = extra + [mha]
+        remove.update(key(n) for n in m["core"])
         report["fused"] += 1
         report["self" if projection_input(ix, m["query"]) == projection_input(ix, m["key"]) else "cross"] += 1
     if matches:
         rebuilt = []
         for n in model.graph.node:
-            if id(n) in new_nodes:
-                rebuilt.extend(new_nodes[id(n)])
-            elif id(n) not in remove:
+            if key(n) in new_nodes:
+                rebuilt.extend(new_nodes[key(n)])
+            elif key(n) not in remove:
                 rebuilt.append(n)
         set_nodes(model.graph, rebuilt)
         if not any(o.domain == MS_DOMAIN for o in model.opset_import):
@@ -557,7 +562,7 @@ def projection(ix, name, mha):
         return None
     if len(ix.initializers[n.input[1]].dims) != 2 or name in ix.outputs:
         return None
-    if any(u is not mha for u in ix.consumers.get(name, [])):
+    if any(key(u) != key(mha) for u in ix.consumers.get(name, [])):
         return None
     return n
 
@@ -566,7 +571,7 @@ def pack_projections(ix, report):
     """ONNX Runtime's packed layouts: one MatMul for Q, K, V of self-attention ([B, S, N, 3, H]) and for K, V
     of cross-attention ([B, S_kv, N, 2, H]), weights interleaved per head."""
     model = ix.model
-    before = {}  # id(MultiHeadAttention) -> packed projection nodes to put before it
+    before = {}  # key(MultiHeadAttention) -> packed projection nodes to put before it
     for mha in [n for n in model.graph.node if n.op_type == "MultiHeadAttention" and n.domain == MS_DOMAIN]:
         heads = next(helper.get_attribute_value(a) for a in mha.attribute if a.name == "num_heads")
         q, k, v = (projection(ix, mha.input[i], mha) for i in range(3))
@@ -587,7 +592,7 @@ def pack_projections(ix, report):
                                                                shape_name))
         mm = helper.make_node("MatMul", [k.input[0], w_name], [mm_out], name=base + "/MatMul")
         rs = helper.make_node("Reshape", [mm_out, shape_name], [packed_out], name=base + "/Reshape")
-        before[id(mha)] = [mm, rs]
+        before[key(mha)] = [mm, rs]
         inputs = list(mha.input) + [""] * (3 - len(mha.input))
         if self_attn:
             inputs[0:3] = [packed_out, "", ""]
@@ -600,7 +605,7 @@ def pack_projections(ix, report):
         del mha.input[:]
         mha.input.extend(inputs)
     if before:
-        set_nodes(model.graph, [m for n in model.graph.node for m in before.get(id(n), []) + [n]])
+        set_nodes(model.graph, [m for n in model.graph.node for m in before.get(key(n), []) + [n]])
         ix.refresh()
 
 
