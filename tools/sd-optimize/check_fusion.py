@@ -21,7 +21,6 @@ import sys
 import time
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,9 +82,9 @@ def compare(a, b, dims, tol, out_json):
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--unpack":
-        model = onnx.load(sys.argv[2])
+        model, external = FA.load(sys.argv[2])
         print(f"unpacked {unpack_for_cpu(model)} packed attention input(s)")
-        onnx.save_model(model, sys.argv[3])
+        FA.save(model, sys.argv[3], external)
         return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", required=True)
@@ -117,11 +116,10 @@ def main():
             entry["fuse_seconds"] = round(time.time() - t0, 1)
             check = dst
             if pack and (fused["packed_qkv"] or fused["packed_kv"]):
-                model = onnx.load(dst)
+                model, external = FA.load(dst)
                 entry["unpacked_for_cpu"] = unpack_for_cpu(model)
                 check = os.path.join(a.out, graph, "packed-cpu", "model.onnx")
-                os.makedirs(os.path.dirname(check), exist_ok=True)
-                onnx.save_model(model, check)
+                FA.save(model, check, external)
             cmp = compare(src, check, dims, a.tol, os.path.join(a.out, f"{graph}-{variant}.json"))
             entry.update(max_abs_diff=cmp["max_abs_diff"], max_abs_output=max(o["max_abs_a"] for o in cmp["outputs"].values()),
                          inputs=cmp["inputs"], cpu_ms_original=cmp["ms_a"], cpu_ms_fused=cmp["ms_b"], ok=cmp["ok"])
