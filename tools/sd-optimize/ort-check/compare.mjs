@@ -7,6 +7,10 @@
 import fs from "node:fs";
 import ort from "onnxruntime-node";
 
+const fail = e => { console.error(`compare.mjs: ${e?.message ?? e}`); process.exit(2); };
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
+
 const args = process.argv.slice(2);
 const files = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1].startsWith("--")));
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
