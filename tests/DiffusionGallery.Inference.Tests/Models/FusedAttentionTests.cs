@@ -3,6 +3,8 @@ using System.Text.Json;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Inference.Tests.Support;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace DiffusionGallery.Inference.Tests.Models;
 
@@ -121,6 +123,46 @@ public sealed class FusedAttentionTests : IDisposable
 
         var relative = Golden.RelativeError(actual, expected);
         Assert.True(relative < 1e-4, $"relative error {relative:E2}");
+    }
+
+    [Theory]
+    [InlineData("constant_shapes_scores_div_two_transposes", 1, 1, 0)]
+    [InlineData("computed_shapes_scale_on_q_and_k_cross", 1, 0, 1)]
+    [InlineData("biases_and_4d_mask", 1, 0, 0)]
+    [InlineData("mask_under_the_scale_is_not_fused", 0, 0, 0)]
+    public void OtherExportLayouts_FuseOnlyWhereEquivalent(string variant, int fused, int packedQkv, int packedKv)
+    {
+        var folder = Path.Combine(_root, "variants");
+        var (exitCode, error) = RunPython(TestPaths.Fixture("make_attention_variants.py"), TestPaths.RepositoryRoot, folder);
+        Assert.True(exitCode == 0, error);
+        var entry = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json"))).RootElement.GetProperty(variant);
+
+        Assert.Equal(fused, entry.GetProperty("separate").GetProperty("fused").GetInt32());
+        Assert.Equal(packedQkv, entry.GetProperty("packed").GetProperty("packed_qkv").GetInt32());
+        Assert.Equal(packedKv, entry.GetProperty("packed").GetProperty("packed_kv").GetInt32());
+        Assert.Equal(1 - fused, entry.GetProperty("separate").GetProperty("unmatched").GetArrayLength());
+        var random = new Random(5);
+        var inputs = entry.GetProperty("inputs").EnumerateObject().Select(input =>
+        {
+            var dims = input.Value.EnumerateArray().Select(d => d.GetInt32()).ToArray();
+            var data = Enumerable.Range(0, dims.Aggregate(1, (a, b) => a * b)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            return NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(data, dims));
+        }).ToList();
+        var expected = Run(Path.Combine(folder, $"{variant}.onnx"), inputs);
+        foreach (var fusedModel in new[] { "separate", "packed" })
+        {
+            var actual = Run(Path.Combine(folder, $"{variant}.{fusedModel}.onnx"), inputs);
+            var maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(maxDiff < 1e-4, $"{variant}.{fusedModel}: max abs difference {maxDiff:E2}");
+        }
+    }
+
+    private static float[] Run(string model, IReadOnlyCollection<NamedOnnxValue> inputs)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model, options);
+        using var results = session.Run(inputs);
+        return results.First().AsTensor<float>().ToArray();
     }
 
     [Fact]
