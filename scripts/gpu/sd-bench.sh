@@ -9,7 +9,8 @@
 # once), call 2 runs the six benches and the comparison, call 3 PyTorch and the rest.
 # Resumable on one warm machine: finished steps are marked in $SDRES (/tmp/sdres); a step that would not fit before
 # the deadline is left for the next call. Order: build, both optimisations (in parallel), the 1-image benches,
-# the 4-image benches, the output comparison, PyTorch, then the rest.
+# the 4-image benches, the output comparison, (with SD_BENCH_NOPACK=1: fused attention without packing, 2 benches),
+# PyTorch, then the rest.
 deadline=$((SECONDS + ${1:-420}))
 R=${SDRES:-/tmp/sdres}; M=${SDM:-/tmp/sdm}; OUT=${OUT:-/tmp/out}
 mkdir -p "$R" "$OUT"
@@ -48,6 +49,11 @@ step compare 300 bash -c "python3 tools/sd-optimize/fuse_attention.py $M/sd15-fp
   python3 tools/sd-optimize/compare_unet.py --ref $M/sd15-fp32/unet/model.onnx --cand attn_fp32=$M/unet-attn-fp32/model.onnx \
     --cand fp16=$M/sd15-fp16/unet/model.onnx --cand opt_noattn=$M/sd15-opt-noattn/unet/model.onnx \
     --cand opt=$M/sd15-opt/unet/model.onnx --json $R/compare.json"
+if [[ -n ${SD_BENCH_NOPACK:-} ]]; then  # optional: fused attention with separate Q/K/V instead of packed QKV/KV
+  step optimize_nopack 300 python3 $opt --src $M/sd15-fp32 --dst $M/sd15-opt-nopack --no-pack --json $R/optimize_nopack.json
+  bench nopack_b1 sd15-opt-nopack 1
+  bench nopack_b4 sd15-opt-nopack 4
+fi
 step torch 150 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json $R/torch.json --iters 20
 step torch_compile 240 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json $R/torch_compile.json --compile --iters 20
 step gen_opt 120 "$cli" generate --models $M --model sd15-opt --prompt "$P" --steps 25 --cfg 7 -W 512 -H 512 --provider cuda --out $R/gen_opt
