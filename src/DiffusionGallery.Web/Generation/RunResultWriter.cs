@@ -55,7 +55,7 @@ public sealed class JobEnding
 
 /// <summary>
 /// Stores the endings of a run's jobs together, off the GPU's path: every succeeded job's PNG and thumbnail files in
-/// parallel (up to one per processor), then ONE write transaction for all of them (image rows with the owners' default
+/// parallel (<see cref="MaxParallelSaves"/>), then ONE write transaction for all of them (image rows with the owners' default
 /// visibility, read once; ledger settlements; job states, times and batch size), then one notification per job.
 /// Crash-consistent as one job at a time was: files first, rows after (a crash in between leaves only files, swept at
 /// start-up). A job whose files cannot be stored fails alone (refunded); a job no longer Running when the transaction
@@ -63,8 +63,11 @@ public sealed class JobEnding
 /// </summary>
 public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, TimeProvider time, ILogger logger)
 {
-    /// <summary>Files stored at once (each is a PNG write, a decode, a resize and a WebP encode).</summary>
-    public static int MaxParallelSaves { get; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>
+    /// Files stored at once (each is a PNG write, a decode, a resize and a WebP encode): one per processor but one, which
+    /// is left to the engine's thread driving the next run on the GPU meanwhile.
+    /// </summary>
+    public static int MaxParallelSaves { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Stores, commits and announces the endings; the ids of the jobs that succeeded.</summary>
     /// <param name="cancellationToken">Stops storing files (shutting down): then nothing is committed and the rows stay Running.</param>
