@@ -85,7 +85,6 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
 
     private async Task StoreFilesAsync(IReadOnlyList<JobEnding> endings, CancellationToken cancellationToken)
     {
-        // Ids in image order, so a job's images keep their seed order by id too.
         var work = endings.Where(e => e.State == JobState.Succeeded)
             .SelectMany(e => e.Result!.Images.Select(output => (Ending: e, Output: output, Id: Guid.CreateVersion7()))).ToList();
         if (work.Count == 0) return;

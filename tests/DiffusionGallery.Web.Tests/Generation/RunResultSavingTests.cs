@@ -87,7 +87,7 @@ public sealed class RunResultSavingTests
         Assert.All(images.Where(i => i.OwnerId == b), i => Assert.Equal(ImageVisibility.Public, i.Visibility));
         Assert.All(images.Where(i => i.OwnerId == b), i => Assert.NotNull(i.ShareToken));
         Assert.All(images.Where(i => i.OwnerId != b), i => Assert.Equal(ImageVisibility.Private, i.Visibility));
-        Assert.Equal([42L, 43L], images.Where(i => i.JobId == ja.Id).OrderBy(i => i.Id).Select(i => i.Seed)); // ids in seed order
+        Assert.Equal([42L, 43L], images.Where(i => i.JobId == ja.Id).Select(i => i.Seed).Order());
         var charges = await db.UsageEntries.AsNoTracking().Where(u => u.Kind == UsageKind.Charge).ToDictionaryAsync(u => u.JobId, Ct);
         Assert.Equal(2, charges[ja.Id].Images);
         Assert.Equal(1, charges[jc.Id].Images);
