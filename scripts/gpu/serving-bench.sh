@@ -28,14 +28,17 @@ for mode in ${1:-base shared}; do
   pid=$!
   for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
   t=$R/tokens-$mode.txt
-  # disjoint users per run (fair share remembers each user's recent use): register 49 + the warm-up user once
-  timeout 120 "$LT" --url $url --users 49 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
-  for run in "1 32 rest 0" "8 16 rest 1" "32 8 rest 9" "8 16 hub 41"; do
+  # disjoint users per run (fair share remembers each user's recent use): register 57 + the warm-up user once
+  timeout 120 "$LT" --url $url --users 57 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
+  # REST long-polls (?wait=); rest-poll is the old 50 ms polling, for the polling's own cost
+  for run in "1 32 rest 0" "8 16 rest 1" "32 8 rest 9" "8 16 hub 41" "1 32 rest-poll 49" "8 16 rest-poll 50"; do
     set -- $run
-    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $3 --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
+    case $3 in rest-poll) via="rest --poll" ;; *) via=$3 ;; esac
+    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
       --json "$R/$mode-$1x$2-$3.json" > "$R/$mode-$1x$2-$3.log" 2>&1
-    echo "$mode $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$mode-$1x$2-$3.log" | head -3 | tr '\n' ' ')"
+    echo "$mode $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$mode-$1x$2-$3.log" | head -4 | tr '\n' ' ')"
   done
+  grep -h "Run of" "$R/app-$mode.log" | sed 's/.*Run of/Run of/' > "$R/runs-$mode.log" || true
   kill $pid; wait $pid 2>/dev/null
 done
 python3 - "$R" "$OUT" <<'PY'

@@ -3,10 +3,19 @@ using System.Text.Json.Serialization;
 
 namespace DiffusionGallery.LoadTest;
 
-/// <summary>What this client reads of GET /api/generations/{id}; <see cref="BatchSize"/> is null while the server does not report it.</summary>
+/// <summary>
+/// What this client reads of GET /api/generations/{id}; <see cref="BatchSize"/>, <see cref="StartedAt"/> and
+/// <see cref="FinishedAt"/> are null while the server does not report them.
+/// </summary>
 public sealed record JobResource(Guid Id, string State, string? Error, IReadOnlyList<ImageLinks>? Images, int? BatchSize)
 {
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+
     public bool IsFinished => State is "Succeeded" or "Failed" or "Cancelled";
+
+    /// <summary>The worker's time for the job (its run went to the engine → its outcome was stored), when the server reports both.</summary>
+    public double? WorkerMs => StartedAt is { } started && FinishedAt is { } finished ? (finished - started).TotalMilliseconds : null;
 }
 
 public sealed record ImageLinks(string Png);

@@ -80,13 +80,15 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
                 Steps = options.Steps, Width = options.Width, Height = options.Height, StartedAt = startedAt, WallSeconds = wall,
                 JobsSucceeded = jobs.Count, Images = images, ImagesPerSecond = wall > 0 ? images / wall : 0,
                 Latency = LatencySummary.Of(jobs.Select(j => j.LatencyMs).ToList()),
+                WorkerTime = LatencySummary.Of(jobs.Where(j => j.WorkerMs is not null).Select(j => j.WorkerMs!.Value).ToList()),
                 Errors = errors.OrderBy(e => e.Key, StringComparer.Ordinal).ToDictionary(e => e.Key, e => e.Value),
                 ErrorSamples = [.. samples],
                 BatchSizes = jobs.GroupBy(j => j.BatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "absent")
                     .OrderBy(g => g.Key.Length).ThenBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
                 SubmitRetries = jobs.Sum(j => j.SubmitRetries), UsersRegistered = provisioner.Registered,
                 GpuBusyMeanPercent = gpuBusy?.MeanPercent, GpuSamples = gpuBusy?.Samples ?? 0, GpuBusyByDevice = gpuBusy?.ByDevice,
-                PollIntervalMs = options.Via == Transport.Rest ? options.PollInterval.TotalMilliseconds : null, Jobs = jobs,
+                PollIntervalMs = options.Via == Transport.Rest && options.RestWaitSeconds == 0 ? options.PollInterval.TotalMilliseconds : null,
+                RestWaitSeconds = options.Via == Transport.Rest && options.RestWaitSeconds > 0 ? options.RestWaitSeconds : null, Jobs = jobs,
             };
         }
         finally

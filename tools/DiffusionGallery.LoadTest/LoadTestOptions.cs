@@ -5,7 +5,10 @@ namespace DiffusionGallery.LoadTest;
 /// <summary>How jobs are submitted and awaited.</summary>
 public enum Transport
 {
-    /// <summary>POST /api/generations, then GET /api/generations/{id} every <see cref="LoadTestOptions.PollInterval"/> (REST has no wait call).</summary>
+    /// <summary>
+    /// POST /api/generations, then GET /api/generations/{id}?wait=<see cref="LoadTestOptions.RestWaitSeconds"/> (a long poll)
+    /// until it has finished, or (wait 0) every <see cref="LoadTestOptions.PollInterval"/>.
+    /// </summary>
     Rest,
     /// <summary>The hub's Submit, then the job's JobUpdated messages (no polling).</summary>
     Hub,
@@ -38,6 +41,8 @@ public sealed record LoadTestOptions
     /// <summary>Download each finished job's PNG and check its signature (costs server work; off for throughput runs).</summary>
     public bool VerifyImages { get; init; }
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>REST: the long poll's <c>?wait=</c> in seconds (1–30); 0 polls every <see cref="PollInterval"/> instead (servers without it).</summary>
+    public int RestWaitSeconds { get; init; } = 30;
     public TimeSpan JobTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public void Validate()
@@ -50,13 +55,14 @@ public sealed record LoadTestOptions
         if (Warmup < 0) throw new ArgumentException("--warmup cannot be negative.");
         if (UserOffset < 0) throw new ArgumentException("--user-offset cannot be negative.");
         if (PollInterval <= TimeSpan.Zero) throw new ArgumentException("--poll-ms must be positive.");
+        if (RestWaitSeconds is < 0 or > 30) throw new ArgumentException("--rest-wait must be between 0 and 30 seconds.");
     }
 
     public const string Usage = """
         dg-loadtest --url http://host:port [options]
           --users N          concurrent users (default 1)
           --jobs M           jobs per user, one after another (default 10)
-          --via rest|hub     REST submit + poll, or hub submit + JobUpdated (default rest)
+          --via rest|hub     REST submit + long poll (GET ?wait=), or hub submit + JobUpdated (default rest)
           --steps S          sampling steps (default 25)
           --width W --height H   image size (default: the model's native size)
           --prompt-set NAME|FILE  'shapes' (built in) or a file, one prompt per line; seeds and CFG vary per job
@@ -65,7 +71,9 @@ public sealed record LoadTestOptions
           --user-offset K    timed users are lines 2+K..1+K+N of the token file (line 1: the warm-up user); default 0
           --warmup K         untimed jobs by the warm-up user before the run (default 1)
           --verify-images    download every PNG and check it
-          --poll-ms MS       REST poll interval (default 50)
+          --rest-wait S      REST long poll: GET /api/generations/{id}?wait=S (1-30, default 30)
+          --poll             REST: poll every --poll-ms instead of the long poll (servers without ?wait=)
+          --poll-ms MS       REST poll interval with --poll (default 50)
           --timeout-s S      per-job limit (default 300)
           --gpu-sample       sample nvidia-smi utilization.gpu every 100 ms, report the mean
           --json PATH        write the report as JSON
@@ -99,6 +107,8 @@ public sealed record LoadTestOptions
                 "--verify-images" => options with { VerifyImages = true },
                 "--gpu-sample" => options with { GpuSample = true },
                 "--poll-ms" => options with { PollInterval = TimeSpan.FromMilliseconds(Int()) },
+                "--poll" => options with { RestWaitSeconds = 0 },
+                "--rest-wait" => options with { RestWaitSeconds = Int() },
                 "--timeout-s" => options with { JobTimeout = TimeSpan.FromSeconds(Int()) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };

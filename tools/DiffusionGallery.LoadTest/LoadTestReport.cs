@@ -31,6 +31,8 @@ public sealed record LoadTestReport
     public required int Images { get; init; }
     public required double ImagesPerSecond { get; init; }
     public required LatencySummary Latency { get; init; }
+    /// <summary>The server's own time per job (startedAt → finishedAt: its run went to the engine → its outcome was stored); Count 0 when not reported.</summary>
+    public LatencySummary WorkerTime { get; init; } = LatencySummary.Of([]);
     /// <summary>Failures by kind (e.g. "job-failed", "submit-http-500", "timeout"); empty when every job succeeded.</summary>
     public required IReadOnlyDictionary<string, int> Errors { get; init; }
     public IReadOnlyList<string> ErrorSamples { get; init; } = [];
@@ -43,8 +45,10 @@ public sealed record LoadTestReport
     public int GpuSamples { get; init; }
     /// <summary>Mean busy % per GPU index (nvidia-smi's), where sampled.</summary>
     public IReadOnlyDictionary<string, double>? GpuBusyByDevice { get; init; }
-    /// <summary>REST only: how often a running job was polled (its latency includes up to one interval).</summary>
+    /// <summary>REST with <c>--poll</c> only: how often a running job was polled (its latency includes up to one interval).</summary>
     public double? PollIntervalMs { get; init; }
+    /// <summary>REST's long poll (<c>?wait=</c> seconds); null when polling or over the hub.</summary>
+    public int? RestWaitSeconds { get; init; }
     public required IReadOnlyList<JobOutcome> Jobs { get; init; }
 
     public int ErrorCount => Errors.Values.Sum();
@@ -56,6 +60,8 @@ public sealed record LoadTestReport
         text.AppendLine(c, $"{Users} users x {JobsPerUser} jobs via {Via}, {Steps} steps{(Width is null ? "" : $", {Width}x{Height}")} at {Url}");
         text.AppendLine(c, $"  images/s      {ImagesPerSecond:0.00}  ({Images} images in {WallSeconds:0.00} s; {JobsSucceeded} jobs succeeded)");
         text.AppendLine(c, $"  latency (ms)  p50 {Latency.P50Ms:0}  p95 {Latency.P95Ms:0}  max {Latency.MaxMs:0}  (mean {Latency.MeanMs:0}, min {Latency.MinMs:0}, n={Latency.Count})");
+        if (WorkerTime.Count > 0)
+            text.AppendLine(c, $"  worker (ms)   p50 {WorkerTime.P50Ms:0}  p95 {WorkerTime.P95Ms:0}  max {WorkerTime.MaxMs:0}  (mean {WorkerTime.MeanMs:0}, n={WorkerTime.Count}; server's startedAt → finishedAt)");
         text.AppendLine(c, $"  errors        {(Errors.Count == 0 ? "0" : string.Join(", ", Errors.Select(e => $"{e.Key}: {e.Value}")))}");
         foreach (var sample in ErrorSamples) text.AppendLine(c, $"    {sample}");
         text.AppendLine(c, $"  batchSize     {(BatchSizes.Count == 0 ? "-" : string.Join(", ", BatchSizes.Select(b => $"{b.Key}: {b.Value}")))}");
@@ -68,6 +74,7 @@ public sealed record LoadTestReport
             text.AppendLine(c, $"  GPU busy      {GpuBusyMeanPercent:0.0} % mean over {GpuSamples} samples{perGpu}");
         }
         if (PollIntervalMs is { } poll) text.AppendLine(c, $"  (REST: finished jobs seen by polling every {poll:0} ms)");
+        if (RestWaitSeconds is { } wait) text.AppendLine(c, $"  (REST: finished jobs seen by long poll, ?wait={wait})");
         return text.ToString();
     }
 }

@@ -8,8 +8,14 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace DiffusionGallery.LoadTest;
 
-/// <summary>What one finished job measured: submit (request sent) to image ready (finish observed).</summary>
-public sealed record JobOutcome(int User, int Job, Guid JobId, string State, double LatencyMs, int Images, int? BatchSize, int SubmitRetries);
+/// <summary>
+/// What one finished job measured: submit (request sent) to image ready (finish observed), and the server's own time for
+/// it (<see cref="JobResource.WorkerMs"/>; null when the server does not report startedAt/finishedAt).
+/// </summary>
+public sealed record JobOutcome(int User, int Job, Guid JobId, string State, double LatencyMs, int Images, int? BatchSize, int SubmitRetries)
+{
+    public double? WorkerMs { get; init; }
+}
 
 /// <summary>One user's connection to the app: runs that user's jobs one at a time.</summary>
 public interface IUserSession : IAsyncDisposable
@@ -40,9 +46,10 @@ public sealed class RestClient(HttpClient http, LoadTestOptions options)
         }
     }
 
-    public async Task<JobResource> GetJobAsync(Guid id, CancellationToken cancellationToken)
+    /// <param name="waitSeconds">Above 0: a long poll (<c>?wait=</c>), answered when the job finishes or after that many seconds.</param>
+    public async Task<JobResource> GetJobAsync(Guid id, CancellationToken cancellationToken, int waitSeconds = 0)
     {
-        using var response = await http.GetAsync($"api/generations/{id}", cancellationToken);
+        using var response = await http.GetAsync(waitSeconds > 0 ? $"api/generations/{id}?wait={waitSeconds}" : $"api/generations/{id}", cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
             throw new LoadTestException($"get-http-{(int)response.StatusCode}", await Describe(response, cancellationToken));
         return await response.Content.ReadFromJsonAsync<JobResource>(Json.Web, cancellationToken)
@@ -84,8 +91,9 @@ public sealed class RestClient(HttpClient http, LoadTestOptions options)
 }
 
 /// <summary>
-/// REST: POST, then GET the job every poll interval until it finishes. The REST contract has no wait (long-poll)
-/// call, so the measured latency includes up to one poll interval (50 ms by default).
+/// REST: POST, then GET the job with <c>?wait=</c> (a long poll the server answers as soon as the job finishes) until it
+/// has finished; or, with <see cref="LoadTestOptions.RestWaitSeconds"/> 0 (<c>--poll</c>), GET it every poll interval,
+/// so the measured latency includes up to one interval (50 ms by default).
 /// </summary>
 public sealed class RestUserSession(RestClient rest, LoadTestOptions options) : IUserSession
 {
@@ -96,13 +104,26 @@ public sealed class RestUserSession(RestClient rest, LoadTestOptions options) : 
         var current = submitted;
         while (!current.IsFinished)
         {
-            if (Stopwatch.GetElapsedTime(started) > options.JobTimeout) throw new LoadTestException("timeout", $"Job {submitted.Id} did not finish in {options.JobTimeout}.");
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (elapsed > options.JobTimeout) throw new LoadTestException("timeout", $"Job {submitted.Id} did not finish in {options.JobTimeout}.");
+            if (options.RestWaitSeconds > 0)
+            {
+                var wait = Math.Clamp((int)Math.Ceiling((options.JobTimeout - elapsed).TotalSeconds), 1, options.RestWaitSeconds);
+                var asked = Stopwatch.GetTimestamp();
+                current = await rest.GetJobAsync(submitted.Id, cancellationToken, wait);
+                // A server without ?wait= answers at once: fall back to the poll interval rather than spin.
+                if (!current.IsFinished && Stopwatch.GetElapsedTime(asked) < TimeSpan.FromSeconds(wait) / 2) await Task.Delay(options.PollInterval, cancellationToken);
+                continue;
+            }
             await Task.Delay(options.PollInterval, cancellationToken);
             current = await rest.GetJobAsync(submitted.Id, cancellationToken);
         }
         var latency = Stopwatch.GetElapsedTime(started);
         await rest.CheckAsync(current, cancellationToken);
-        return new(user, job, current.Id, current.State, latency.TotalMilliseconds, current.Images?.Count ?? 0, current.BatchSize, retries);
+        return new(user, job, current.Id, current.State, latency.TotalMilliseconds, current.Images?.Count ?? 0, current.BatchSize, retries)
+        {
+            WorkerMs = current.WorkerMs,
+        };
     }
 
     public ValueTask DisposeAsync()
@@ -193,7 +214,10 @@ public sealed class HubUserSession : IUserSession
         var latency = Stopwatch.GetElapsedTime(started, finishedAt);
         var resource = await _rest.GetJobAsync(submitted.JobId, cancellationToken);
         await _rest.CheckAsync(resource, cancellationToken);
-        return new(user, job, resource.Id, resource.State, latency.TotalMilliseconds, resource.Images?.Count ?? 0, resource.BatchSize, 0);
+        return new(user, job, resource.Id, resource.State, latency.TotalMilliseconds, resource.Images?.Count ?? 0, resource.BatchSize, 0)
+        {
+            WorkerMs = resource.WorkerMs,
+        };
     }
 
     public async ValueTask DisposeAsync()

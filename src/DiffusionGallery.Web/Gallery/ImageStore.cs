@@ -32,6 +32,14 @@ public sealed class ImageStore
 
     public string RootPath { get; }
 
+    /// <summary>
+    /// Lossy WebP at quality 80 with encoding method 2 rather than the default 4: about 4× faster for about 10 % more bytes
+    /// (2026-12-06, this project's 2-core CPU machine, medians of 40: a 128² thumbnail 2.6 against 9.5 ms, the 256²
+    /// thumbnail of a 512² image 6.8 against 26.6 ms; the encode was most of a stored image's cost, the two fsync'd
+    /// writes ~3 ms, the decode 0.4 ms). Every finished image makes one on its way from the GPU to its owner.
+    /// </summary>
+    public static readonly WebpEncoder ThumbnailEncoder = new() { Quality = 80, Method = WebpEncodingMethod.Level2 };
+
     public string GetImagePath(Guid id) => Path.Combine(FolderFor(id), $"{id:N}.png");
 
     public string GetThumbnailPath(Guid id) => Path.Combine(FolderFor(id), $"{id:N}.thumb.webp");
@@ -51,7 +59,7 @@ public sealed class ImageStore
             if (image.Width > size || image.Height > size)
                 image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Max }));
             using var thumb = new MemoryStream();
-            await image.SaveAsync(thumb, new WebpEncoder { Quality = 80 }, cancellationToken);
+            await image.SaveAsync(thumb, ThumbnailEncoder, cancellationToken);
             await WriteAtomicallyAsync(GetThumbnailPath(id), thumb.ToArray(), cancellationToken);
         }
         catch

@@ -71,6 +71,12 @@ public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePositio
     /// <summary>How many images the UNet call that made this job's images held, its own included (others' jobs shared it); null until it ran.</summary>
     public int? BatchSize { get; init; }
 
+    /// <summary>When the worker handed the job's run to the engine; null while queued. <c>finishedAt − startedAt</c> is the worker's time for the job.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the job's outcome (images, failure or cancellation) was stored; null until it finished.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
     /// <summary>In the answer to a submission: the prompt and negative prompt words the model was not trained on (empty: none; the job runs anyway).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? UnknownWords { get; init; }

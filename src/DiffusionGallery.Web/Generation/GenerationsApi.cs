@@ -17,7 +17,12 @@ public static class GenerationsApi
         api.MapPost("", SubmitAsync).WithName("SubmitGeneration").WithSummary("Queue a text-to-image job, or image-to-image with initImage and strength; the answer names the prompt words the model does not know (unknownWords, hint).")
             .Accepts<GenerateRequestDto>("application/json")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        api.MapGet("/{id:guid}", GetJobAsync).WithName("GetGeneration").WithSummary("State, queue position and result links of one of your jobs.");
+        api.MapGet("/{id:guid}", GetJobAsync).WithName("GetGeneration").WithSummary("State, queue position and result links of one of your jobs.")
+            .WithDescription("With `wait=N` (whole seconds, 0–30) this is a long poll: the answer comes as soon as the job has "
+                + "finished (Succeeded, Failed or Cancelled), or after N seconds with its state then (e.g. Running), so a client "
+                + "needs no polling loop: call again while the state is not final. Without `wait` (or `wait=0`) it answers at once. "
+                + "`startedAt` (the run went to the engine) and `finishedAt` (the outcome was stored) give the worker's time for the job.")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{id:guid}", CancelAsync).WithName("CancelGeneration").WithSummary("Cancel one of your queued or running jobs.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
@@ -39,12 +44,27 @@ public static class GenerationsApi
         return TypedResults.Accepted($"/api/generations/{job.Id}", dto);
     }
 
-    private static async Task<Results<Ok<GenerationJobDto>, NotFound>> GetJobAsync(Guid id, ICurrentUser user, JobQueries jobs, CancellationToken cancellationToken)
+    /// <param name="wait">Seconds to wait for the job to finish (0–30); read as text so that a bad value gets a clear 400.</param>
+    private static async Task<Results<Ok<GenerationJobDto>, NotFound>> GetJobAsync(Guid id, string? wait, ICurrentUser user, JobQueries jobs,
+        CancellationToken cancellationToken)
     {
-        var job = await jobs.GetAsync(user.RequireUserId(), id, cancellationToken);
+        var userId = user.RequireUserId();
+        var job = await jobs.WaitAsync(userId, id, ParseWait(wait), cancellationToken);
         return job is null
             ? TypedResults.NotFound()
-            : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList()) { BatchSize = job.BatchSize });
+            : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList())
+            {
+                BatchSize = job.BatchSize, StartedAt = job.StartedAt, FinishedAt = job.FinishedAt,
+            });
+    }
+
+    private static TimeSpan ParseWait(string? wait)
+    {
+        if (string.IsNullOrEmpty(wait)) return TimeSpan.Zero;
+        var max = (int)JobQueries.MaxWait.TotalSeconds;
+        if (!int.TryParse(wait, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds > max)
+            throw new RequestInvalidException("wait", $"wait must be a whole number of seconds from 0 to {max}.");
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private static async Task<Accepted> CancelAsync(Guid id, SubmissionService submissions, CancellationToken cancellationToken)

@@ -23,8 +23,36 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
         return subscription;
     }
 
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte>> _finishWaiters = new();
+
+    /// <summary>
+    /// Completes with the job's finishing update (Succeeded, Failed or Cancelled) when it is published, or is cancelled by
+    /// <paramref name="cancellationToken"/>. Register before reading the stored state: a job that finishes after the read
+    /// is then never missed. Unlike <see cref="Subscribe"/> it is no watcher (no previews are made for it) and has no pump.
+    /// </summary>
+    public async Task<JobUpdate> WaitForFinishAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var waiter = new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var set = _finishWaiters.GetOrAdd(jobId, _ => new());
+        set.TryAdd(waiter, 0);
+        try
+        {
+            return await waiter.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            set.TryRemove(waiter, out _);
+            if (set.IsEmpty) _finishWaiters.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte>>(jobId, set));
+        }
+    }
+
+    /// <summary>Jobs someone waits on through <see cref="WaitForFinishAsync"/> (for tests).</summary>
+    public int FinishWaiterCount(Guid jobId) => _finishWaiters.TryGetValue(jobId, out var set) ? set.Count : 0;
+
     public void Publish(JobUpdate update)
     {
+        if (update.IsFinished && _finishWaiters.TryRemove(update.JobId, out var waiters))
+            foreach (var waiter in waiters.Keys) waiter.TrySetResult(update);
         if (!_subscriptions.TryGetValue(update.JobId, out var set)) return;
         foreach (var subscription in set.Keys) subscription.Post(update);
         if (update.IsFinished) _subscriptions.TryRemove(update.JobId, out _);

@@ -5,14 +5,48 @@ using Microsoft.EntityFrameworkCore;
 namespace DiffusionGallery.Web.Generation;
 
 /// <summary>Owner-checked reads of job state, for the REST API and hub.</summary>
-public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory, GenerationQueue queue)
+public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory, GenerationQueue queue, JobNotifier notifier)
 {
+    /// <summary>The longest a caller may wait in <see cref="WaitAsync"/> (REST's <c>?wait=</c>).</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A long poll: the job as stored once it has finished, or as it stands after <paramref name="wait"/> (null when it is
+    /// not the owner's). Woken by <see cref="JobNotifier"/>'s finishing update, so it reads the database at most twice.
+    /// </summary>
+    public async Task<JobUpdate?> WaitAsync(string ownerId, Guid jobId, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        if (wait < TimeSpan.Zero || wait > MaxWait) throw new ArgumentOutOfRangeException(nameof(wait), wait, $"At most {MaxWait.TotalSeconds} seconds.");
+        if (wait == TimeSpan.Zero) return await GetAsync(ownerId, jobId, cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var finished = notifier.WaitForFinishAsync(jobId, stop.Token); // before the read: a finish after it is not missed
+        try
+        {
+            var job = await GetAsync(ownerId, jobId, cancellationToken);
+            if (job is null || job.IsFinished) return job;
+            try
+            {
+                await finished.WaitAsync(wait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // as it stands now (e.g. Running)
+            }
+            return await GetAsync(ownerId, jobId, cancellationToken);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await finished; } catch (OperationCanceledException) { } // unregistered
+        }
+    }
+
     public async Task<JobUpdate?> GetAsync(string ownerId, Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.GenerationJobs.AsNoTracking()
             .Where(j => j.Id == jobId && j.OwnerId == ownerId)
-            .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
+            .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.StartedAt, j.FinishedAt, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
         if (job is null) return null;
         return new JobUpdate
@@ -25,6 +59,8 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
             ImageIds = job.Images,
             Error = job.Error,
             BatchSize = job.BatchSize,
+            StartedAt = job.StartedAt,
+            FinishedAt = job.FinishedAt,
         };
     }
 }

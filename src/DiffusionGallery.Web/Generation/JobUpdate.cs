@@ -19,6 +19,10 @@ public sealed record JobUpdate
     public string? Error { get; init; }
     /// <summary>Images in the UNet call the job shared with others (its own included); null until it succeeded.</summary>
     public int? BatchSize { get; init; }
+    /// <summary>When the job's run went to the engine (the worker's time); set on finished states and in stored reads.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When its outcome was committed; set on finished states and in stored reads.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
 
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
 }

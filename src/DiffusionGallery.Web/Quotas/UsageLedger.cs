@@ -20,24 +20,36 @@ public static class UsageLedger
         });
 
     /// <summary>Closes a job's account: a Charge for what was made and ran, a Refund for the rest of its reservation.</summary>
-    public static async Task SettleAsync(ApplicationDbContext db, Guid jobId, int imagesMade, double gpuSeconds, string executionProvider,
-        DateTimeOffset now, CancellationToken cancellationToken = default)
+    public static Task SettleAsync(ApplicationDbContext db, Guid jobId, int imagesMade, double gpuSeconds, string executionProvider,
+        DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        SettleAsync(db, [new Settlement(jobId, imagesMade, gpuSeconds, executionProvider)], now, cancellationToken);
+
+    /// <summary>Closes many jobs' accounts with one read of their ledger rows (a shared run's jobs end together).</summary>
+    public static async Task SettleAsync(ApplicationDbContext db, IReadOnlyCollection<Settlement> settlements, DateTimeOffset now,
+        CancellationToken cancellationToken = default)
     {
-        var entries = await db.UsageEntries.Where(u => u.JobId == jobId).ToListAsync(cancellationToken);
-        var reservation = entries.FirstOrDefault(u => u.Kind == UsageKind.Reservation);
-        if (reservation is null || entries.Any(u => u.Kind != UsageKind.Reservation)) return; // not reserved here, or settled already
-        if (imagesMade > 0 || gpuSeconds > 0)
-            db.UsageEntries.Add(new UsageEntry
-            {
-                UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Charge, Images = imagesMade, GpuSeconds = Math.Max(0, gpuSeconds),
-                ExecutionProvider = executionProvider, CreatedAt = now,
-            });
-        var unused = Math.Max(0, reservation.Images - imagesMade);
-        if (unused > 0 || reservation.GpuSeconds > 0)
-            db.UsageEntries.Add(new UsageEntry
-            {
-                UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Refund, Images = unused, GpuSeconds = reservation.GpuSeconds, CreatedAt = now,
-            });
+        ArgumentNullException.ThrowIfNull(settlements);
+        if (settlements.Count == 0) return;
+        var jobIds = settlements.Select(s => s.JobId).Distinct().ToList();
+        var entries = (await db.UsageEntries.Where(u => jobIds.Contains(u.JobId)).ToListAsync(cancellationToken)).ToLookup(u => u.JobId);
+        foreach (var settlement in settlements)
+        {
+            var (jobId, imagesMade, gpuSeconds, executionProvider) = settlement;
+            var reservation = entries[jobId].FirstOrDefault(u => u.Kind == UsageKind.Reservation);
+            if (reservation is null || entries[jobId].Any(u => u.Kind != UsageKind.Reservation)) continue; // not reserved here, or settled already
+            if (imagesMade > 0 || gpuSeconds > 0)
+                db.UsageEntries.Add(new UsageEntry
+                {
+                    UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Charge, Images = imagesMade, GpuSeconds = Math.Max(0, gpuSeconds),
+                    ExecutionProvider = executionProvider, CreatedAt = now,
+                });
+            var unused = Math.Max(0, reservation.Images - imagesMade);
+            if (unused > 0 || reservation.GpuSeconds > 0)
+                db.UsageEntries.Add(new UsageEntry
+                {
+                    UserId = reservation.UserId, JobId = jobId, Kind = UsageKind.Refund, Images = unused, GpuSeconds = reservation.GpuSeconds, CreatedAt = now,
+                });
+        }
     }
 
     /// <summary>What counts against the user for jobs reserved since <paramref name="since"/> (open reservations at their estimate).</summary>
@@ -68,3 +80,6 @@ public static class UsageLedger
         }, StringComparer.Ordinal);
     }
 }
+
+/// <summary>How one job's account closes: images made and GPU-seconds run (0 and 0 for a refund of everything).</summary>
+public sealed record Settlement(Guid JobId, int ImagesMade, double GpuSeconds, string ExecutionProvider);

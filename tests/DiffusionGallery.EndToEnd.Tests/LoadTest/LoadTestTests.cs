@@ -47,6 +47,22 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
     }
 
     [Fact]
+    public async Task Rest_polling_the_old_way_still_works_and_says_so()
+    {
+        var options = LoadTestOptions.Parse(["--url", app.BaseUrl.AbsoluteUri, "--poll", "--poll-ms", "40"]) with
+        {
+            Users = 1, JobsPerUser = 2, Steps = 3, TokenFile = _tokenFile, JobTimeout = TimeSpan.FromMinutes(3),
+        };
+        Assert.Equal((0, TimeSpan.FromMilliseconds(40)), (options.RestWaitSeconds, options.PollInterval));
+
+        var report = await new LoadRunner(options, output.WriteLine).RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, report.JobsSucceeded);
+        Assert.Equal(40, report.PollIntervalMs);
+        Assert.Null(report.RestWaitSeconds);
+    }
+
+    [Fact]
     public void Prompt_set_varies_prompt_seed_and_cfg_but_not_what_jobs_are_batched_by()
     {
         var options = Options(Transport.Rest) with { Steps = 7, Width = 64, Height = 96 };
@@ -65,6 +81,7 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
     [InlineData("--via", "grpc", "--via must be rest or hub.")]
     [InlineData("--jobs", "many", "--jobs needs a whole number.")]
     [InlineData("--colour", "red", "Unknown option --colour.")]
+    [InlineData("--rest-wait", "31", "--rest-wait must be between 0 and 30 seconds.")]
     public void Bad_command_lines_are_refused_with_a_clear_message(string name, string value, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--url", "http://127.0.0.1:5000", name, value]));
@@ -100,6 +117,10 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
         Assert.Equal(report.Jobs.Max(j => j.LatencyMs), report.Latency.MaxMs);
         Assert.True(report.ImagesPerSecond > 0);
         Assert.Equal(Users * Jobs, report.BatchSizes.Values.Sum()); // "absent" until the server reports batchSize
+        // The server's own time per job (startedAt → finishedAt), within the client's latency.
+        Assert.Equal(Users * Jobs, report.WorkerTime.Count);
+        Assert.All(report.Jobs, j => Assert.InRange(j.WorkerMs!.Value, 0.001, j.LatencyMs));
+        Assert.Equal(report.Via == "rest" ? 30 : null, report.RestWaitSeconds);
     }
 
     public void Dispose()

@@ -175,9 +175,9 @@ public sealed class BatchedServingTests
         Assert.Equal(1, await db.GeneratedImages.CountAsync(i => i.JobId == jc.Id, Ct));
         Assert.Equal(1, (await db.UsageEntries.SingleAsync(u => u.JobId == jb.Id && u.Kind == UsageKind.Refund, Ct)).Images);
         Assert.Equal(2, (await db.UsageEntries.SingleAsync(u => u.JobId == ja.Id && u.Kind == UsageKind.Charge, Ct)).Images);
-        var seen = await new JobQueries(h.Database, h.Queue).GetAsync(c, jc.Id, Ct);
+        var seen = await new JobQueries(h.Database, h.Queue, h.Notifier).GetAsync(c, jc.Id, Ct);
         Assert.Equal(4, seen!.BatchSize);
-        Assert.Null((await new JobQueries(h.Database, h.Queue).GetAsync(b, jb.Id, Ct))!.BatchSize);
+        Assert.Null((await new JobQueries(h.Database, h.Queue, h.Notifier).GetAsync(b, jb.Id, Ct))!.BatchSize);
         Assert.Equal(0, h.Queue.RunningCount);
     }
 

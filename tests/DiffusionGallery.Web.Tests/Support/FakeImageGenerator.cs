@@ -22,6 +22,10 @@ internal sealed class FakeImageGenerator : IImageGenerator, IBatchImageGenerator
     public int MaxImages { get; set; } = 1;
     /// <summary>An item with this prompt fails in post-processing; the others of its run do not.</summary>
     public string? FailPrompt { get; set; }
+    /// <summary>An item with this prompt comes back with bytes that are no PNG (so storing its files fails).</summary>
+    public string? CorruptPngPrompt { get; set; }
+    /// <summary>Runs when a shared run's steps are done, before its outcomes are returned (between the engine and the save).</summary>
+    public Func<IReadOnlyList<BatchItem>, Task>? AfterRun { get; set; }
     /// <summary>Each shared run's requests, in the order given.</summary>
     public List<IReadOnlyList<GenerationRequest>> Runs { get; } = [];
     private readonly Dictionary<string, int> _previewsDecoded = [];
@@ -76,8 +80,9 @@ internal sealed class FakeImageGenerator : IImageGenerator, IBatchImageGenerator
         {
             outcomes[k] ??= items[k].Request.Prompt == FailPrompt
                 ? new BatchItemOutcome(null, new InvalidOperationException("post-processing failed"))
-                : new BatchItemOutcome(Result(items[k].Request) with { SharedBatchSize = shared }, null);
+                : new BatchItemOutcome(Result(items[k].Request, corrupt: items[k].Request.Prompt == CorruptPngPrompt) with { SharedBatchSize = shared }, null);
         }
+        if (AfterRun is not null) await AfterRun(items);
         return outcomes.Select(o => o!).ToList();
     }
 
@@ -101,13 +106,14 @@ internal sealed class FakeImageGenerator : IImageGenerator, IBatchImageGenerator
         return Result(request);
     }
 
-    private static GenerationResult Result(GenerationRequest request)
+    private static GenerationResult Result(GenerationRequest request, bool corrupt = false)
     {
         var images = Enumerable.Range(0, request.BatchSize).Select(i =>
         {
             var seed = request.Seed + i;
             var text = $"{request.Prompt}\nSteps: {request.Steps}, Seed: {seed}, Size: {request.Width}x{request.Height}";
-            return new GenerationOutput(seed, request.Width, request.Height, Png(request.Width, request.Height), text);
+            var png = corrupt ? "not a png"u8.ToArray() : Png(request.Width, request.Height);
+            return new GenerationOutput(seed, request.Width, request.Height, png, text);
         }).ToList();
         return new GenerationResult(images, request.Model ?? Model.Name, "abc123", "CPU", "fake", new Dictionary<string, TimeSpan>());
     }

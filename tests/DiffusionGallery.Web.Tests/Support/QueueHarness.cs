@@ -66,7 +66,7 @@ internal sealed class QueueHarness : IDisposable
         Submissions(new TestUser(userId)).CancelAsync(jobId, cancellationToken);
 
     public GenerationSession CreateSession(ICurrentUser user) =>
-        new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue), NullLogger<GenerationSession>.Instance);
+        new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue, Notifier), NullLogger<GenerationSession>.Instance);
 
     /// <param name="engines">Other devices' engines than the one fake (all pulling from <see cref="Queue"/>).</param>
     public GenerationWorker CreateWorker(EngineDevices? engines = null) =>
