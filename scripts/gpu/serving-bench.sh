@@ -10,9 +10,15 @@ for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonn
 LT="$GPU_APP/loadtest/dg-loadtest"; CLI="$GPU_APP/cli/DiffusionGallery.Cli"
 models=$PWD/models
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
+# CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands)
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
-"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
+[[ ${CLI_BENCH:-} == short ]] || \
+  "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
+# the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
+# (web-base*), which has no long poll (?wait=), so its REST runs poll
+RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
+BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9,8 16 hub 41}
 port=5100
 for mode in ${1:-base shared}; do
   case $mode in
@@ -31,7 +37,9 @@ for mode in ${1:-base shared}; do
   # disjoint users per run (fair share remembers each user's recent use): register 57 + the warm-up user once
   timeout 120 "$LT" --url $url --users 57 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
   # REST long-polls (?wait=); rest-poll is the old 50 ms polling, for the polling's own cost
-  for run in "1 32 rest 0" "8 16 rest 1" "32 8 rest 9" "8 16 hub 41" "1 32 rest-poll 49" "8 16 rest-poll 50"; do
+  runs=$RUNS; [[ $mode == web-base* ]] && runs=$BASE_RUNS
+  IFS=, read -ra list <<< "$runs"
+  for run in "${list[@]}"; do
     set -- $run
     case $3 in rest-poll) via="rest --poll" ;; *) via=$3 ;; esac
     timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \

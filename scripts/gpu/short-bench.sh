@@ -1,0 +1,57 @@
+#!/bin/bash
+# Device side, one call (GPU host, after `. .gpu/assemble.sh`; apps staged by scripts/gpu/stage.sh with a web-base/;
+# ../shared/sdscale copied into .sdscale/ and carried): the serving table (an older build beside this one) and the
+# SD-1.5-shaped UNet with and without our attention fusion, when device time allows one call only.
+#   bash scripts/gpu/short-bench.sh      → $OUT/serving-results.json, serving-logs.txt, sd-results.json, sd-logs.txt
+# Order: build the SD-shaped model on the GPU (~2 min); optimise it on the CPU (fused attention, ORT fusions, fp16)
+# in the background while the serving bench runs (one core of 16 busy beside the web app, for both builds alike);
+# then the engine on the SD export as built vs optimised, and PyTorch eager on the same card.
+set -u
+OUT=${OUT:-/tmp/out}; R=${SDRES:-/tmp/sdres}; M=${SDM:-/tmp/sdm}; mkdir -p "$OUT" "$R"
+export PYTHONUNBUFFERED=1
+T0=$SECONDS
+stamp() { echo "[$((SECONDS - T0)) s] $*"; }
+cli="$GPU_APP/cli/DiffusionGallery.Cli"
+P="a photo of an astronaut riding a horse on the moon"
+
+timeout 240 python3 .sdscale/build_sd15.py --root $M --fp16 --device cuda > "$R/build.log" 2>&1
+stamp "build rc=$?"
+timeout 330 python3 tools/sd-optimize/optimize_sd.py --src $M/sd15-fp32 --dst $M/sd15-opt --json "$R/optimize.json" \
+  > "$R/optimize.log" 2>&1 &
+opt=$!
+
+CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
+  BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
+  bash scripts/gpu/serving-bench.sh "${MODES:-web-base shared}"
+stamp "serving done"
+
+wait $opt; stamp "optimize rc=$?"
+for v in "fp16_b1 sd15-fp16" "opt_b1 sd15-opt"; do
+  set -- $v
+  [[ -d $M/$2/unet ]] || continue
+  timeout 150 "$cli" bench --models $M --model "$2" --prompt "$P" --provider cuda --steps 25 --cfg 7 -W 512 -H 512 \
+    --batch 1 --runs 5 --warmup 2 --json "$R/$1.json" > "$R/$1.log" 2>&1
+  stamp "$1 rc=$?: $(grep -iE 'unet|per image|total' "$R/$1.log" | head -3 | tr '\n' ' ')"
+done
+timeout 120 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json "$R/torch.json" --iters 20 > "$R/torch.log" 2>&1
+stamp "torch rc=$?"
+
+python3 - "$R" "$OUT" <<'PY'
+import glob, json, os, sys
+r, out = sys.argv[1], sys.argv[2]
+res = {}
+for f in sorted(glob.glob(f"{r}/*.json")):
+    try: res[os.path.basename(f)[:-5]] = json.load(open(f))
+    except Exception as e: res[os.path.basename(f)] = str(e)
+json.dump(res, open(f"{out}/sd-results.json", "w"), indent=2)
+with open(f"{out}/sd-logs.txt", "w") as o:
+    for f in sorted(glob.glob(f"{r}/*.log")):
+        text = open(f, errors="replace").read().replace("\r", "\n")
+        o.write(f"===== {os.path.basename(f)}\n" + "\n".join(l for l in text.splitlines() if not l.startswith("step "))[-15000:] + "\n")
+for n in ("fp16_b1", "opt_b1"):
+    b = res.get(n)
+    if isinstance(b, dict):
+        print(n, "unet ms/step", round(b.get("unet_per_step_milliseconds", 0), 2), "image ms", round(b.get("mean_milliseconds", {}).get("total", 0), 1))
+print("optimize", json.dumps(res.get("optimize", {}))[:600])
+print("torch", json.dumps(res.get("torch", {}))[:600])
+PY
