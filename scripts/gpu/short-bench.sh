@@ -13,29 +13,9 @@ T0=$SECONDS
 stamp() { echo "[$((SECONDS - T0)) s] $*"; }
 cli="$GPU_APP/cli/DiffusionGallery.Cli"
 P="a photo of an astronaut riding a horse on the moon"
-
-timeout 240 python3 .sdscale/build_sd15.py --root $M --fp16 --device cuda > "$R/build.log" 2>&1
-stamp "build rc=$?"
-timeout 330 python3 tools/sd-optimize/optimize_sd.py --src $M/sd15-fp32 --dst $M/sd15-opt --json "$R/optimize.json" \
-  > "$R/optimize.log" 2>&1 &
-opt=$!
-
-CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
-  BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
-  bash scripts/gpu/serving-bench.sh "${MODES:-web-base shared}"
-stamp "serving done"
-
-wait $opt; stamp "optimize rc=$?"
-for v in "fp16_b1 sd15-fp16" "opt_b1 sd15-opt"; do
-  set -- $v
-  [[ -d $M/$2/unet ]] || continue
-  timeout 150 "$cli" bench --models $M --model "$2" --prompt "$P" --provider cuda --steps 25 --cfg 7 -W 512 -H 512 \
-    --batch 1 --runs 5 --warmup 2 --json "$R/$1.json" > "$R/$1.log" 2>&1
-  stamp "$1 rc=$?: $(grep -iE 'unet|per image|total' "$R/$1.log" | head -3 | tr '\n' ' ')"
-done
-timeout 120 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json "$R/torch.json" --iters 20 > "$R/torch.log" 2>&1
-stamp "torch rc=$?"
-
+DEADLINE=${DEADLINE:-560}  # seconds from the start: SD steps that would not fit are skipped
+left() { echo $((DEADLINE - (SECONDS - T0))); }
+collect() {
 python3 - "$R" "$OUT" <<'PY'
 import glob, json, os, sys
 r, out = sys.argv[1], sys.argv[2]
@@ -55,3 +35,33 @@ for n in ("fp16_b1", "opt_b1"):
 print("optimize", json.dumps(res.get("optimize", {}))[:600])
 print("torch", json.dumps(res.get("torch", {}))[:600])
 PY
+}
+
+timeout 240 python3 .sdscale/build_sd15.py --root $M --fp16 --device cuda > "$R/build.log" 2>&1
+stamp "build rc=$?"
+timeout 330 python3 tools/sd-optimize/optimize_sd.py --src $M/sd15-fp32 --dst $M/sd15-opt --json "$R/optimize.json" \
+  > "$R/optimize.log" 2>&1 &
+opt=$!
+
+CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
+  BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
+  bash scripts/gpu/serving-bench.sh "${MODES:-web-base shared}"
+stamp "serving done"
+
+wait $opt; stamp "optimize rc=$?"; collect > /dev/null
+for v in "opt_b1 sd15-opt" "fp16_b1 sd15-fp16"; do
+  set -- $v
+  [[ -d $M/$2/unet ]] || continue
+  (( $(left) > 40 )) || { stamp "$1 skipped: $(left) s left"; continue; }
+  timeout $(( $(left) < 150 ? $(left) - 10 : 150 )) "$cli" bench --models $M --model "$2" --prompt "$P" --provider cuda --steps 25 --cfg 7 -W 512 -H 512 \
+    --batch 1 --runs 5 --warmup 2 --json "$R/$1.json" > "$R/$1.log" 2>&1
+  stamp "$1 rc=$?: $(grep -iE 'unet|per image|total' "$R/$1.log" | head -3 | tr '\n' ' ')"
+  collect > /dev/null
+done
+if (( $(left) > 50 )); then
+  timeout $(( $(left) < 130 ? $(left) - 10 : 120 )) python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json "$R/torch.json" \
+    --iters 20 > "$R/torch.log" 2>&1
+  stamp "torch rc=$?"
+fi
+collect
+
