@@ -37,6 +37,11 @@ print("torch", json.dumps(res.get("torch", {}))[:600])
 PY
 }
 
+if [[ -d .v3 ]]; then  # a candidate bundled model (carried .v3/: model folder without graphs, model.pt, checker.pt): its adherence
+  ( cd tools/tiny-model && timeout 120 python3 checker.py evaluate --model ../../.v3/tiny-shapes --checkpoint ../../.v3/model.pt \
+      --checker ../../.v3/checker.pt --device cuda --out "$OUT/adherence-v3.json" --sizes 128,256 > "$R/evaluate-v3.log" 2>&1 )
+  stamp "evaluate v3 rc=$?"; grep -v -i warn "$R/evaluate-v3.log" | grep -E "^(128|256|vae)" | cut -c1-200
+fi
 timeout 240 python3 .sdscale/build_sd15.py --root $M --fp16 --device cuda > "$R/build.log" 2>&1
 stamp "build rc=$?"
 timeout 330 python3 tools/sd-optimize/optimize_sd.py --src $M/sd15-fp32 --dst $M/sd15-opt --json "$R/optimize.json" \
