@@ -58,30 +58,4 @@ step torch 150 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json $
 step torch_compile 240 python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json $R/torch_compile.json --compile --iters 20
 step gen_opt 120 "$cli" generate --models $M --model sd15-opt --prompt "$P" --steps 25 --cfg 7 -W 512 -H 512 --provider cuda --out $R/gen_opt
 bench opt_b1_exhaustive sd15-opt 1 --cudnn-conv-algo-search EXHAUSTIVE
-python3 - "$R" "$OUT" <<'PY'
-import glob, json, os, sys
-r, out = sys.argv[1], sys.argv[2]
-res = {}
-for f in sorted(glob.glob(f"{r}/*.json")):
-    try: res[os.path.basename(f)[:-5]] = json.load(open(f))
-    except Exception as e: res[os.path.basename(f)] = str(e)
-for f in sorted(glob.glob(f"{r}/*.done")):
-    try: res.setdefault("steps", {})[os.path.basename(f)[:-5]] = json.load(open(f))
-    except Exception: pass
-summary = {}
-for name, b in res.items():
-    if isinstance(b, dict) and "unet_per_step_milliseconds" in b:
-        summary[name] = {"unet_ms_per_step": round(b["unet_per_step_milliseconds"], 2), "batch": b.get("batch"),
-                         "image_ms": round(b.get("mean_milliseconds", {}).get("total", 0), 1),
-                         "images_per_s": round(b.get("images_per_second", 0), 2)}
-for name, c in (res.get("compare") or {}).get("candidates", {}).items():
-    summary.setdefault("vs_fp32", {})[name] = {k: c.get(k) for k in ("max_abs_diff", "rel_l2", "finite", "error") if k in c}
-res["summary"] = summary
-for name, v in summary.items():
-    print(f"{name}: {v}")
-json.dump(res, open(f"{out}/sd-results.json", "w"), indent=2)
-with open(f"{out}/sd-logs.txt", "w") as o:
-    for f in sorted(glob.glob(f"{r}/*.log")):
-        text = open(f, errors="replace").read().replace("\r", "\n")
-        o.write(f"===== {os.path.basename(f)}\n" + "\n".join(l for l in text.splitlines() if not l.startswith("step "))[-20000:] + "\n")
-PY
+python3 scripts/gpu/collect.py "$R" "$OUT" sd

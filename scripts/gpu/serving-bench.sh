@@ -18,7 +18,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 # the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
 # (web-base*), which has no long poll (?wait=), so its REST runs poll
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
-BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9,8 16 hub 41}
+BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 16 hub 41}
 port=5100
 for mode in ${1:-base shared}; do
   case $mode in
@@ -34,8 +34,9 @@ for mode in ${1:-base shared}; do
   pid=$!
   for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
   t=$R/tokens-$mode.txt
-  # disjoint users per run (fair share remembers each user's recent use): register 57 + the warm-up user once
-  timeout 120 "$LT" --url $url --users 57 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
+  # disjoint users per run (fair share remembers each user's recent use): register users 0-89 once (the runs' offsets
+  # below stay inside them) + the warm-up user
+  timeout 120 "$LT" --url $url --users 90 --jobs 1 --warmup 8 --token-file $t --user-offset 0 > "$R/warm-$mode.log" 2>&1
   # REST long-polls (?wait=); rest-poll is the old 50 ms polling, for the polling's own cost
   runs=$RUNS; [[ $mode == web-base* ]] && runs=$BASE_RUNS
   IFS=, read -ra list <<< "$runs"
@@ -49,15 +50,4 @@ for mode in ${1:-base shared}; do
   grep -h "Run of" "$R/app-$mode.log" | sed 's/.*Run of/Run of/' > "$R/runs-$mode.log" || true
   kill $pid; wait $pid 2>/dev/null
 done
-python3 - "$R" "$OUT" <<'PY'
-import glob, json, os, sys
-r, out = sys.argv[1], sys.argv[2]
-res = {}
-for f in sorted(glob.glob(f"{r}/*.json")):
-    try: res[os.path.basename(f)[:-5]] = json.load(open(f))
-    except Exception as e: res[os.path.basename(f)] = str(e)
-json.dump(res, open(f"{out}/serving-results.json", "w"), indent=2)
-with open(f"{out}/serving-logs.txt", "w") as o:
-    for f in sorted(glob.glob(f"{r}/*.log")) + [f"{r}/gpu.txt"]:
-        if os.path.exists(f): o.write(f"===== {os.path.basename(f)}\n" + open(f, errors="replace").read()[-12000:] + "\n")
-PY
+python3 scripts/gpu/collect.py "$R" "$OUT" serving --extra "$R/gpu.txt"

@@ -15,27 +15,7 @@ cli="$GPU_APP/cli/DiffusionGallery.Cli"
 P="a photo of an astronaut riding a horse on the moon"
 DEADLINE=${DEADLINE:-560}  # seconds from the start: SD steps that would not fit are skipped
 left() { echo $((DEADLINE - (SECONDS - T0))); }
-collect() {
-python3 - "$R" "$OUT" <<'PY'
-import glob, json, os, sys
-r, out = sys.argv[1], sys.argv[2]
-res = {}
-for f in sorted(glob.glob(f"{r}/*.json")):
-    try: res[os.path.basename(f)[:-5]] = json.load(open(f))
-    except Exception as e: res[os.path.basename(f)] = str(e)
-json.dump(res, open(f"{out}/sd-results.json", "w"), indent=2)
-with open(f"{out}/sd-logs.txt", "w") as o:
-    for f in sorted(glob.glob(f"{r}/*.log")):
-        text = open(f, errors="replace").read().replace("\r", "\n")
-        o.write(f"===== {os.path.basename(f)}\n" + "\n".join(l for l in text.splitlines() if not l.startswith("step "))[-15000:] + "\n")
-for n in ("fp16_b1", "opt_b1"):
-    b = res.get(n)
-    if isinstance(b, dict):
-        print(n, "unet ms/step", round(b.get("unet_per_step_milliseconds", 0), 2), "image ms", round(b.get("mean_milliseconds", {}).get("total", 0), 1))
-print("optimize", json.dumps(res.get("optimize", {}))[:600])
-print("torch", json.dumps(res.get("torch", {}))[:600])
-PY
-}
+collect() { python3 scripts/gpu/collect.py "$R" "$OUT" sd; }
 
 if [[ -d .v3 ]]; then  # a candidate bundled model (carried .v3/: model folder without graphs, model.pt, checker.pt): its adherence
   ( cd tools/tiny-model && timeout 120 python3 checker.py evaluate --model ../../.v3/tiny-shapes --checkpoint ../../.v3/model.pt \
@@ -48,8 +28,8 @@ timeout 330 python3 tools/sd-optimize/optimize_sd.py --src $M/sd15-fp32 --dst $M
   > "$R/optimize.log" 2>&1 &
 opt=$!
 
-CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
-  BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 9"} \
+CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58"} \
+  BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58"} \
   bash scripts/gpu/serving-bench.sh "${MODES:-web-base shared}"
 stamp "serving done"
 

@@ -93,10 +93,10 @@ def optimize(src, dst, model_type, fp16, nhwc, report, external, attention=None)
                                     + "; ".join(fused["unmatched"][:3]))
 
 
-def fuse_only(src, dst, report, key):
+def fuse_only(src, dst, report, key, pack):
     """The VAE decoder: attention fused, nothing else; stays fp32."""
     t0 = time.time()
-    model, attention, external = fuse_attention_step(src, True, key)
+    model, attention, external = fuse_attention_step(src, pack, key)
     fuse_attention.save(model, dst, external)
     report[key] = {"attention": attention, "seconds": round(time.time() - t0, 1), "fp16": False}
 
@@ -146,7 +146,7 @@ def main():
     if "vae_decoder" in rewritten:
         try:
             fuse_only(os.path.join(a.src, "vae_decoder", "model.onnx"),
-                      os.path.join(a.dst, "vae_decoder", "model.onnx"), report, "vae_decoder")
+                      os.path.join(a.dst, "vae_decoder", "model.onnx"), report, "vae_decoder", not a.no_pack)
         except Exception as e:  # noqa: BLE001 - the plain copy still runs
             status = 1
             report["vae_decoder"] = {"error": f"{type(e).__name__}: {str(e)[:600]}"}

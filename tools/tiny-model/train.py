@@ -164,6 +164,13 @@ def train_vae(buckets: list[dict], args, device: str, init: tuple | None = None)
 
 
 @torch.no_grad()
+def reconstruction_l1(enc, dec, buckets: list[dict], device: str) -> dict[str, float]:
+    """Whole-image L1 of a VAE round trip on the first 128 renders of each size bucket, by "WxH"."""
+    return {f"{bk['width']}x{bk['height']}": F.l1_loss(dec(enc(x)[0]), x).item()
+            for bk in buckets for x in [to_tensor(bk["images"][:128]).to(device)]}
+
+
+@torch.no_grad()
 def encode_all(enc, images: np.ndarray, device: str) -> torch.Tensor:
     out = []
     for i in range(0, len(images), 256):
@@ -308,12 +315,18 @@ def main() -> None:
     if args.decoder_only and not args.resume:
         p.error("--decoder-only needs --resume")
     if args.layouts:
-        shares = {k: float(v) for k, v in (part.split("=") for part in args.layouts.split(","))}
+        try:
+            shares = {k.strip(): float(v) for k, v in (part.split("=") for part in args.layouts.split(","))}
+        except ValueError:
+            p.error(f"--layouts takes name=share pairs, e.g. single=0.3,count=0.3,relation=0.3,mixed=0.1, not {args.layouts!r}")
         if set(shares) != set(shapes_world.LAYOUTS) or min(shares.values()) < 0:
             p.error(f"--layouts needs a share for each of {sorted(shapes_world.LAYOUTS)}")
         shapes_world.LAYOUTS.update(shares)
     if args.bucket_steps:
-        steps = [float(v) for v in args.bucket_steps.split(",")]
+        try:
+            steps = [float(v) for v in args.bucket_steps.split(",")]
+        except ValueError:
+            p.error(f"--bucket-steps takes {len(BUCKETS)} comma-separated numbers, not {args.bucket_steps!r}")
         if len(steps) != len(BUCKETS) or min(steps) < 0:
             p.error(f"--bucket-steps needs {len(BUCKETS)} shares")
         BUCKETS[:] = [(w, h, share, st) for (w, h, share, _), st in zip(BUCKETS, steps)]
@@ -345,9 +358,7 @@ def main() -> None:
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")
         if args.decoder_only:
             enc, dec, more = train_vae(buckets, args, device, init=(enc, dec))
-            with torch.no_grad():
-                rec = {f"{bk['width']}x{bk['height']}": F.l1_loss(dec(enc(x)[0]), x).item()
-                       for bk in buckets for x in [to_tensor(bk["images"][:128]).to(device)]}
+            rec = reconstruction_l1(enc, dec, buckets, device)
             log(f"decoder fine-tuned: full-size reconstruction L1 {rec}")
             tmp = work / "vae.pt.tmp"
             torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": float(vae["scaling"]), "vae": vae_shape,
@@ -361,12 +372,9 @@ def main() -> None:
         bk["latents"] = encode_all(enc, bk["images"], device)
     means = buckets[0]["latents"]  # the scaling factor is measured at the native size
     scaling = float(vae["scaling"]) if args.resume else float(1.0 / means.std())
-    rec = {}
-    with torch.no_grad():
-        for bk in buckets:
-            x = to_tensor(bk["images"][:128]).to(device)
-            rec[f"{bk['width']}x{bk['height']}"] = F.l1_loss(dec(enc(x)[0]), x).item()
-            bk["latents"] = bk["latents"] * scaling
+    rec = reconstruction_l1(enc, dec, buckets, device)
+    for bk in buckets:
+        bk["latents"] = bk["latents"] * scaling
     rec_l1 = rec["128x128"]
     log(f"latent std {means.std():.4f} -> scaling factor {scaling:.4f}; full-size reconstruction L1 {rec}")
     torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
@@ -375,6 +383,7 @@ def main() -> None:
     te, unet, steps = train_unet(buckets, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
+    decoder_steps = None
     if args.decoder_from:
         waited = time.time()
         while not Path(args.decoder_from).exists() and time.time() - waited < args.decoder_wait:
@@ -396,10 +405,11 @@ def main() -> None:
             log(f"decoder from {args.decoder_from} ({tuned.get('decoder_finetune_steps')} fine-tuning steps): L1 on shapes "
                 f"{old_err:.4f} -> {new_err:.4f}, {'taken' if keep else 'not taken'}")
             if keep:
-                dec = candidate
-                rec_l1 = F.l1_loss(dec(z), x).item()
-            torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
-                        "steps": vae_steps, "decoder_finetune_steps": tuned.get("decoder_finetune_steps")}, work / "vae.pt")
+                dec, decoder_steps = candidate, tuned.get("decoder_finetune_steps")
+                rec = reconstruction_l1(enc, dec, buckets, device)
+                rec_l1 = rec["128x128"]
+                torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
+                            "steps": vae_steps, "decoder_finetune_steps": decoder_steps}, work / "vae.pt")
         else:
             log(f"no {args.decoder_from} after {args.decoder_wait:.0f} s: the resumed decoder stays")
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels),
@@ -413,7 +423,7 @@ def main() -> None:
                           "batch": max(4, int(round(args.batch * 128 * 128 / (b["width"] * b["height"]) / 4)) * 4)}
                          for b in buckets],
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
-             "shape_weight": args.shape_weight,
+             "shape_weight": args.shape_weight, "decoder_finetune_steps": decoder_steps,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
     export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)
