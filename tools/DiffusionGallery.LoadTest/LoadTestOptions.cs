@@ -71,7 +71,7 @@ public sealed record LoadTestOptions
           --user-offset K    timed users are lines 2+K..1+K+N of the token file (line 1: the warm-up user); default 0
           --warmup K         untimed jobs by the warm-up user before the run (default 1)
           --verify-images    download every PNG and check it
-          --rest-wait S      REST long poll: GET /api/generations/{id}?wait=S (1-30, default 30)
+          --rest-wait S      REST long poll: GET /api/generations/{id}?wait=S (0-30, default 30; 0 = --poll)
           --poll             REST: poll every --poll-ms instead of the long poll (servers without ?wait=)
           --poll-ms MS       REST poll interval with --poll (default 50)
           --timeout-s S      per-job limit (default 300)

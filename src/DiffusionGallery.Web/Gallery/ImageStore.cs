@@ -26,8 +26,9 @@ public sealed class ImageStore
         _options = options.Value;
         RootPath = AppPaths.Resolve(_options.Root);
         Directory.CreateDirectory(RootPath);
-        // Only the formats this class reads or writes.
-        _imageConfiguration = new Configuration(new PngConfigurationModule(), new WebpConfigurationModule());
+        // Only the formats this class reads or writes. One thread per image: each is small, and images are stored several
+        // at once (RunResultWriter), so ImageSharp's own parallel resize would only contend with them and the engine.
+        _imageConfiguration = new Configuration(new PngConfigurationModule(), new WebpConfigurationModule()) { MaxDegreeOfParallelism = 1 };
     }
 
     public string RootPath { get; }

@@ -71,7 +71,11 @@ public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePositio
     /// <summary>How many images the UNet call that made this job's images held, its own included (others' jobs shared it); null until it ran.</summary>
     public int? BatchSize { get; init; }
 
-    /// <summary>When the worker handed the job's run to the engine; null while queued. <c>finishedAt − startedAt</c> is the worker's time for the job.</summary>
+    /// <summary>
+    /// When the worker handed the job's run to the engine; null while queued. While the job is Running, and for a job that
+    /// failed or was cancelled before its run reached the engine, it is when the worker claimed the job (a little earlier).
+    /// <c>finishedAt − startedAt</c> is the worker's time for the job.
+    /// </summary>
     public DateTimeOffset? StartedAt { get; init; }
 
     /// <summary>When the job's outcome (images, failure or cancellation) was stored; null until it finished.</summary>

@@ -97,7 +97,7 @@ public sealed class GenerationWorker(
 
     private sealed record Item(GenerationQueue.RunningJob Running, GenerationJob Job, GenerationRequest Request, JobProgressReporter Progress);
 
-    private RunResultWriter Results => field ??= new RunResultWriter(store, notifier, time, logger);
+    private readonly RunResultWriter _results = new(store, notifier, time, logger);
 
     private async Task RunAsync(DeviceEngine engine, GenerationQueue.RunningBatch run, Dictionary<Guid, bool> succeeded, Action lastStep, CancellationToken stoppingToken)
     {
@@ -118,14 +118,13 @@ public sealed class GenerationWorker(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || running.Cancellation.IsCancellationRequested)
             {
-                var gpuTime = clock.Elapsed * running.Share;
-                var ending = running.Cancellation.IsCancellationRequested ? JobEnding.Cancelled(job, gpuTime) : JobEnding.Failed(job, ex, gpuTime);
-                ending.ExecutionProvider = engine.Generator.ExecutionProvider;
-                early.Add(ending);
+                var (gpuTime, provider) = (clock.Elapsed * running.Share, engine.Generator.ExecutionProvider);
+                early.Add(running.Cancellation.IsCancellationRequested ? JobEnding.Cancelled(job, gpuTime, provider) : JobEnding.Failed(job, ex, gpuTime, provider));
             }
         }
-        await Results.FinishAsync(db, early, stoppingToken); // (rare: a reference image that cannot be read, or cancelled meanwhile)
+        await _results.FinishAsync(db, early, stoppingToken); // (rare: a reference image that cannot be read, or cancelled meanwhile)
         // The queue groups by the key of the stored settings; the loaded requests decide (a mismatch runs separately).
+        var first = true;
         foreach (var group in items.GroupBy(i => engine.Batches.KeyOf(i.Request)))
         {
             var batch = group.ToList();
@@ -144,24 +143,24 @@ public sealed class GenerationWorker(
             lastStep(); // (also when no item reported it: all cancelled or failed)
             var engineTime = engineClock.Elapsed;
             // Off the GPU's path: the next run (another slot) is already at the engine while these are saved.
-            var runTime = clock.Elapsed;
+            // Each group is charged its own time: the first also its claim (and reference loading), never another group's.
+            var groupTime = first ? clock.Elapsed : engineTime;
+            first = false;
             var runImages = batch.Sum(i => i.Request.BatchSize);
             var endings = new List<JobEnding>();
             var stopped = false;
             for (var k = 0; k < batch.Count; k++)
             {
                 var (item, outcome) = (batch[k], outcomes[k]);
-                if (Ending(item, outcome, runTime * item.Running.Share, runImages, stoppingToken) is not { } ending)
+                if (Ending(item, outcome, groupTime * item.Running.Share, runImages, startedAt, engine.Generator.ExecutionProvider, stoppingToken) is not { } ending)
                 {
                     stopped = true; // the whole run stopped (shutting down): the row stays Running, requeued at start-up
                     continue;
                 }
-                ending.StartedAt = startedAt;
-                ending.ExecutionProvider = engine.Generator.ExecutionProvider;
                 endings.Add(ending);
             }
             var saveClock = Stopwatch.StartNew();
-            var done = await Results.FinishAsync(db, endings, stoppingToken);
+            var done = await _results.FinishAsync(db, endings, stoppingToken);
             foreach (var ending in endings) succeeded[ending.Job.Id] = done.Contains(ending.Job.Id);
             logger.LogInformation("Run of {Jobs} jobs ({Images} images): engine {EngineMs:F0} ms, saved in {SaveMs:F0} ms (claimed in {ClaimMs:F1} ms)",
                 batch.Count, runImages, engineTime.TotalMilliseconds, saveClock.Elapsed.TotalMilliseconds, claimTime.TotalMilliseconds);
@@ -170,14 +169,15 @@ public sealed class GenerationWorker(
     }
 
     /// <summary>How one item of a shared run ended; null when the whole run was stopped (shutting down).</summary>
-    private static JobEnding? Ending(Item item, BatchItemOutcome outcome, TimeSpan gpuTime, int runImages, CancellationToken stoppingToken)
+    private static JobEnding? Ending(Item item, BatchItemOutcome outcome, TimeSpan gpuTime, int runImages, DateTimeOffset startedAt, string provider,
+        CancellationToken stoppingToken)
     {
         var (running, job) = (item.Running, item.Job);
-        if (running.Cancellation.IsCancellationRequested) return JobEnding.Cancelled(job, gpuTime); // (also when its result came back)
+        if (running.Cancellation.IsCancellationRequested) return JobEnding.Cancelled(job, gpuTime, provider, startedAt); // (also when its result came back)
         if (outcome.Cancelled && stoppingToken.IsCancellationRequested) return null;
         if (outcome.Result is { } result)
-            return JobEnding.Succeeded(job, result, result.SharedBatchSize > 0 ? result.SharedBatchSize : runImages, gpuTime);
-        return JobEnding.Failed(job, outcome.Error ?? new InvalidOperationException("no result"), gpuTime);
+            return JobEnding.Succeeded(job, result, result.SharedBatchSize > 0 ? result.SharedBatchSize : runImages, gpuTime, startedAt);
+        return JobEnding.Failed(job, outcome.Error ?? new InvalidOperationException("no result"), gpuTime, provider, startedAt);
     }
 
     /// <summary>Queued → Running for the run's jobs still queued, in one write transaction (one round on the GPU's path, not one per job).</summary>

@@ -11,6 +11,13 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
 {
     private ILogger Logger => logger;
 
+    /// <summary>
+    /// Guards adding to and removing from the per-job sets below, and dropping a set that became empty: without it, one
+    /// caller could drop a set that another has just fetched and not yet added itself to (that one then waits in a set
+    /// nobody publishes to). Publishing takes it only to detach a finished job's set; delivery happens outside it.
+    /// </summary>
+    private readonly Lock _gate = new();
+
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _subscriptions = new();
 
     public int SubscriberCount(Guid jobId) => _subscriptions.TryGetValue(jobId, out var set) ? set.Count : 0;
@@ -19,7 +26,7 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var subscription = new Subscription(this, jobId, handler);
-        _subscriptions.GetOrAdd(jobId, _ => new()).TryAdd(subscription, 0);
+        lock (_gate) _subscriptions.GetOrAdd(jobId, _ => new()).TryAdd(subscription, 0);
         return subscription;
     }
 
@@ -33,16 +40,23 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
     public async Task<JobUpdate> WaitForFinishAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var waiter = new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var set = _finishWaiters.GetOrAdd(jobId, _ => new());
-        set.TryAdd(waiter, 0);
+        ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte> set;
+        lock (_gate)
+        {
+            set = _finishWaiters.GetOrAdd(jobId, _ => new());
+            set.TryAdd(waiter, 0);
+        }
         try
         {
             return await waiter.Task.WaitAsync(cancellationToken);
         }
         finally
         {
-            set.TryRemove(waiter, out _);
-            if (set.IsEmpty) _finishWaiters.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte>>(jobId, set));
+            lock (_gate)
+            {
+                set.TryRemove(waiter, out _);
+                if (set.IsEmpty) _finishWaiters.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte>>(jobId, set));
+            }
         }
     }
 
@@ -51,17 +65,28 @@ public sealed class JobNotifier(ILogger<JobNotifier> logger)
 
     public void Publish(JobUpdate update)
     {
-        if (update.IsFinished && _finishWaiters.TryRemove(update.JobId, out var waiters))
-            foreach (var waiter in waiters.Keys) waiter.TrySetResult(update);
+        if (update.IsFinished)
+        {
+            ConcurrentDictionary<TaskCompletionSource<JobUpdate>, byte>? waiters;
+            ConcurrentDictionary<Subscription, byte>? finished;
+            lock (_gate)
+            {
+                _finishWaiters.TryRemove(update.JobId, out waiters);
+                _subscriptions.TryRemove(update.JobId, out finished);
+            }
+            foreach (var waiter in waiters?.Keys ?? []) waiter.TrySetResult(update);
+            foreach (var subscription in finished?.Keys ?? []) subscription.Post(update);
+            return;
+        }
         if (!_subscriptions.TryGetValue(update.JobId, out var set)) return;
         foreach (var subscription in set.Keys) subscription.Post(update);
-        if (update.IsFinished) _subscriptions.TryRemove(update.JobId, out _);
     }
 
     private void Remove(Subscription subscription)
     {
-        if (_subscriptions.TryGetValue(subscription.JobId, out var set))
+        lock (_gate)
         {
+            if (!_subscriptions.TryGetValue(subscription.JobId, out var set)) return;
             set.TryRemove(subscription, out _);
             if (set.IsEmpty) _subscriptions.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Subscription, byte>>(subscription.JobId, set));
         }

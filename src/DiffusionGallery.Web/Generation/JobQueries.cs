@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace DiffusionGallery.Web.Generation;
 
 /// <summary>Owner-checked reads of job state, for the REST API and hub.</summary>
-public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory, GenerationQueue queue, JobNotifier notifier)
+public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory, GenerationQueue queue, JobNotifier notifier, IHostApplicationLifetime lifetime)
 {
     /// <summary>The longest a caller may wait in <see cref="WaitAsync"/> (REST's <c>?wait=</c>).</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
@@ -13,12 +13,14 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
     /// <summary>
     /// A long poll: the job as stored once it has finished, or as it stands after <paramref name="wait"/> (null when it is
     /// not the owner's). Woken by <see cref="JobNotifier"/>'s finishing update, so it reads the database at most twice.
+    /// The app shutting down ends the wait at once (the job as it stands), so long polls never hold the shutdown up.
     /// </summary>
     public async Task<JobUpdate?> WaitAsync(string ownerId, Guid jobId, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         if (wait < TimeSpan.Zero || wait > MaxWait) throw new ArgumentOutOfRangeException(nameof(wait), wait, $"At most {MaxWait.TotalSeconds} seconds.");
         if (wait == TimeSpan.Zero) return await GetAsync(ownerId, jobId, cancellationToken);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stopping = lifetime.ApplicationStopping;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         var finished = notifier.WaitForFinishAsync(jobId, stop.Token); // before the read: a finish after it is not missed
         try
         {
@@ -31,6 +33,10 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
             catch (TimeoutException)
             {
                 // as it stands now (e.g. Running)
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // shutting down: as it stands now
             }
             return await GetAsync(ownerId, jobId, cancellationToken);
         }

@@ -19,7 +19,11 @@ public sealed record JobUpdate
     public string? Error { get; init; }
     /// <summary>Images in the UNet call the job shared with others (its own included); null until it succeeded.</summary>
     public int? BatchSize { get; init; }
-    /// <summary>When the job's run went to the engine (the worker's time); set on finished states and in stored reads.</summary>
+    /// <summary>
+    /// When the job's run went to the engine (the worker's time); set on finished states and in stored reads. While the
+    /// job is Running, and for a job that failed or was cancelled before its run reached the engine, it is when the
+    /// worker claimed it.
+    /// </summary>
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>When its outcome was committed; set on finished states and in stored reads.</summary>
     public DateTimeOffset? FinishedAt { get; init; }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Data;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Gallery;
@@ -8,51 +7,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DiffusionGallery.Web.Generation;
 
-/// <summary>How one job of a run ended, as the worker saw it, before <see cref="RunResultWriter"/> stores it.</summary>
-public sealed class JobEnding
-{
-    private JobEnding(GenerationJob job, JobState state, TimeSpan gpuTime)
-    {
-        (Job, State, GpuTime) = (job, state, gpuTime);
-    }
-
-    public GenerationJob Job { get; }
-    /// <summary>Succeeded, Failed or Cancelled (a success whose files cannot be stored becomes Failed).</summary>
-    public JobState State { get; private set; }
-    /// <summary>Its share of the run's time, charged to its owner.</summary>
-    public TimeSpan GpuTime { get; }
-    /// <summary>When its run went to the engine (stored as the job's StartedAt); null: keep the claim's time.</summary>
-    public DateTimeOffset? StartedAt { get; set; }
-    /// <summary>The engine's provider, recorded with a failed or cancelled job's charge.</summary>
-    public string ExecutionProvider { get; set; } = "";
-    public GenerationResult? Result { get; private init; }
-    /// <summary>Images in the UNet call it shared (its own included).</summary>
-    public int SharedBatchSize { get; private init; }
-    /// <summary>The message stored and sent for a failure.</summary>
-    public string? Error { get; private set; }
-    internal Exception? Exception { get; private set; }
-    internal List<GeneratedImage> Images { get; } = [];
-    /// <summary>As committed: the job's StartedAt and FinishedAt.</summary>
-    internal (DateTimeOffset? Started, DateTimeOffset Finished) Times { get; set; }
-
-    public static JobEnding Succeeded(GenerationJob job, GenerationResult result, int sharedBatchSize, TimeSpan gpuTime) =>
-        new(job, JobState.Succeeded, gpuTime) { Result = result, SharedBatchSize = sharedBatchSize };
-
-    public static JobEnding Cancelled(GenerationJob job, TimeSpan gpuTime) => new(job, JobState.Cancelled, gpuTime);
-
-    /// <summary>A failure: a request the engine refused keeps its message, anything else is "The model failed: …".</summary>
-    public static JobEnding Failed(GenerationJob job, Exception error, TimeSpan gpuTime) =>
-        new(job, JobState.Failed, gpuTime) { Error = MessageOf(error), Exception = error };
-
-    internal void Fail(string message, Exception? error)
-    {
-        (State, Error, Exception) = (JobState.Failed, message, error);
-        Images.Clear();
-    }
-
-    private static string MessageOf(Exception error) => error is InvalidGenerationRequestException ? error.Message : $"The model failed: {error.Message}";
-}
-
 /// <summary>
 /// Stores the endings of a run's jobs together, off the GPU's path: every succeeded job's PNG and thumbnail files in
 /// parallel (<see cref="MaxParallelSaves"/>), then ONE write transaction for all of them (image rows with the owners' default
@@ -60,24 +14,46 @@ public sealed class JobEnding
 /// Crash-consistent as one job at a time was: files first, rows after (a crash in between leaves only files, swept at
 /// start-up). A job whose files cannot be stored fails alone (refunded); a job no longer Running when the transaction
 /// reads it is discarded alone (its files deleted); if the shared transaction fails, each job is tried on its own.
+/// Deleting files is best-effort throughout (a file left behind is swept at start-up), so it never keeps the other jobs of
+/// the run from being committed.
 /// </summary>
 public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, TimeProvider time, ILogger logger)
 {
     /// <summary>
-    /// Files stored at once (each is a PNG write, a decode, a resize and a WebP encode): one per processor but one, which
-    /// is left to the engine's thread driving the next run on the GPU meanwhile.
+    /// Files stored at once by one writer (each is a PNG write, a decode, a resize and a WebP encode, on one thread: see
+    /// <see cref="ImageStore"/>): one per processor but one, to leave some room for the engine's thread driving the next run
+    /// on the GPU meanwhile. Not a hard limit on the process: several writers (runs in flight, devices) may save at once.
     /// </summary>
     public static int MaxParallelSaves { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Stores, commits and announces the endings; the ids of the jobs that succeeded.</summary>
-    /// <param name="cancellationToken">Stops storing files (shutting down): then nothing is committed and the rows stay Running.</param>
+    /// <param name="cancellationToken">
+    /// Stops storing files (shutting down): then the successes' files are deleted and their rows stay Running (requeued at
+    /// start-up), while the endings that have no files (cancelled, failed) are still committed, so that a job its owner
+    /// cancelled does not run again; then the cancellation is thrown.
+    /// </param>
     public async Task<IReadOnlySet<Guid>> FinishAsync(ApplicationDbContext db, IReadOnlyList<JobEnding> endings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(endings);
         if (endings.Count == 0) return new HashSet<Guid>();
-        await StoreFilesAsync(endings, cancellationToken);
-        await SetVisibilityAsync(db, endings, cancellationToken);
+        try
+        {
+            await StoreFilesAsync(endings, cancellationToken);
+            await SetVisibilityAsync(db, endings, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // No success can be committed without its files and visibility: none is (its row stays Running), its files go.
+            foreach (var ending in endings) DeleteFiles(ending);
+            var withoutFiles = endings.Where(e => e.State != JobState.Succeeded).ToList();
+            if (withoutFiles.Count > 0)
+            {
+                if (ex is not OperationCanceledException) logger.LogError(ex, "A run's results could not be stored; its cancelled and failed jobs are recorded");
+                foreach (var ending in await CommitAsync(db, withoutFiles)) Announce(ending);
+            }
+            throw;
+        }
         var committed = await CommitAsync(db, endings);
         foreach (var ending in committed) Announce(ending);
         return committed.Where(e => e.State == JobState.Succeeded).Select(e => e.Job.Id).ToHashSet();
@@ -108,14 +84,14 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
         }
         catch (OperationCanceledException)
         {
-            foreach (var id in stored.Keys) store.Delete(id);
+            foreach (var id in stored.Keys) DeleteFile(id);
             throw;
         }
         foreach (var (ending, output, id) in work)
         {
             if (failures.TryGetValue(ending, out var error))
             {
-                if (stored.ContainsKey(id)) store.Delete(id);
+                if (stored.ContainsKey(id)) DeleteFile(id);
                 continue;
             }
             var job = ending.Job;
@@ -182,7 +158,7 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
             if (single.State == JobState.Succeeded)
             {
                 DeleteFiles(single);
-                single.Fail($"The model failed: {ex.Message}", ex);
+                single.Fail($"Saving the results failed: {ex.Message}", ex);
                 return await CommitAsync(db, [single]);
             }
             logger.LogError(ex, "Job {JobId} could not be finished; it stays Running until the next start-up", single.Job.Id);
@@ -195,6 +171,7 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
         var now = time.GetUtcNow();
         var ids = endings.Select(e => e.Job.Id).ToList();
         var committed = new List<JobEnding>();
+        var discarded = new List<JobEnding>();
         await using (var transaction = await db.BeginWriteAsync(CancellationToken.None))
         {
             var rows = await db.GenerationJobs.Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, CancellationToken.None);
@@ -204,7 +181,11 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
                 if (!rows.TryGetValue(ending.Job.Id, out var row) || row.State != JobState.Running)
                 {
                     logger.LogWarning("Job {JobId} is {State}, not Running; its results are discarded", ending.Job.Id, row?.State.ToString() ?? "gone");
-                    DeleteFiles(ending);
+                    discarded.Add(ending); // its files go once this transaction has committed
+                    // Whoever finished it should have closed its account; if not, its reservation comes back (a no-op when
+                    // settled already). A row queued again (requeued) keeps its reservation for the run it waits for.
+                    if (row is { State: JobState.Succeeded or JobState.Failed or JobState.Cancelled })
+                        settlements.Add(new Settlement(row.Id, 0, 0, ""));
                     continue;
                 }
                 row.State = ending.State;
@@ -213,10 +194,16 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
                 ending.Times = (row.StartedAt, now);
                 if (ending.State == JobState.Succeeded)
                 {
-                    foreach (var image in ending.Images) image.CreatedAt = now;
+                    foreach (var image in ending.Images)
+                    {
+                        image.CreatedAt = now;
+                        // A failed earlier try (the shared transaction) fixed these up to its own, no longer tracked, row
+                        // instance: left set, adding the image would track that instance beside this one and throw.
+                        (image.Job, image.Owner) = (null, null);
+                    }
                     db.GeneratedImages.AddRange(ending.Images);
                     row.BatchSize = ending.SharedBatchSize;
-                    settlements.Add(new Settlement(row.Id, ending.Images.Count, ending.GpuTime.TotalSeconds, ending.Result!.ExecutionProvider));
+                    settlements.Add(new Settlement(row.Id, ending.Images.Count, ending.GpuTime.TotalSeconds, ending.ExecutionProvider));
                 }
                 else
                 {
@@ -230,12 +217,26 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
             await transaction.CommitAsync(CancellationToken.None);
         }
         db.ChangeTracker.Clear();
+        foreach (var ending in discarded) DeleteFiles(ending);
         return committed;
     }
 
     private void DeleteFiles(JobEnding ending)
     {
-        foreach (var image in ending.Images) store.Delete(image.Id);
+        foreach (var image in ending.Images) DeleteFile(image.Id);
+    }
+
+    /// <summary>Best-effort: a file that cannot be deleted now is logged and left to the start-up sweep.</summary>
+    private void DeleteFile(Guid imageId)
+    {
+        try
+        {
+            store.Delete(imageId);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Image {ImageId}'s files could not be deleted; the start-up sweep removes them", imageId);
+        }
     }
 
     private void Announce(JobEnding ending)

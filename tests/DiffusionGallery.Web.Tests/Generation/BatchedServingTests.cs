@@ -113,28 +113,8 @@ public sealed class BatchedServingTests
         Assert.Equal(b1.Id, Assert.Single(second.Jobs).JobId);
     }
 
-    private static async Task<Dictionary<Guid, JobUpdate>> RunAllAsync(QueueHarness h, IReadOnlyList<Guid> jobIds, Action<Guid, JobUpdate>? onUpdate = null)
-    {
-        var finals = jobIds.ToDictionary(id => id, _ => new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously));
-        var subscriptions = jobIds.Select(id => h.Notifier.Subscribe(id, update =>
-        {
-            onUpdate?.Invoke(id, update);
-            if (update.IsFinished) finals[id].TrySetResult(update);
-            return Task.CompletedTask;
-        })).ToList();
-        using var worker = h.CreateWorker();
-        await worker.StartAsync(Ct);
-        try
-        {
-            await Task.WhenAll(finals.Values.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        }
-        finally
-        {
-            await worker.StopAsync(Ct);
-            subscriptions.ForEach(s => s.Dispose());
-        }
-        return finals.ToDictionary(p => p.Key, p => p.Value.Task.Result);
-    }
+    private static Task<Dictionary<Guid, JobUpdate>> RunAllAsync(QueueHarness h, IReadOnlyList<Guid> jobIds, Action<Guid, JobUpdate>? onUpdate = null) =>
+        h.RunUntilFinishedAsync(jobIds, onUpdate, Ct);
 
     [Fact]
     public async Task Worker_CancelOneJobOfASharedRun_OnlyThatJobIsCancelledAndRefunded_OthersGetImagesAndBatchSize()
@@ -175,9 +155,9 @@ public sealed class BatchedServingTests
         Assert.Equal(1, await db.GeneratedImages.CountAsync(i => i.JobId == jc.Id, Ct));
         Assert.Equal(1, (await db.UsageEntries.SingleAsync(u => u.JobId == jb.Id && u.Kind == UsageKind.Refund, Ct)).Images);
         Assert.Equal(2, (await db.UsageEntries.SingleAsync(u => u.JobId == ja.Id && u.Kind == UsageKind.Charge, Ct)).Images);
-        var seen = await new JobQueries(h.Database, h.Queue, h.Notifier).GetAsync(c, jc.Id, Ct);
+        var seen = await h.CreateQueries().GetAsync(c, jc.Id, Ct);
         Assert.Equal(4, seen!.BatchSize);
-        Assert.Null((await new JobQueries(h.Database, h.Queue, h.Notifier).GetAsync(b, jb.Id, Ct))!.BatchSize);
+        Assert.Null((await h.CreateQueries().GetAsync(b, jb.Id, Ct))!.BatchSize);
         Assert.Equal(0, h.Queue.RunningCount);
     }
 

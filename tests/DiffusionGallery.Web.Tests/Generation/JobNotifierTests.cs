@@ -104,4 +104,30 @@ public sealed class JobNotifierTests
         Assert.Equal(0, count);
         Assert.Equal(0, notifier.SubscriberCount(jobId));
     }
+
+    [Fact]
+    public async Task TwoLongPollsOnOneJob_OneLeavingAsTheOtherJoins_TheOtherIsStillWoken()
+    {
+        // One waiter leaving (its set now empty, so dropped) while another joins the same job: the one joining must not
+        // end up in a dropped set that no finish reaches. A stress check: the window is narrow, so it did not catch the
+        // unlocked version in a run here; it guards against a regression that widens it.
+        var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
+        for (var i = 0; i < 2000; i++)
+        {
+            var jobId = Guid.NewGuid();
+            using var leave = new CancellationTokenSource();
+            var leaving = notifier.WaitForFinishAsync(jobId, leave.Token);
+            using var start = new Barrier(2);
+            Task<JobUpdate>? joining = null;
+            var join = Task.Run(() => { start.SignalAndWait(); joining = notifier.WaitForFinishAsync(jobId, CancellationToken.None); }, TestContext.Current.CancellationToken);
+            var quit = Task.Run(() => { start.SignalAndWait(); leave.Cancel(); }, TestContext.Current.CancellationToken);
+            await Task.WhenAll(join, quit);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving);
+            notifier.Publish(new JobUpdate { JobId = jobId, State = JobState.Succeeded });
+
+            var woken = await joining!.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+            Assert.Equal(JobState.Succeeded, woken.State);
+            Assert.Equal(0, notifier.FinishWaiterCount(jobId));
+        }
+    }
 }

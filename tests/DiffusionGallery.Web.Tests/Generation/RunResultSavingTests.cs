@@ -1,7 +1,10 @@
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Tests.Support;
+using DiffusionGallery.Inference.Abstractions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DiffusionGallery.Web.Tests.Generation;
 
@@ -14,28 +17,7 @@ public sealed class RunResultSavingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Starts the worker, waits for the given jobs to finish and stops it; the other jobs are not waited for.</summary>
-    private static async Task<Dictionary<Guid, JobUpdate>> RunUntilFinishedAsync(QueueHarness h, params Guid[] jobIds)
-    {
-        var finals = jobIds.ToDictionary(id => id, _ => new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously));
-        var subscriptions = jobIds.Select(id => h.Notifier.Subscribe(id, update =>
-        {
-            if (update.IsFinished) finals[id].TrySetResult(update);
-            return Task.CompletedTask;
-        })).ToList();
-        using var worker = h.CreateWorker();
-        await worker.StartAsync(Ct);
-        try
-        {
-            await Task.WhenAll(finals.Values.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        }
-        finally
-        {
-            await worker.StopAsync(Ct);
-            subscriptions.ForEach(s => s.Dispose());
-        }
-        return finals.ToDictionary(p => p.Key, p => p.Value.Task.Result);
-    }
+    private static Task<Dictionary<Guid, JobUpdate>> RunUntilFinishedAsync(QueueHarness h, params Guid[] jobIds) => h.RunUntilFinishedAsync(jobIds, null, Ct);
 
     private static async Task<(QueueHarness H, string A, string B, string C, GenerationJob Ja, GenerationJob Jb, GenerationJob Jc)> ThreeUsersAsync(
         string promptB = "b", int batchA = 2, int batchB = 1)
@@ -91,7 +73,7 @@ public sealed class RunResultSavingTests
         var charges = await db.UsageEntries.AsNoTracking().Where(u => u.Kind == UsageKind.Charge).ToDictionaryAsync(u => u.JobId, Ct);
         Assert.Equal(2, charges[ja.Id].Images);
         Assert.Equal(1, charges[jc.Id].Images);
-        Assert.Equal(2 * charges[jc.Id].GpuSeconds, charges[ja.Id].GpuSeconds, 9); // its share of the run: 2 of 4 images against 1 of 4
+        Assert.Equal(2 * charges[jc.Id].GpuSeconds, charges[ja.Id].GpuSeconds, 6); // its share of the run: 2 of 4 images against 1 of 4 (each rounded to 100 ns ticks)
         Assert.Equal(3, await db.UsageEntries.CountAsync(u => u.Kind == UsageKind.Refund, Ct)); // each reservation's estimate comes back
     }
 
@@ -150,7 +132,8 @@ public sealed class RunResultSavingTests
         Assert.False(await db.GeneratedImages.AnyAsync(i => i.JobId == jb.Id, Ct));
         Assert.Equal(3, await db.GeneratedImages.CountAsync(Ct));
         Assert.Equal(3 * 2, FilesOnDisk(h)); // b's two images were written, then deleted
-        Assert.Equal([UsageKind.Reservation], await db.UsageEntries.Where(u => u.JobId == jb.Id).Select(u => u.Kind).ToListAsync(Ct)); // not settled twice
+        // Whoever finished it did not settle it here: the worker gives the reservation back (once; never charged).
+        Assert.Equal([UsageKind.Reservation, UsageKind.Refund], (await db.UsageEntries.Where(u => u.JobId == jb.Id).Select(u => u.Kind).ToListAsync(Ct)).Order());
     }
 
     [Fact]
@@ -185,7 +168,7 @@ public sealed class RunResultSavingTests
         h.Generator.StepDelay = TimeSpan.FromMilliseconds(20);
         var a = await h.Database.AddUserAsync("a@x.test");
         var job = await h.SubmitAsync(a, QueueHarness.Settings("waited", steps: 10), null, Ct);
-        var queries = new JobQueries(h.Database, h.Queue, h.Notifier);
+        var queries = h.CreateQueries();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var waiting = queries.WaitAsync(a, job.Id, TimeSpan.FromSeconds(30), Ct);
         Assert.False(waiting.IsCompleted);
@@ -220,21 +203,107 @@ public sealed class RunResultSavingTests
         using var worker = h.CreateWorker();
         await worker.StartAsync(Ct);
         await running.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
-        var queries = new JobQueries(h.Database, h.Queue, h.Notifier);
+        var queries = h.CreateQueries();
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var seen = await queries.WaitAsync(a, job.Id, TimeSpan.FromMilliseconds(300), Ct);
         var waited = clock.Elapsed;
+        clock.Restart();
         var other = await queries.WaitAsync("someone-else", job.Id, TimeSpan.FromSeconds(5), Ct);
+        var otherTook = clock.Elapsed;
         await h.CancelAsync(a, job.Id, Ct);
         var cancelled = await queries.WaitAsync(a, job.Id, TimeSpan.FromSeconds(30), Ct);
         await worker.StopAsync(Ct);
 
         Assert.Equal(JobState.Running, seen!.State);
         Assert.True(waited >= TimeSpan.FromMilliseconds(290), $"waited {waited}");
-        Assert.Null(other); // not the owner's: at once, no wait
+        Assert.Null(other); // not the owner's: at once, no wait (the job itself has seconds of steps left)
+        Assert.True(otherTook < TimeSpan.FromSeconds(1), $"took {otherTook}");
         Assert.Equal(JobState.Cancelled, cancelled!.State);
         Assert.Equal(0, h.Notifier.FinishWaiterCount(job.Id));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => queries.WaitAsync(a, job.Id, TimeSpan.FromSeconds(31), Ct));
+    }
+
+    [Fact]
+    public async Task WaitAsync_EndsAtOnce_WhenTheAppStops()
+    {
+        using var h = new QueueHarness();
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var job = await h.SubmitAsync(a, QueueHarness.Settings(), null, Ct); // no worker: it stays queued
+        var waiting = h.CreateQueries().WaitAsync(a, job.Id, TimeSpan.FromSeconds(30), Ct);
+        await Task.Delay(100, Ct);
+        Assert.False(waiting.IsCompleted);
+
+        h.Lifetime.StopApplication();
+        var seen = await waiting.WaitAsync(TimeSpan.FromSeconds(5), Ct);
+
+        Assert.Equal(JobState.Queued, seen!.State); // as it stands, not an error
+        Assert.Equal(0, h.Notifier.FinishWaiterCount(job.Id));
+    }
+
+    /// <summary>Jobs of one user, submitted and then marked Running as the worker's claim does (real rows and reservations).</summary>
+    private static async Task<List<GenerationJob>> RunningJobsAsync(QueueHarness h, params string[] prompts)
+    {
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var ids = new List<Guid>();
+        foreach (var prompt in prompts) ids.Add((await h.SubmitAsync(a, QueueHarness.Settings(prompt), null, Ct)).Id);
+        await using var db = h.Database.CreateDbContext();
+        await db.GenerationJobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobState.Running), Ct);
+        var jobs = await db.GenerationJobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, Ct);
+        return ids.Select(id => jobs[id]).ToList();
+    }
+
+    private static JobEnding Success(GenerationJob job) => JobEnding.Succeeded(job,
+        new GenerationResult([new GenerationOutput(42, 128, 128, FakeImageGenerator.Png(128, 128), job.Settings.Prompt)], "tiny-shapes", "abc123", "CPU", "fake",
+            new Dictionary<string, TimeSpan>()), 2, TimeSpan.FromSeconds(1), DateTimeOffset.UtcNow);
+
+    private static RunResultWriter Writer(QueueHarness h) => new(h.Store, h.Notifier, h.Time, NullLogger.Instance);
+
+    [Fact]
+    public async Task ShutdownWhileStoring_TheCancelledJobIsStillCommitted_TheSuccessStaysRunningWithoutFiles()
+    {
+        using var h = new QueueHarness();
+        var jobs = await RunningJobsAsync(h, "stored", "cancelled by its owner");
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+        await using var db = h.Database.CreateDbContext();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Writer(h).FinishAsync(db, [Success(jobs[0]), JobEnding.Cancelled(jobs[1], TimeSpan.FromSeconds(1), "CPU")], stopping.Token));
+
+        var rows = await db.GenerationJobs.AsNoTracking().ToDictionaryAsync(j => j.Id, Ct);
+        Assert.Equal(JobState.Running, rows[jobs[0].Id].State); // requeued at start-up
+        Assert.Equal(JobState.Cancelled, rows[jobs[1].Id].State); // not run again
+        Assert.True(await db.UsageEntries.AnyAsync(u => u.JobId == jobs[1].Id && u.Kind == UsageKind.Refund, Ct));
+        Assert.Equal(0, FilesOnDisk(h));
+    }
+
+    [Fact]
+    public async Task SharedCommitFails_EachJobIsCommittedAlone_OneThatStillFailsIsRecordedAsASavingFailure()
+    {
+        using var h = new QueueHarness();
+        var jobs = await RunningJobsAsync(h, "first", "second");
+        var failing = new FailingSaves(2); // the shared save, then the first job's own
+        await using var db = h.Database.CreateDbContext(failing);
+
+        var succeeded = await Writer(h).FinishAsync(db, [Success(jobs[0]), Success(jobs[1])], Ct);
+
+        Assert.Equal([jobs[1].Id], succeeded);
+        Assert.Equal(4, failing.Calls); // shared, first alone, first as a failure, second alone
+        var rows = await db.GenerationJobs.AsNoTracking().ToDictionaryAsync(j => j.Id, Ct);
+        Assert.Equal(JobState.Failed, rows[jobs[0].Id].State);
+        Assert.StartsWith("Saving the results failed: ", rows[jobs[0].Id].Error);
+        Assert.Equal(JobState.Succeeded, rows[jobs[1].Id].State);
+        Assert.Equal(jobs[1].Id, (await db.GeneratedImages.SingleAsync(Ct)).JobId);
+        Assert.Equal(2, FilesOnDisk(h)); // the first job's files were deleted
+    }
+
+    private sealed class FailingSaves(int failures) : SaveChangesInterceptor
+    {
+        public int Calls;
+
+        public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result,
+            CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref Calls) <= failures ? throw new DbUpdateException("injected") : base.SavingChangesAsync(eventData, result, cancellationToken);
     }
 }

@@ -66,7 +66,12 @@ internal sealed class QueueHarness : IDisposable
         Submissions(new TestUser(userId)).CancelAsync(jobId, cancellationToken);
 
     public GenerationSession CreateSession(ICurrentUser user) =>
-        new(Submissions(user), Queue, Notifier, new JobQueries(Database, Queue, Notifier), NullLogger<GenerationSession>.Instance);
+        new(Submissions(user), Queue, Notifier, CreateQueries(), NullLogger<GenerationSession>.Instance);
+
+    /// <summary>The host's lifetime as <see cref="JobQueries"/> sees it (StopApplication: shutting down).</summary>
+    public Microsoft.Extensions.Hosting.Internal.ApplicationLifetime Lifetime { get; } = new(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
+
+    public JobQueries CreateQueries() => new(Database, Queue, Notifier, Lifetime);
 
     /// <param name="engines">Other devices' engines than the one fake (all pulling from <see cref="Queue"/>).</param>
     public GenerationWorker CreateWorker(EngineDevices? engines = null) =>
@@ -76,12 +81,44 @@ internal sealed class QueueHarness : IDisposable
     public async Task<GenerationQueue.RunningJob> DequeueOneAsync(CancellationToken cancellationToken) =>
         Assert.Single((await Queue.DequeueRunAsync(cancellationToken)).Jobs);
 
+    /// <summary>
+    /// Starts a worker, waits (at most 60 s) for the given jobs' finishing updates and stops it; the other jobs are not
+    /// waited for. <paramref name="onUpdate"/> sees every update of those jobs.
+    /// </summary>
+    public async Task<Dictionary<Guid, JobUpdate>> RunUntilFinishedAsync(IReadOnlyList<Guid> jobIds, Action<Guid, JobUpdate>? onUpdate = null,
+        CancellationToken cancellationToken = default)
+    {
+        var finals = jobIds.ToDictionary(id => id, _ => new TaskCompletionSource<JobUpdate>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var subscriptions = jobIds.Select(id => Notifier.Subscribe(id, update =>
+        {
+            onUpdate?.Invoke(id, update);
+            if (update.IsFinished) finals[id].TrySetResult(update);
+            return Task.CompletedTask;
+        })).ToList();
+        using var worker = CreateWorker();
+        await worker.StartAsync(cancellationToken);
+        try
+        {
+            await Task.WhenAll(finals.Values.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+        finally
+        {
+            await worker.StopAsync(cancellationToken);
+            subscriptions.ForEach(s => s.Dispose());
+        }
+        return finals.ToDictionary(p => p.Key, p => p.Value.Task.Result);
+    }
+
     public JobRecovery CreateRecovery() => new(Database, Queue, Time, NullLogger<JobRecovery>.Instance);
 
     public static GenerationSettings Settings(string prompt = "a red circle", int steps = 4, long seed = 42, int batch = 1) =>
         new() { Prompt = prompt, Steps = steps, Seed = seed, BatchCount = batch, Model = "tiny-shapes" };
 
-    public void Dispose() => Database.Dispose();
+    public void Dispose()
+    {
+        Lifetime.StopApplication();
+        Database.Dispose();
+    }
 }
 
 /// <summary>A fixed caller (null: anonymous), for unit tests of services that ask <see cref="ICurrentUser"/>.</summary>

@@ -35,6 +35,10 @@ internal sealed class TestDatabase : IDisposable, IDbContextFactory<ApplicationD
 
     public ApplicationDbContext CreateDbContext() => new(_options);
 
+    /// <summary>A context with extra interceptors (e.g. one that makes a save fail), for unit tests of failure paths.</summary>
+    public ApplicationDbContext CreateDbContext(params Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor[] interceptors) =>
+        new(new DbContextOptionsBuilder<ApplicationDbContext>(_options).AddInterceptors(interceptors).Options);
+
     public async Task<string> AddUserAsync(string email)
     {
         await using var db = CreateDbContext();
