@@ -48,21 +48,12 @@ if [ $CONTINUE = 0 ]; then
   # 2. the model: render, VAE, text encoder + UNet, ONNX export, model.pt
   timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
 else
-  # 1-2 (continue): the committed model split into vae.pt + unet_ema.pt; decoder fine-tuning beside the UNet's
+  # 1-2 (continue): from the committed one-file checkpoint; decoder fine-tuning beside the UNet's
   cp checkpoint/checker.pt "$RUN/checker.pt"; echo "committed checker (checkpoint/checker.pt)" > "$RUN/checker.log"
-  python3 - "$RUN/base.work" <<'PY'
-import sys, torch
-from pathlib import Path
-out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
-ck = torch.load("checkpoint/tiny-shapes.pt", map_location="cpu")
-torch.save({k: ck[k] for k in ("enc", "dec", "scaling", "vae") if k in ck} | {"steps": 0}, out / "vae.pt")
-torch.save({k: ck[k] for k in ("te", "unet", "step", "unet_channels", "relative_position") if k in ck}, out / "unet_ema.pt")
-print("committed model after", ck.get("step"), "UNet steps")
-PY
-  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume "$RUN/base.work" --decoder-only "${DEC_ARGS[@]}" \
+  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume checkpoint/tiny-shapes.pt --decoder-only "${DEC_ARGS[@]}" \
       > "$RUN/decoder.log" 2>&1; echo "decoder exit $?" >> "$RUN/decoder.log" ) &
   CHECKER_PID=$!
-  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume "$RUN/base.work" --decoder-from "$RUN/decoder.work/vae.pt" \
+  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume checkpoint/tiny-shapes.pt --decoder-from "$RUN/decoder.work/vae.pt" \
     "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
 fi
 stamp "train.py exit $? ($(grep -c . "$RUN/train.log") log lines)"

@@ -276,6 +276,15 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
     return ema[0], ema[1], step
 
 
+def load_resume(path: Path) -> tuple[dict, dict]:
+    """(VAE record, text encoder + UNet record) of an OUT.work folder or of a one-file checkpoint (export.save_combined)."""
+    if path.is_dir():
+        return torch.load(path / "vae.pt", map_location="cpu"), torch.load(path / "unet_ema.pt", map_location="cpu")
+    ck = torch.load(path, map_location="cpu")
+    vae = {k: ck[k] for k in ("enc", "dec", "scaling", "vae") if k in ck} | {"steps": ck.get("vae_steps", 0)}
+    return vae, {k: ck[k] for k in ("te", "unet", "step", "unet_channels", "relative_position") if k in ck}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="model folder to write (diffusers ONNX layout)")
@@ -300,7 +309,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--resume", help="an earlier run's OUT.work folder: keep its VAE, continue its text encoder + UNet")
+    p.add_argument("--resume", help="an earlier run's OUT.work folder (vae.pt + unet_ema.pt) or one-file checkpoint "
+                                    "(model.pt, e.g. checkpoint/tiny-shapes.pt): keep its VAE, continue its text encoder + UNet")
     p.add_argument("--decoder-only", action="store_true",
                    help="with --resume: fine-tune the VAE decoder only (frozen encoder, --vae-minutes), write OUT.work/vae.pt, stop")
     p.add_argument("--decoder-from", help="a vae.pt whose decoder replaces the resumed one at export (waits for it to appear)")
@@ -351,8 +361,7 @@ def main() -> None:
         torch.backends.cudnn.benchmark = True
     init = None
     if args.resume:
-        vae = torch.load(Path(args.resume) / "vae.pt", map_location="cpu")
-        init = torch.load(Path(args.resume) / "unet_ema.pt", map_location="cpu")
+        vae, init = load_resume(Path(args.resume))
         enc, dec = (m.to(device).eval() for m in vae_for(vae))
         vae_shape, vae_steps = vae_config(vae), int(vae.get("steps", args.vae_steps))
         log(f"resuming from {args.resume}: its VAE, and text encoder + UNet after {init.get('step')} steps")

@@ -8,20 +8,25 @@ public sealed class JobNotifierTests
 {
     private static JobUpdate Progress(Guid id, int step) => new() { JobId = id, State = JobState.Running, Step = step, TotalSteps = 100 };
 
+    private static TaskCompletionSource FinishedSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A slow client: records every delivery, stuck on the first frame until <paramref name="release"/>.</summary>
+    private static IDisposable SubscribeStuckOnFirstFrame(JobNotifier notifier, Guid jobId, List<JobUpdate> received,
+        TaskCompletionSource release, TaskCompletionSource done) =>
+        notifier.Subscribe(jobId, async update =>
+        {
+            lock (received) received.Add(update);
+            if (update.Step == 1) await release.Task;
+            if (update.IsFinished) done.TrySetResult();
+        });
+
     [Fact]
     public async Task SlowSubscriber_GetsLatestProgressAndFinalState_NotABacklog()
     {
         var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         var jobId = Guid.NewGuid();
-        var received = new List<JobUpdate>();
-        var release = new TaskCompletionSource();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = notifier.Subscribe(jobId, async update =>
-        {
-            lock (received) received.Add(update);
-            if (update.Step == 1) await release.Task; // the client is stuck on the first frame
-            if (update.IsFinished) done.TrySetResult();
-        });
+        var (received, release, done) = (new List<JobUpdate>(), new TaskCompletionSource(), FinishedSignal());
+        using var subscription = SubscribeStuckOnFirstFrame(notifier, jobId, received, release, done);
 
         notifier.Publish(Progress(jobId, 1));
         await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -41,15 +46,8 @@ public sealed class JobNotifierTests
     {
         var notifier = new JobNotifier(NullLogger<JobNotifier>.Instance);
         var jobId = Guid.NewGuid();
-        var received = new List<JobUpdate>();
-        var release = new TaskCompletionSource();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = notifier.Subscribe(jobId, async update =>
-        {
-            lock (received) received.Add(update);
-            if (update.Step == 1) await release.Task;
-            if (update.IsFinished) done.TrySetResult();
-        });
+        var (received, release, done) = (new List<JobUpdate>(), new TaskCompletionSource(), FinishedSignal());
+        using var subscription = SubscribeStuckOnFirstFrame(notifier, jobId, received, release, done);
 
         notifier.Publish(Progress(jobId, 1));
         await Task.Delay(100, TestContext.Current.CancellationToken);
