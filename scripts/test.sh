@@ -38,6 +38,11 @@ done
 # one closing line over all projects, from the runners' "Total: N, Errors: E, Failed: F, Skipped: S" lines
 grep -Eo 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' "$summary" \
     | awk -F'[:,] *' '{t+=$2; e+=$4; f+=$6; s+=$8} END {printf "%d passed, %d failed, %d skipped\n", t-e-f-s, f+e, s}'
+# the failing tests' names once more at the end, where a truncated log still shows them
+if grep -q '\[FAIL\]' "$summary"; then
+    echo "== Failing tests:"
+    grep -E -A 12 '\[FAIL\]' "$summary" | grep -v -E '^\s+at (Xunit|System\.Runtime|Microsoft\.Playwright\.Transport)' | head -n 120
+fi
 rm -f "$summary"
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -41,6 +41,12 @@ public sealed class InferenceOptions
     /// </summary>
     public bool AllowSpinning { get; set; }
     public CudaProviderSettings Cuda { get; set; } = new();
+    /// <summary>
+    /// Run the UNet through an <c>OrtIoBinding</c>: the text embeddings (and LCM's guidance embedding) are bound once
+    /// per change of a run's members, so on CUDA they are copied to the device then instead of at every step, and
+    /// the output lands in the pipeline's own buffer. Off only to measure the difference side by side.
+    /// </summary>
+    public bool UseIoBinding { get; set; } = true;
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
     /// <summary>

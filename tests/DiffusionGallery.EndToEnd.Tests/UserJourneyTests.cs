@@ -47,6 +47,7 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         var steps = page.GetByLabel("Steps");
         await steps.FillAsync("100");
         await steps.PressAsync("Tab");
+        await page.GetByTestId("size-large").ClickAsync(); // long enough for several previews (at most 10 a second) on any machine
         await page.EvaluateAsync("""
             () => {
               window.__previews = new Set();
@@ -134,6 +135,11 @@ public sealed class UserJourneyTests(BrowserFixture fixture) : IClassFixture<Bro
         var steps = page.GetByLabel("Steps");
         await steps.FillAsync("100");
         await steps.PressAsync("Tab");
+        // The largest size and four images: the job must still be running when the click arrives, on any machine.
+        await page.GetByTestId("size-large").ClickAsync();
+        var count = page.GetByLabel("Batch count");
+        await count.FillAsync("4");
+        await count.PressAsync("Tab");
         await page.GetByTestId("generate").ClickAsync();
         await page.Locator("[data-testid=preview]").WaitForAsync();
         await page.GetByTestId("cancel").ClickAsync();

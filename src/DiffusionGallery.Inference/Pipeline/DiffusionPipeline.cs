@@ -228,6 +228,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var rows = 0;
         OrtValue[] inputValues = [];
         OrtValue[] outputValues = [];
+        using var binding = options.UseIoBinding ? new UnetBinding(model.Unet.Session, model.UnetOutput) : null;
         var firstStep = members.Min(m => m.StartStep);
         for (var step = firstStep; step < steps; step++)
         {
@@ -284,6 +285,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                     ? [sample.View(rows), timestep.View(rows), hiddenStates.View(rows)]
                     : [sample.View(rows), timestep.View(rows), hiddenStates.View(rows), timestepCond.View(rows)];
                 outputValues = [unetOut.View(rows)];
+                binding?.BindPerLayout(hiddenStates.View(rows), timestepCond?.View(rows), unetOut.View(rows));
             }
 
             var images = 0;
@@ -315,7 +317,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
-            model.Unet.Session.Run(runOptions, inputNames, inputValues, outputNames, outputValues);
+            if (binding is not null)
+                binding.Run(runOptions, sample.View(rows), timestep.View(rows));
+            else
+                model.Unet.Session.Run(runOptions, inputNames, inputValues, outputNames, outputValues);
             StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();

@@ -54,6 +54,36 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task IoBindingOff_GivesTheSameImagesAsTheBoundUnet_WhileMembersJoin()
+    {
+        var folder = Path.GetFullPath(TestPaths.TinyModel);
+        using var unbound = new DiffusionImageGenerator(new InferenceOptions
+        {
+            ModelsRoot = Path.GetDirectoryName(folder)!,
+            DefaultModel = Path.GetFileName(folder),
+            Provider = ExecutionProviderPreference.Cpu,
+            UseIoBinding = false,
+        });
+        var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 78), null, Ct)).Images[0].Png;
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 21) with { BatchSize = 2 },
+            Dpm("a blue square", 22) with { InitImage = init, Strength = 0.6f }, // joins at step 2: the layout changes
+            Dpm("a yellow triangle", 23) with { GuidanceScale = 1f },
+        ];
+
+        var bound = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+        var plain = await unbound.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var a = bound[i].Result!;
+            var b = plain[i].Result!;
+            Assert.Equal(a.Images.Select(x => Pixels(x.Png)).SelectMany(p => p), b.Images.Select(x => Pixels(x.Png)).SelectMany(p => p));
+        }
+    }
+
+    [Fact]
     public async Task SharedRun_EulerAncestral_WithTemperatures_MatchesEachRequestRunAlone()
     {
         GenerationRequest[] requests =
