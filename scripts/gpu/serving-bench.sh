@@ -12,9 +12,12 @@ models=$PWD/models
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
 # CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands)
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
+# the same without the UNet's IOBinding (Inference:UseIoBinding=false), side by side
+"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
 [[ ${CLI_BENCH:-} == short ]] || \
   "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
+"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
 # the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
 # (web-base*), which has no long poll (?wait=), so its REST runs poll
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}

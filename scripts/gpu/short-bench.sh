@@ -34,12 +34,12 @@ CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll
 stamp "serving done"
 
 wait $opt; stamp "optimize rc=$?"; collect > /dev/null
-for v in "opt_b1 sd15-opt" "fp16_b1 sd15-fp16"; do
+for v in "opt_b1 sd15-opt" "opt_b1_nobind sd15-opt --no-io-binding" "fp16_b1 sd15-fp16"; do
   set -- $v
   [[ -d $M/$2/unet ]] || continue
   (( $(left) > 40 )) || { stamp "$1 skipped: $(left) s left"; continue; }
   timeout $(( $(left) < 150 ? $(left) - 10 : 150 )) "$cli" bench --models $M --model "$2" --prompt "$P" --provider cuda --steps 25 --cfg 7 -W 512 -H 512 \
-    --batch 1 --runs 5 --warmup 2 --json "$R/$1.json" > "$R/$1.log" 2>&1
+    --batch 1 --runs 5 --warmup 2 ${3:-} --json "$R/$1.json" > "$R/$1.log" 2>&1
   stamp "$1 rc=$?: $(grep -iE 'unet|per image|total' "$R/$1.log" | head -3 | tr '\n' ' ')"
   collect > /dev/null
 done

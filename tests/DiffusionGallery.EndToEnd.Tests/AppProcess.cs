@@ -45,7 +45,7 @@ public class AppProcess : IAsyncLifetime
         start.Environment["Inference__Provider"] = "Cpu";
         // Two inference threads whatever the machine: the journeys that cancel or watch previews need a job to
         // last long enough, which a many-core CI machine would otherwise not guarantee.
-        start.Environment["Inference__IntraOpThreads"] = "2";
+        start.Environment["Inference__Threads"] = "2";
         start.Environment["Auth__MaxCircuitsPerUser"] = MaxCircuitsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Every test signs in from 127.0.0.1: a higher per-address limit than the default 30 a minute (still a limit).
         start.Environment["AccountRateLimits__PerAddressPermitLimit"] = "300";

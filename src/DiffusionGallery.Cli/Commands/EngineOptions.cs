@@ -30,6 +30,11 @@ internal sealed class EngineOptions
 
     public Option<bool> Spin { get; } = new("--spin") { Description = "Let idle ONNX Runtime CPU threads busy-wait (faster on an otherwise idle machine)." };
 
+    public Option<bool> NoIoBinding { get; } = new("--no-io-binding")
+    {
+        Description = "Pass the UNet's inputs at every call instead of binding them once per change of a run's members (to measure the difference).",
+    };
+
     public Option<string> CudnnSearch { get; } = new("--cudnn-conv-algo-search")
     {
         Description = "cuDNN convolution algorithm search: EXHAUSTIVE, HEURISTIC or DEFAULT.",
@@ -46,6 +51,7 @@ internal sealed class EngineOptions
         command.Add(Device);
         command.Add(Threads);
         command.Add(Spin);
+        command.Add(NoIoBinding);
         command.Add(CudnnSearch);
         command.Add(GpuMemLimit);
     }
@@ -70,6 +76,7 @@ internal sealed class EngineOptions
             DeviceId = parse.GetValue(Device),
             IntraOpThreads = parse.GetValue(Threads),
             AllowSpinning = parse.GetValue(Spin),
+            UseIoBinding = !parse.GetValue(NoIoBinding),
             Cuda = new CudaProviderSettings
             {
                 CudnnConvAlgoSearch = parse.GetValue(CudnnSearch)!,

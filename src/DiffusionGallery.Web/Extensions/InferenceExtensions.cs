@@ -49,6 +49,7 @@ public static class InferenceExtensions
             DeviceId = deviceId,
             IntraOpThreads = options.Threads,
             AllowSpinning = options.AllowSpinning,
+            UseIoBinding = options.UseIoBinding,
             MaxLoadedModels = options.MaxLoadedModels,
             Cuda = options.Cuda,
             MaxBatchSize = generation.MaxBatch,

@@ -43,6 +43,9 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>Let idle CPU threads busy-wait: faster on a dedicated machine, slower on shared cores (off by default).</summary>
     public bool AllowSpinning { get; set; }
 
+    /// <summary>Bind the UNet's inputs once per change of a run's members (IOBinding); off only to measure the difference.</summary>
+    public bool UseIoBinding { get; set; } = true;
+
     /// <summary>How many models keep their sessions loaded at once.</summary>
     [Range(1, 16)] public int MaxLoadedModels { get; set; } = 1;
 
