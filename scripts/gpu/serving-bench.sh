@@ -3,7 +3,8 @@
 # users on the GPU, the baseline build (web-base) and this one side by side, plus the CLI's single-image figure.
 #   bash scripts/gpu/serving-bench.sh [MODES]    MODES default "base shared" → $OUT/serving-results.json, serving-logs.txt
 # base = this build with shared runs off (MaxImagesPerRun 1, one run in flight: the old worker's behaviour);
-# shared = this build as configured. A staged web-base/ (an older build) can be named as a mode too.
+# shared = this build as configured; graphs = shared with fixed-shape UNets replayed as CUDA graphs.
+# A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
 for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonnxruntime_providers_cuda.so"; done
@@ -14,10 +15,13 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
 # the same without the UNet's IOBinding (Inference:UseIoBinding=false), side by side
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
+# fixed-shape UNet sessions replayed as CUDA graphs (Inference:StaticUnetShapes + Cuda:CudaGraphs)
+"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --cuda-graphs --json "$R/cli-b1-graphs.json" > "$R/cli-b1-graphs.log" 2>&1
 [[ ${CLI_BENCH:-} == short ]] || \
   "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
+"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 --static-unet-shapes 8 --cuda-graphs > "$R/cli-shared32-graphs.log" 2>&1
 # the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
 # (web-base*), which has no long poll (?wait=), so its REST runs poll
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
@@ -27,6 +31,7 @@ for mode in ${1:-base shared}; do
   case $mode in
     base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1" ;;
     shared) app=web; env="" ;;
+    graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;
   esac
   port=$((port + 1)); data=/tmp/data-$mode; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port

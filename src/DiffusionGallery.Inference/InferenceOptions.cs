@@ -19,6 +19,11 @@ public sealed class CudaProviderSettings
     public long GpuMemoryLimitBytes { get; set; }
     /// <summary><c>kNextPowerOfTwo</c> or <c>kSameAsRequested</c>.</summary>
     public string ArenaExtendStrategy { get; set; } = "kSameAsRequested";
+    /// <summary>
+    /// Replay the fixed-shape UNet sessions (<see cref="InferenceOptions.StaticUnetShapes"/>) as CUDA graphs, with their
+    /// inputs and output in device memory. Falls back to the ordinary path, with a log line, where ONNX Runtime refuses.
+    /// </summary>
+    public bool CudaGraphs { get; set; }
 }
 
 /// <summary>
@@ -47,6 +52,13 @@ public sealed class InferenceOptions
     /// the output lands in the pipeline's own buffer. Off only to measure the difference side by side.
     /// </summary>
     public bool UseIoBinding { get; set; } = true;
+    /// <summary>
+    /// How many UNet shapes (row count rounded up to a power of two × latent size) get a session of their own with
+    /// every dimension fixed, so ONNX Runtime folds the shape arithmetic away; with the CUDA provider those sessions
+    /// also capture a CUDA graph (<see cref="CudaProviderSettings.CudaGraphs"/>). Each holds its own copy of the UNet
+    /// weights. 0 = off (one session for every shape); shapes beyond the limit use that one session.
+    /// </summary>
+    public int StaticUnetShapes { get; set; }
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
     /// <summary>
@@ -82,6 +94,10 @@ public sealed class InferenceOptions
             errors.Add("MaxBatchSize must be between 1 and 64.");
         if (BatchMemoryBudgetMB is < 0 or > 1_048_576)
             errors.Add("BatchMemoryBudgetMB must be between 0 (automatic) and 1048576.");
+        if (StaticUnetShapes is < 0 or > 64)
+            errors.Add("StaticUnetShapes must be between 0 (off) and 64.");
+        if (Cuda.CudaGraphs && StaticUnetShapes == 0)
+            errors.Add("Cuda.CudaGraphs needs StaticUnetShapes above 0 (a CUDA graph replays one fixed shape).");
         if (MaxLoadedModels < 1)
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)

@@ -35,6 +35,17 @@ internal sealed class EngineOptions
         Description = "Pass the UNet's inputs at every call instead of binding them once per change of a run's members (to measure the difference).",
     };
 
+    public Option<int> StaticUnetShapes { get; } = new("--static-unet-shapes")
+    {
+        Description = "How many UNet shapes (rows rounded up to a power of two × latent size) get a fixed-shape session of their own (0 = off).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public Option<bool> CudaGraphs { get; } = new("--cuda-graphs")
+    {
+        Description = "Replay the fixed-shape UNet sessions as CUDA graphs (CUDA only; needs --static-unet-shapes above 0).",
+    };
+
     public Option<string> CudnnSearch { get; } = new("--cudnn-conv-algo-search")
     {
         Description = "cuDNN convolution algorithm search: EXHAUSTIVE, HEURISTIC or DEFAULT.",
@@ -52,6 +63,8 @@ internal sealed class EngineOptions
         command.Add(Threads);
         command.Add(Spin);
         command.Add(NoIoBinding);
+        command.Add(StaticUnetShapes);
+        command.Add(CudaGraphs);
         command.Add(CudnnSearch);
         command.Add(GpuMemLimit);
     }
@@ -77,10 +90,12 @@ internal sealed class EngineOptions
             IntraOpThreads = parse.GetValue(Threads),
             AllowSpinning = parse.GetValue(Spin),
             UseIoBinding = !parse.GetValue(NoIoBinding),
+            StaticUnetShapes = parse.GetValue(StaticUnetShapes),
             Cuda = new CudaProviderSettings
             {
                 CudnnConvAlgoSearch = parse.GetValue(CudnnSearch)!,
                 GpuMemoryLimitBytes = parse.GetValue(GpuMemLimit),
+                CudaGraphs = parse.GetValue(CudaGraphs),
             },
             Log = verbose ? message => Console.Error.WriteLine($"[engine] {message}") : null,
         };

@@ -59,6 +59,9 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Whether the model is a Latent Consistency Model (LCM scheduler config or a timestep_cond input).</summary>
     public bool IsLcm => Info.Scheduler.IsLcm || HasTimestepCond;
 
+    /// <summary>The fixed-shape UNets (<see cref="InferenceOptions.StaticUnetShapes"/>); null when that is off.</summary>
+    internal Pipeline.StaticUnetCache? StaticUnets { get; set; }
+
     /// <summary>Creates, validates and returns the sessions of a model folder. Cancellable between and inside graph loads.</summary>
     public static async Task<LoadedModel> LoadAsync(ModelInfo info, SessionFactory factory, CancellationToken cancellationToken)
     {
@@ -153,6 +156,7 @@ public sealed class LoadedModel : IDisposable
 
     public void Dispose()
     {
+        StaticUnets?.Dispose();
         TextEncoder.Dispose();
         Unet.Dispose();
         VaeDecoder.Dispose();

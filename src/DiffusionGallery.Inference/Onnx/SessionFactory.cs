@@ -44,10 +44,14 @@ public sealed class SessionFactory
 
     public static string RuntimeVersion => OrtEnv.Instance().GetVersionString();
 
-    /// <summary>Session options for one graph; the caller owns (and disposes) them.</summary>
-    public SessionOptions CreateSessionOptions()
+    /// <summary>
+    /// Session options for one graph; the caller owns (and disposes) them. <paramref name="cudaGraph"/> (CUDA only)
+    /// asks ONNX Runtime to capture the graph's kernels once and replay them: every node must then run on CUDA and
+    /// every input and output be bound at a fixed device address.
+    /// </summary>
+    public SessionOptions CreateSessionOptions(bool cudaGraph = false)
     {
-        var options = Provider == CudaName ? CreateCudaOptions(_options) : new SessionOptions();
+        var options = Provider == CudaName ? CreateCudaOptions(_options, cudaGraph) : new SessionOptions();
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
         if (_options.IntraOpThreads > 0)
@@ -78,7 +82,7 @@ public sealed class SessionFactory
         }
     }
 
-    private static SessionOptions CreateCudaOptions(InferenceOptions options)
+    private static SessionOptions CreateCudaOptions(InferenceOptions options, bool cudaGraph = false)
     {
         using var cuda = new OrtCUDAProviderOptions();
         var settings = new Dictionary<string, string>
@@ -87,6 +91,8 @@ public sealed class SessionFactory
             ["cudnn_conv_algo_search"] = options.Cuda.CudnnConvAlgoSearch,
             ["arena_extend_strategy"] = options.Cuda.ArenaExtendStrategy,
         };
+        if (cudaGraph)
+            settings["enable_cuda_graph"] = "1";
         if (options.Cuda.GpuMemoryLimitBytes > 0)
             settings["gpu_mem_limit"] = options.Cuda.GpuMemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         cuda.UpdateOptions(settings);

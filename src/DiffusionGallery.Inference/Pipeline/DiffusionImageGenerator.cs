@@ -316,6 +316,11 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         _options.Log?.Invoke($"Loading model '{info.Name}' from {info.Folder} on {_sessions.Provider}.");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = await LoadedModel.LoadAsync(info, _sessions, cancellationToken).ConfigureAwait(false);
+        if (_options.StaticUnetShapes > 0)
+        {
+            var cudaGraphs = _options.Cuda.CudaGraphs && _sessions.Provider == SessionFactory.CudaName;
+            model.StaticUnets = new StaticUnetCache(model, _sessions, _options.StaticUnetShapes, cudaGraphs, _options.DeviceId, _options.Log);
+        }
         _options.Log?.Invoke($"Model '{info.Name}' loaded in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms (hash {model.ShortHash}).");
         lock (_loaded)
         {

@@ -215,10 +215,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         using var hiddenStates = new RowTensor(model.HiddenStatesType, capacity, [ClipTokenizer.MaxLength, hiddenSize]);
         using var timestepCond = useTimestepCond ? new RowTensor(model.TimestepCondType, capacity, [model.TimestepCondDim]) : null;
         using var unetOut = new RowTensor(model.Unet.Outputs[model.UnetOutput].ElementDataType, capacity, [channels, latentH, latentW]);
-        string[] inputNames = timestepCond is null
-            ? ["sample", "timestep", "encoder_hidden_states"]
-            : ["sample", "timestep", "encoder_hidden_states", "timestep_cond"];
-        string[] outputNames = [model.UnetOutput];
+        using var unet = CreateUnetCall(new UnetTensors(sample, timestep, hiddenStates, timestepCond, unetOut), latentH, latentW);
         var previewer = new LatentPreviewer(model.Info.PreviewFactors, options.PreviewUpscale);
 
         var active = new List<BatchMember>(members.Count);
@@ -226,9 +223,6 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var next = new List<BatchMember>(members.Count);
         var offsets = new int[members.Count]; // first UNet row of active[i]
         var rows = 0;
-        OrtValue[] inputValues = [];
-        OrtValue[] outputValues = [];
-        using var binding = options.UseIoBinding ? new UnetBinding(model.Unet.Session, model.UnetOutput) : null;
         var firstStep = members.Min(m => m.StartStep);
         for (var step = firstStep; step < steps; step++)
         {
@@ -281,11 +275,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 timestepCond?.Upload(rows);
                 activeTimings.Clear();
                 activeTimings.AddRange(active.Select(m => m.Timings));
-                inputValues = timestepCond is null
-                    ? [sample.View(rows), timestep.View(rows), hiddenStates.View(rows)]
-                    : [sample.View(rows), timestep.View(rows), hiddenStates.View(rows), timestepCond.View(rows)];
-                outputValues = [unetOut.View(rows)];
-                binding?.BindPerLayout(hiddenStates.View(rows), timestepCond?.View(rows), unetOut.View(rows));
+                unet.SetLayout(rows);
             }
 
             var images = 0;
@@ -317,10 +307,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
-            if (binding is not null)
-                binding.Run(runOptions, sample.View(rows), timestep.View(rows));
-            else
-                model.Unet.Session.Run(runOptions, inputNames, inputValues, outputNames, outputValues);
+            unet.Run(runOptions, rows);
             StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
 
             t0 = Stopwatch.GetTimestamp();
@@ -344,6 +331,15 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                     m.LoopDone = true;
             }
         }
+    }
+
+    /// <summary>The way this run calls the UNet: fixed-shape sessions where configured, else bound or direct.</summary>
+    private IUnetCall CreateUnetCall(UnetTensors tensors, int latentH, int latentW)
+    {
+        IUnetCall ordinary = options.UseIoBinding
+            ? new BoundUnetCall(model.Unet.Session, model.UnetOutput, tensors)
+            : new DirectUnetCall(model.Unet.Session, model.UnetOutput, tensors);
+        return model.StaticUnets is { } cache ? new StaticUnetCall(cache, latentH, latentW, tensors, ordinary) : ordinary;
     }
 
     /// <summary>CFG (and its rescale) for one member, then one sampler step per image.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace DiffusionGallery.Inference.Pipeline;
@@ -71,6 +72,19 @@ internal sealed class RowTensor : IDisposable
         };
         _views[rows] = view;
         return view;
+    }
+
+    /// <summary>The graph-typed bytes of the first <paramref name="rows"/> rows (what <see cref="Upload"/> wrote).</summary>
+    public Span<byte> TypedBytes(int rows)
+    {
+        var length = Scalar ? 1 : rows * RowLength;
+        return ElementType switch
+        {
+            TensorElementType.Float => MemoryMarshal.AsBytes(Data.AsSpan(0, length)),
+            TensorElementType.Float16 => MemoryMarshal.AsBytes(_half.AsSpan(0, length)),
+            TensorElementType.Int64 => MemoryMarshal.AsBytes(_int64.AsSpan(0, length)),
+            _ => MemoryMarshal.AsBytes(_int32.AsSpan(0, length)),
+        };
     }
 
     /// <summary>Converts the first <paramref name="rows"/> rows into the typed buffer the graph reads (no-op for float).</summary>

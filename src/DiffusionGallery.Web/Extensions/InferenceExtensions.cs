@@ -50,6 +50,7 @@ public static class InferenceExtensions
             IntraOpThreads = options.Threads,
             AllowSpinning = options.AllowSpinning,
             UseIoBinding = options.UseIoBinding,
+            StaticUnetShapes = options.StaticUnetShapes,
             MaxLoadedModels = options.MaxLoadedModels,
             Cuda = options.Cuda,
             MaxBatchSize = generation.MaxBatch,

@@ -46,6 +46,12 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>Bind the UNet's inputs once per change of a run's members (IOBinding); off only to measure the difference.</summary>
     public bool UseIoBinding { get; set; } = true;
 
+    /// <summary>
+    /// UNet shapes (rows rounded up to a power of two × latent size) that get a fixed-shape session of their own, each
+    /// with its own copy of the weights; with <c>Cuda:CudaGraphs</c> those replay CUDA graphs. 0 = off.
+    /// </summary>
+    [Range(0, 64)] public int StaticUnetShapes { get; set; }
+
     /// <summary>How many models keep their sessions loaded at once.</summary>
     [Range(1, 16)] public int MaxLoadedModels { get; set; } = 1;
 

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DiffusionGallery.Inference.Onnx;
+
+/// <summary>
+/// A tensor of one fixed shape at one fixed address, zeroed when made: in CUDA memory for a session that replays a
+/// CUDA graph (the graph reads and writes the addresses it was captured with), or in native host memory for the same
+/// path on the CPU. Its content is replaced by copying bytes in (<see cref="Write"/>) and read by copying bytes out
+/// (<see cref="Read"/>); the bound <see cref="Value"/> never changes.
+/// </summary>
+internal sealed unsafe class FixedTensor : IDisposable
+{
+    private readonly int? _cudaDevice;
+    private IntPtr _data;
+
+    public FixedTensor(TensorElementType elementType, long[] shape, int? cudaDevice)
+    {
+        _cudaDevice = cudaDevice;
+        Shape = shape;
+        ByteLength = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(elementType);
+        if (cudaDevice is { } device)
+        {
+            _data = CudaRuntime.Allocate(device, ByteLength);
+            using var info = new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, device, OrtMemType.Default);
+            Value = OrtValue.CreateTensorValueWithData(info, elementType, shape, _data, ByteLength);
+        }
+        else
+        {
+            _data = (IntPtr)NativeMemory.AllocZeroed((nuint)ByteLength);
+            Value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, elementType, shape, _data, ByteLength);
+        }
+    }
+
+    public long[] Shape { get; }
+    public long ByteLength { get; }
+    public OrtValue Value { get; }
+
+    /// <summary>Copies <paramref name="bytes"/> to the start of the tensor (the rest keeps what it held).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(bytes), $"{bytes.Length} bytes do not fit a tensor of {ByteLength}.");
+        if (_cudaDevice is { } device)
+            CudaRuntime.CopyToDevice(device, bytes, _data);
+        else
+            bytes.CopyTo(new Span<byte>((void*)_data, bytes.Length));
+    }
+
+    /// <summary>Copies the first <c>destination.Length</c> bytes of the tensor out.</summary>
+    public void Read(Span<byte> destination)
+    {
+        if (destination.Length > ByteLength)
+            throw new ArgumentOutOfRangeException(nameof(destination), $"{destination.Length} bytes are more than the tensor's {ByteLength}.");
+        if (_cudaDevice is { } device)
+            CudaRuntime.CopyToHost(device, _data, destination);
+        else
+            new ReadOnlySpan<byte>((void*)_data, destination.Length).CopyTo(destination);
+    }
+
+    public static int ElementSize(TensorElementType type) => type switch
+    {
+        TensorElementType.Float or TensorElementType.Int32 => 4,
+        TensorElementType.Float16 => 2,
+        TensorElementType.Int64 => 8,
+        _ => throw new NotSupportedException($"tensor element type {type} is not supported"),
+    };
+
+    public void Dispose()
+    {
+        Value.Dispose();
+        if (_data == IntPtr.Zero)
+            return;
+        if (_cudaDevice is null)
+            NativeMemory.Free((void*)_data);
+        else
+            CudaRuntime.Free(_data);
+        _data = IntPtr.Zero;
+    }
+}

@@ -1,0 +1,125 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Inference.Tests.Support;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace DiffusionGallery.Inference.Tests.Pipeline;
+
+/// <summary>
+/// Fixed-shape UNet sessions (Inference:StaticUnetShapes) on the bundled model, CPU: the same images as the ordinary
+/// session while members join and leave (row counts padded up to powers of two), one session per shape up to the limit,
+/// the ordinary session beyond it.
+/// </summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class StaticUnetTests(TinyModelFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static GenerationRequest Dpm(string prompt, long seed) => new()
+    {
+        Prompt = prompt,
+        Seed = seed,
+        Steps = 5,
+        Sampler = SamplerKind.DpmPlusPlus2M,
+        KarrasSigmas = true,
+        PreviewInterval = 0,
+    };
+
+    private static DiffusionImageGenerator Generator(int staticShapes)
+    {
+        var folder = Path.GetFullPath(TestPaths.TinyModel);
+        return new DiffusionImageGenerator(new InferenceOptions
+        {
+            ModelsRoot = Path.GetDirectoryName(folder)!,
+            DefaultModel = Path.GetFileName(folder),
+            Provider = ExecutionProviderPreference.Cpu,
+            StaticUnetShapes = staticShapes,
+        });
+    }
+
+    [Fact]
+    public async Task FixedShapeSessions_GiveTheOrdinaryImages_WhileMembersJoin_OneSessionPerPaddedShape()
+    {
+        using var engine = Generator(staticShapes: 8);
+        var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 91), null, Ct)).Images[0].Png;
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 31) with { BatchSize = 2 },              // 4 rows (CFG)
+            Dpm("a yellow triangle", 32) with { GuidanceScale = 1f },                         // 1 row: 5 → 8
+            Dpm("a blue square", 33) with { InitImage = init, Strength = 0.4f },               // joins at step 3: 7 → 8
+        ];
+
+        var outcomes = await engine.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+        var ordinary = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+        for (var i = 0; i < requests.Length; i++)
+            AssertSameImages(ordinary[i].Result!, outcomes[i].Result!, $"request {i}");
+
+        var model = await engine.LoadModelAsync(null, Ct);
+        var cache = Assert.IsType<StaticUnetCache>(model.StaticUnets);
+        Assert.Null(cache.DisabledBecause);
+        Assert.Equal(1, cache.Count); // 5 rows and 7 rows both padded to 8: one session
+
+        // A lone image at CFG 1 (1 row) needs a second shape.
+        var alone = await engine.GenerateAsync(requests[1], null, Ct);
+        AssertSameImages(ordinary[1].Result!, alone, "alone");
+        Assert.Equal(2, cache.Count);
+    }
+
+    [Fact]
+    public async Task ShapesBeyondTheLimit_UseTheOrdinarySession_WithTheSameImages()
+    {
+        using var engine = Generator(staticShapes: 1);
+        var first = Dpm("a red circle on a blue background", 41);                     // 2 rows
+        var second = Dpm("a yellow triangle", 42) with { Width = 96, Height = 128 };  // another latent size
+
+        var a = await engine.GenerateAsync(first, null, Ct);
+        var b = await engine.GenerateAsync(second, null, Ct);
+
+        AssertSameImages(await fixture.Generator.GenerateAsync(first, null, Ct), a, "first");
+        AssertSameImages(await fixture.Generator.GenerateAsync(second, null, Ct), b, "second");
+        var cache = (await engine.LoadModelAsync(null, Ct)).StaticUnets!;
+        Assert.Equal(1, cache.Count);
+        Assert.Null(cache.DisabledBecause);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(5, 8)]
+    [InlineData(16, 16)]
+    [InlineData(17, 32)]
+    public void RowsRoundUpToAPowerOfTwo(int rows, int expected) =>
+        Assert.Equal(new StaticUnetShape(expected, 16, 12), StaticUnetShape.For(rows, 16, 12));
+
+    [Fact]
+    public void CudaGraphsWithoutFixedShapes_IsRefusedAtStart()
+    {
+        var options = new InferenceOptions { ModelsRoot = Path.GetTempPath(), Cuda = new CudaProviderSettings { CudaGraphs = true } };
+        Assert.Contains(options.Validate(), e => e.Contains("CudaGraphs needs StaticUnetShapes", StringComparison.Ordinal));
+        Assert.Contains(new InferenceOptions { ModelsRoot = Path.GetTempPath(), StaticUnetShapes = 65 }.Validate(),
+            e => e.Contains("StaticUnetShapes must be between 0", StringComparison.Ordinal));
+    }
+
+    private static void AssertSameImages(GenerationResult expected, GenerationResult actual, string label)
+    {
+        Assert.Equal(expected.Images.Count, actual.Images.Count);
+        for (var i = 0; i < expected.Images.Count; i++)
+        {
+            using var a = Image.Load<Rgb24>(expected.Images[i].Png);
+            using var b = Image.Load<Rgb24>(actual.Images[i].Png);
+            Assert.Equal((a.Width, a.Height), (b.Width, b.Height));
+            var worst = 0;
+            for (var y = 0; y < a.Height; y++)
+            for (var x = 0; x < a.Width; x++)
+            {
+                var p = a[x, y];
+                var q = b[x, y];
+                worst = Math.Max(worst, Math.Max(Math.Abs(p.R - q.R), Math.Max(Math.Abs(p.G - q.G), Math.Abs(p.B - q.B))));
+            }
+
+            Assert.True(worst <= 1, $"{label} image {i}: a channel differs by {worst}/255 from the ordinary session");
+        }
+    }
+}
