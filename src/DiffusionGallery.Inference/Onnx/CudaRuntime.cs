@@ -11,7 +11,8 @@ internal static class CudaRuntime
 {
     private const int MemcpyHostToDevice = 1;
     private const int MemcpyDeviceToHost = 2;
-    private static readonly string[] Candidates = ["libcudart.so.12", "libcudart.so.13", "libcudart.so", "cudart64_12.dll"];
+    // ONNX Runtime 1.31 for Linux is built for CUDA 13: its runtime first, so both use the same one
+    private static readonly string[] Candidates = ["libcudart.so.13", "libcudart.so.12", "libcudart.so", "cudart64_13.dll", "cudart64_12.dll"];
     private static readonly Lazy<(Api? Api, string? Error)> Loaded = new(Load);
 
     private unsafe sealed class Api(IntPtr library)
@@ -20,6 +21,7 @@ internal static class CudaRuntime
         public readonly delegate* unmanaged<IntPtr*, nuint, int> Malloc = (delegate* unmanaged<IntPtr*, nuint, int>)NativeLibrary.GetExport(library, "cudaMalloc");
         public readonly delegate* unmanaged<IntPtr, int> Free = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "cudaFree");
         public readonly delegate* unmanaged<IntPtr, int, nuint, int> Memset = (delegate* unmanaged<IntPtr, int, nuint, int>)NativeLibrary.GetExport(library, "cudaMemset");
+        public readonly delegate* unmanaged<int> DeviceSynchronize = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "cudaDeviceSynchronize");
         public readonly delegate* unmanaged<IntPtr, IntPtr, nuint, int, int> Memcpy = (delegate* unmanaged<IntPtr, IntPtr, nuint, int, int>)NativeLibrary.GetExport(library, "cudaMemcpy");
     }
 
@@ -65,6 +67,7 @@ internal static class CudaRuntime
         IntPtr pointer;
         Check(api.Malloc(&pointer, (nuint)bytes), "cudaMalloc");
         Check(api.Memset(pointer, 0, (nuint)bytes), "cudaMemset");
+        Check(api.DeviceSynchronize(), "cudaDeviceSynchronize");
         return pointer;
     }
 
@@ -74,13 +77,17 @@ internal static class CudaRuntime
             api.Free(pointer);
     }
 
-    /// <summary>Synchronous copy from host memory to the device.</summary>
+    /// <summary>
+    /// Copy from host memory to the device, complete on return: from pageable memory cudaMemcpy may return before
+    /// its DMA lands, and ONNX Runtime's own (non-blocking) stream would not wait for it.
+    /// </summary>
     public static unsafe void CopyToDevice(int device, ReadOnlySpan<byte> source, IntPtr destination)
     {
         var api = Require();
         Check(api.SetDevice(device), "cudaSetDevice");
         fixed (byte* from = source)
             Check(api.Memcpy(destination, (IntPtr)from, (nuint)source.Length, MemcpyHostToDevice), "cudaMemcpy (to device)");
+        Check(api.DeviceSynchronize(), "cudaDeviceSynchronize");
     }
 
     /// <summary>Synchronous copy from the device to host memory.</summary>

@@ -83,6 +83,28 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         Assert.Null(cache.DisabledBecause);
     }
 
+    [Fact]
+    public async Task CudaGraphsRefused_FallsBackToTheOrdinarySession_SaysWhy_AndGivesTheSameImages()
+    {
+        using var engine = Generator(staticShapes: 0);
+        var model = await engine.LoadModelAsync(null, Ct);
+        var log = new List<string>();
+        // CUDA graphs asked for where they cannot run (no CUDA runtime here, or a CPU session on a GPU host).
+        model.StaticUnets = new StaticUnetCache(model, new DiffusionGallery.Inference.Onnx.SessionFactory(new InferenceOptions
+        {
+            ModelsRoot = Path.GetTempPath(),
+            Provider = ExecutionProviderPreference.Cpu,
+        }), limit: 4, cudaGraphs: true, cudaDevice: 0, log.Add);
+        var request = Dpm("a red circle on a blue background", 51) with { BatchSize = 2 };
+
+        var result = await engine.GenerateAsync(request, null, Ct);
+
+        AssertSameImages(await fixture.Generator.GenerateAsync(request, null, Ct), result, "fallback");
+        Assert.NotNull(model.StaticUnets.DisabledBecause);
+        Assert.Equal(0, model.StaticUnets.Count);
+        Assert.Contains(log, l => l.Contains("are off", StringComparison.Ordinal) && l.Contains("Using the ordinary UNet session", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
