@@ -51,6 +51,11 @@ public sealed class AdminUserService(
     public async Task<AdminUserPageDto> ListAsync(ClaimsPrincipal actor, AdminUserQuery query, CancellationToken cancellationToken = default)
     {
         await RequireAdminAsync(actor, cancellationToken);
+        return await QueryAsync(query, cancellationToken);
+    }
+
+    private async Task<AdminUserPageDto> QueryAsync(AdminUserQuery query, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
@@ -104,9 +109,18 @@ public sealed class AdminUserService(
     public async Task<AdminUserDto> GetAsync(ClaimsPrincipal actor, string userId, CancellationToken cancellationToken = default)
     {
         await RequireAdminAsync(actor, cancellationToken);
+        return await ReadAsync(userId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The user as the admin pages show them, without checking the actor again: after a change that was allowed when it
+    /// began (an admin may take away their own role while another admin remains), its answer is that change's result.
+    /// </summary>
+    private async Task<AdminUserDto> ReadAsync(string userId, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken) ?? throw AdminRequestException.NotFound("The user");
-        var result = await ListAsync(actor, new AdminUserQuery(user.Id, 1, 1), cancellationToken);
+        var result = await QueryAsync(new AdminUserQuery(user.Id, 1, 1), cancellationToken);
         return result.Items.Single(i => i.Id == user.Id);
     }
 
@@ -148,7 +162,7 @@ public sealed class AdminUserService(
             await db.SaveChangesAsync(cancellationToken);
         }
         await audit.RecordAsync(who, "quota.update", "user", userId, empty ? "override removed" : Describe(layer), cancellationToken);
-        return await GetAsync(actor, userId, cancellationToken);
+        return await ReadAsync(userId, cancellationToken);
     }
 
     public async Task<AdminUserDto> SetDisabledAsync(ClaimsPrincipal actor, AuditActor who, string userId, bool disabled, CancellationToken cancellationToken = default)
@@ -163,7 +177,7 @@ public sealed class AdminUserService(
             if (disabled && user.Id == who.UserId) throw AdminRequestException.Conflict("You cannot disable your own account.");
             if (disabled && await users.IsInRoleAsync(user, AccountRoles.Admin) && await CountEnabledAdminsAsync(cancellationToken) <= 1)
                 throw AdminRequestException.Conflict("This is the last enabled admin; promote another admin first.");
-            if ((user.DisabledAt is not null) == disabled) return await GetAsync(actor, userId, cancellationToken);
+            if ((user.DisabledAt is not null) == disabled) return await ReadAsync(userId, cancellationToken);
 
             user.DisabledAt = disabled ? time.GetUtcNow() : null;
             // Lockout makes Identity refuse every sign-in (password, passkey, external) and the token handler
@@ -182,7 +196,7 @@ public sealed class AdminUserService(
         var cancelled = disabled ? await CancelWaitingJobsAsync(userId, cancellationToken) : 0;
         await audit.RecordAsync(who, disabled ? "user.disable" : "user.enable", "user", userId,
             disabled ? $"{cancelled} waiting job(s) cancelled" : null, cancellationToken);
-        return await GetAsync(actor, userId, cancellationToken);
+        return await ReadAsync(userId, cancellationToken);
     }
 
     public async Task<AdminUserDto> SetRolesAsync(ClaimsPrincipal actor, AuditActor who, string userId, IReadOnlyList<string>? roles, CancellationToken cancellationToken = default)
@@ -225,7 +239,7 @@ public sealed class AdminUserService(
             s_roleGate.Release();
         }
         await audit.RecordAsync(who, "user.roles", "user", userId, $"{string.Join("+", before)} -> {string.Join("+", after)}", cancellationToken);
-        return await GetAsync(actor, userId, cancellationToken);
+        return await ReadAsync(userId, cancellationToken);
     }
 
     /// <summary>Takes down every image of the user (kept for the audit, hidden everywhere); returns how many.</summary>

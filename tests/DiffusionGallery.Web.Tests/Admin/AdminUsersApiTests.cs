@@ -137,14 +137,37 @@ public sealed class AdminUsersApiTests(AdminAppFixture fixture) : IClassFixture<
         var demotions = await Task.WhenAll(
             Admin.PutAsJsonAsync($"/api/admin/users/{second.Id}/roles", new { roles = new[] { "User" } }),
             Admin.PutAsJsonAsync($"/api/admin/users/{fixture.AdminId}/roles", new { roles = new[] { "User" } }));
-        Assert.Single(demotions, r => r.StatusCode == HttpStatusCode.Conflict);
+        // Both at once: one wins, the other is the last admin's (409). If the self-demotion finished before the other
+        // request began, that one comes from an actor who is no admin any more (403) — never both demoted.
+        Assert.Single(demotions, r => r.StatusCode == HttpStatusCode.OK);
+        var loser = Assert.Single(demotions, r => r.StatusCode != HttpStatusCode.OK).StatusCode;
         Assert.Single(await AdminIdsAsync());
+        if (loser == HttpStatusCode.Forbidden) Assert.False(await fixture.App.IsInRoleAsync(fixture.AdminId, "Admin"));
+        else Assert.Equal(HttpStatusCode.Conflict, loser);
         if (!await fixture.App.IsInRoleAsync(fixture.AdminId, "Admin"))
         {
             // the second admin won: give the fixture's admin its role back for the other tests
             using var restore = await fixture.SignInAsync(second.Email);
             Assert.Equal(HttpStatusCode.OK, (await restore.PutAsJsonAsync($"/api/admin/users/{fixture.AdminId}/roles", new { roles = new[] { "Admin" } })).StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task AdminTakingAwayTheirOwnRole_WhileAnotherRemains_GetsTheResult_ThenIsNoAdmin()
+    {
+        var successor = await fixture.RegisterUserAsync("successor");
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsJsonAsync($"/api/admin/users/{successor.Id}/roles", new { roles = new[] { "Admin" } })).StatusCode);
+
+        var response = await Admin.PutAsJsonAsync($"/api/admin/users/{fixture.AdminId}/roles", new { roles = new[] { "User" } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // the change was allowed when it began: its result, not a 403
+        var dto = (await response.Content.ReadFromJsonAsync<AdminUserDto>(GalleryAppFactory.Json))!;
+        Assert.Equal(["User"], dto.Roles);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Admin.GetAsync("/api/admin/users")).StatusCode);
+
+        using var restore = await fixture.SignInAsync(successor.Email); // give the fixture's admin its role back
+        Assert.Equal(HttpStatusCode.OK, (await restore.PutAsJsonAsync($"/api/admin/users/{fixture.AdminId}/roles", new { roles = new[] { "Admin" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsJsonAsync($"/api/admin/users/{successor.Id}/roles", new { roles = new[] { "User" } })).StatusCode);
     }
 
     [Fact]
