@@ -44,7 +44,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         {
             var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
             var shared = Assert.IsType<GenerationResult>(outcomes[i].Result);
-            AssertSameImages(alone, shared, $"request {i}");
+            ImageAssert.SameImages(alone, shared, $"request {i}");
             Assert.Equal(requests[i].BatchSize, alone.SharedBatchSize);
             Assert.Equal(alone.StepsRun, shared.StepsRun);
         }
@@ -79,7 +79,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         {
             var a = bound[i].Result!;
             var b = plain[i].Result!;
-            Assert.Equal(a.Images.Select(x => Pixels(x.Png)).SelectMany(p => p), b.Images.Select(x => Pixels(x.Png)).SelectMany(p => p));
+            Assert.Equal(a.Images.Select(x => ImageAssert.Pixels(x.Png)).SelectMany(p => p), b.Images.Select(x => ImageAssert.Pixels(x.Png)).SelectMany(p => p));
         }
     }
 
@@ -98,7 +98,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         for (var i = 0; i < requests.Length; i++)
         {
             var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
-            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+            ImageAssert.SameImages(alone, outcomes[i].Result!, $"request {i}");
             Assert.Equal(4, outcomes[i].Result!.SharedBatchSize);
         }
     }
@@ -136,7 +136,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         foreach (var i in new[] { 0, 2 })
         {
             var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
-            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+            ImageAssert.SameImages(alone, outcomes[i].Result!, $"request {i}");
             Assert.Equal(4, outcomes[i].Result!.SharedBatchSize);
         }
     }
@@ -194,7 +194,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         foreach (var i in new[] { 0, 4 })
         {
             var alone = await fixture.Generator.GenerateAsync(requests[i], null, Ct);
-            AssertSameImages(alone, outcomes[i].Result!, $"request {i}");
+            ImageAssert.SameImages(alone, outcomes[i].Result!, $"request {i}");
         }
     }
 
@@ -278,31 +278,6 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
             Provider = ExecutionProviderPreference.Cpu,
             BatchMemoryBudgetMB = -1,
         }));
-    }
-
-    private static void AssertSameImages(GenerationResult expected, GenerationResult actual, string label)
-    {
-        Assert.Equal(expected.Images.Count, actual.Images.Count);
-        for (var i = 0; i < expected.Images.Count; i++)
-        {
-            Assert.Equal(expected.Images[i].Seed, actual.Images[i].Seed);
-            Assert.Equal(expected.Images[i].ParametersText, actual.Images[i].ParametersText);
-            var a = Pixels(expected.Images[i].Png);
-            var b = Pixels(actual.Images[i].Png);
-            Assert.Equal(a.Length, b.Length);
-            var worst = 0;
-            for (var p = 0; p < a.Length; p++)
-                worst = Math.Max(worst, Math.Max(Math.Abs(a[p].R - b[p].R), Math.Max(Math.Abs(a[p].G - b[p].G), Math.Abs(a[p].B - b[p].B))));
-            Assert.True(worst <= 1, $"{label} image {i}: a channel differs by {worst}/255 from the request run alone");
-        }
-    }
-
-    private static Rgb24[] Pixels(byte[] png)
-    {
-        using var image = Image.Load<Rgb24>(png);
-        var pixels = new Rgb24[image.Width * image.Height];
-        image.CopyPixelDataTo(pixels);
-        return pixels;
     }
 
     private sealed class DemandProgress(Func<int, bool>? wants) : IProgress<GenerationProgress>, IPreviewDemand

@@ -1,8 +1,6 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Inference.Tests.Support;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace DiffusionGallery.Inference.Tests.Pipeline;
 
@@ -53,7 +51,7 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         var outcomes = await engine.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
         var ordinary = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
         for (var i = 0; i < requests.Length; i++)
-            AssertSameImages(ordinary[i].Result!, outcomes[i].Result!, $"request {i}");
+            ImageAssert.SameImages(ordinary[i].Result!, outcomes[i].Result!, $"request {i}");
 
         var model = await engine.LoadModelAsync(null, Ct);
         var cache = Assert.IsType<StaticUnetCache>(model.StaticUnets);
@@ -62,7 +60,7 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
 
         // A lone image at CFG 1 (1 row) needs a second shape.
         var alone = await engine.GenerateAsync(requests[1], null, Ct);
-        AssertSameImages(ordinary[1].Result!, alone, "alone");
+        ImageAssert.SameImages(ordinary[1].Result!, alone, "alone");
         Assert.Equal(2, cache.Count);
     }
 
@@ -76,8 +74,8 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         var a = await engine.GenerateAsync(first, null, Ct);
         var b = await engine.GenerateAsync(second, null, Ct);
 
-        AssertSameImages(await fixture.Generator.GenerateAsync(first, null, Ct), a, "first");
-        AssertSameImages(await fixture.Generator.GenerateAsync(second, null, Ct), b, "second");
+        ImageAssert.SameImages(await fixture.Generator.GenerateAsync(first, null, Ct), a, "first");
+        ImageAssert.SameImages(await fixture.Generator.GenerateAsync(second, null, Ct), b, "second");
         var cache = (await engine.LoadModelAsync(null, Ct)).StaticUnets!;
         Assert.Equal(1, cache.Count);
         Assert.Null(cache.DisabledBecause);
@@ -99,7 +97,7 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
 
         var result = await engine.GenerateAsync(request, null, Ct);
 
-        AssertSameImages(await fixture.Generator.GenerateAsync(request, null, Ct), result, "fallback");
+        ImageAssert.SameImages(await fixture.Generator.GenerateAsync(request, null, Ct), result, "fallback");
         Assert.NotNull(model.StaticUnets.DisabledBecause);
         Assert.Equal(0, model.StaticUnets.Count);
         Assert.Contains(log, l => l.Contains("are off", StringComparison.Ordinal) && l.Contains("Using the ordinary UNet session", StringComparison.Ordinal));
@@ -122,26 +120,5 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         Assert.Contains(options.Validate(), e => e.Contains("CudaGraphs needs StaticUnetShapes", StringComparison.Ordinal));
         Assert.Contains(new InferenceOptions { ModelsRoot = Path.GetTempPath(), StaticUnetShapes = 65 }.Validate(),
             e => e.Contains("StaticUnetShapes must be between 0", StringComparison.Ordinal));
-    }
-
-    private static void AssertSameImages(GenerationResult expected, GenerationResult actual, string label)
-    {
-        Assert.Equal(expected.Images.Count, actual.Images.Count);
-        for (var i = 0; i < expected.Images.Count; i++)
-        {
-            using var a = Image.Load<Rgb24>(expected.Images[i].Png);
-            using var b = Image.Load<Rgb24>(actual.Images[i].Png);
-            Assert.Equal((a.Width, a.Height), (b.Width, b.Height));
-            var worst = 0;
-            for (var y = 0; y < a.Height; y++)
-            for (var x = 0; x < a.Width; x++)
-            {
-                var p = a[x, y];
-                var q = b[x, y];
-                worst = Math.Max(worst, Math.Max(Math.Abs(p.R - q.R), Math.Max(Math.Abs(p.G - q.G), Math.Abs(p.B - q.B))));
-            }
-
-            Assert.True(worst <= 1, $"{label} image {i}: a channel differs by {worst}/255 from the ordinary session");
-        }
     }
 }
