@@ -1,8 +1,6 @@
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Inference.Tests.Support;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace DiffusionGallery.Inference.Tests.Pipeline;
 
