@@ -15,7 +15,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
 # the same without the UNet's IOBinding (Inference:UseIoBinding=false), side by side
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
-# fixed-shape UNet sessions replayed as CUDA graphs (Inference:StaticUnetShapes + Cuda:CudaGraphs)
+# fixed-shape UNet sessions (Inference:StaticUnetShapes), then also replayed as CUDA graphs (+ Cuda:CudaGraphs)
+"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
 "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --cuda-graphs --json "$R/cli-b1-graphs.json" > "$R/cli-b1-graphs.log" 2>&1
 [[ ${CLI_BENCH:-} == short ]] || \
   "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1

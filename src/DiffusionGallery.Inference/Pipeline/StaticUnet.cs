@@ -17,8 +17,9 @@ internal readonly record struct StaticUnetShape(int Rows, int LatentH, int Laten
 
 /// <summary>
 /// The UNet for one fixed shape: a session of its own whose symbolic dimensions are pinned (ONNX Runtime then folds
-/// the graph's shape arithmetic away), its inputs and output in <see cref="FixedTensor"/>s bound once, and — on
-/// CUDA with CUDA graphs on — a captured graph replayed at every call. A call with fewer rows than the shape fills the
+/// the graph's shape arithmetic away), its inputs and output in <see cref="FixedTensor"/>s, and — on CUDA with CUDA
+/// graphs on — a captured graph replayed at every call. Device tensors are bound once; host tensors are bound again
+/// when their content changes (a CUDA session copies a host input when it is bound). A call with fewer rows than the shape fills the
 /// first rows; the others keep earlier (finite) values, and since every UNet operation works per row their outputs
 /// are ignored without affecting the real rows.
 /// </summary>
@@ -27,11 +28,13 @@ internal sealed class StaticUnet : IDisposable
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _binding;
     private readonly List<FixedTensor> _tensors = [];
+    private readonly bool _hostTensors;
 
     private StaticUnet(StaticUnetShape shape, InferenceSession session, FixedTensor sample, FixedTensor timestep, FixedTensor hidden,
-        FixedTensor? timestepCond, FixedTensor output, string outputName)
+        FixedTensor? timestepCond, FixedTensor output, string outputName, bool hostTensors)
     {
         Shape = shape;
+        _hostTensors = hostTensors;
         _session = session;
         Sample = sample;
         Timestep = timestep;
@@ -92,7 +95,7 @@ internal sealed class StaticUnet : IDisposable
             var output = new FixedTensor(model.Unet.Outputs[model.UnetOutput].ElementDataType, outputShape, cudaDevice);
             made.Add(output);
             return new StaticUnet(shape, session, Make("sample"), Make("timestep"), Make("encoder_hidden_states"),
-                timestepCond ? Make("timestep_cond") : null, output, model.UnetOutput);
+                timestepCond ? Make("timestep_cond") : null, output, model.UnetOutput, hostTensors: cudaDevice is null);
         }
         catch
         {
@@ -130,9 +133,28 @@ internal sealed class StaticUnet : IDisposable
         return pinned;
     }
 
-    /// <summary>Runs the bound session (the caller has written the inputs and reads <see cref="Output"/> after).</summary>
+    /// <summary>
+    /// After new text embeddings (and guidance embedding) were written. Host tensors are bound again: a session on
+    /// CUDA copies a host input to the device when it is bound, not when it runs.
+    /// </summary>
+    public void LayoutWritten()
+    {
+        if (!_hostTensors)
+            return;
+        _binding.BindInput("encoder_hidden_states", Hidden.Value);
+        if (TimestepCond is not null)
+            _binding.BindInput("timestep_cond", TimestepCond.Value);
+    }
+
+    /// <summary>Runs the bound session (the caller has written the step's inputs and reads <see cref="Output"/> after).</summary>
     public void Run(RunOptions runOptions)
     {
+        if (_hostTensors)
+        {
+            _binding.BindInput("sample", Sample.Value);
+            _binding.BindInput("timestep", Timestep.Value);
+        }
+
         _session.RunWithBinding(runOptions, _binding);
         _binding.SynchronizeBoundOutputs();
     }

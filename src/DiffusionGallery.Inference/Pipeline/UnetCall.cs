@@ -95,6 +95,7 @@ internal sealed class StaticUnetCall(StaticUnetCache cache, int latentH, int lat
         _unet.Hidden.Write(t.Hidden.TypedBytes(rows));
         if (t.TimestepCond is not null)
             _unet.TimestepCond!.Write(t.TimestepCond.TypedBytes(rows));
+        _unet.LayoutWritten();
     }
 
     public void Run(RunOptions runOptions, int rows)
