@@ -14,6 +14,10 @@ if [ "${1:-}" = "--smoke" ]; then SMOKE=1; shift; fi
 # (frozen encoder, so the latent space stays) in one process while another continues its text encoder + UNet; the
 # committed checker scores the result (no checker training). Extra train.py options go to the UNet process.
 if [ "${1:-}" = "--continue" ]; then CONTINUE=1; shift; fi
+# --decoder-args "...": with --continue, extra train.py options for the decoder fine-tuning process (after DEC_ARGS, so
+# they win), e.g. --decoder-args "--vae-minutes 6.5 --vae-bucket-shares 0.7,0.1,0.1,0.1"
+DEC_EXTRA=()
+if [ "${1:-}" = "--decoder-args" ]; then read -r -a DEC_EXTRA <<< "${2:-}"; shift 2; fi
 OUT=${OUT:-/tmp/out}; RUN=${RUN:-/tmp/run}
 mkdir -p "$OUT" "$RUN"
 LOG="$OUT/logs.txt"
@@ -50,7 +54,7 @@ if [ $CONTINUE = 0 ]; then
 else
   # 1-2 (continue): from the committed one-file checkpoint; decoder fine-tuning beside the UNet's
   cp checkpoint/checker.pt "$RUN/checker.pt"; echo "committed checker (checkpoint/checker.pt)" > "$RUN/checker.log"
-  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume checkpoint/tiny-shapes.pt --decoder-only "${DEC_ARGS[@]}" \
+  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume checkpoint/tiny-shapes.pt --decoder-only "${DEC_ARGS[@]}" ${DEC_EXTRA[@]+"${DEC_EXTRA[@]}"} \
       > "$RUN/decoder.log" 2>&1; echo "decoder exit $?" >> "$RUN/decoder.log" ) &
   CHECKER_PID=$!
   timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume checkpoint/tiny-shapes.pt --decoder-from "$RUN/decoder.work/vae.pt" \

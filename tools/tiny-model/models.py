@@ -1,6 +1,8 @@
 """The three networks of the bundled model: CLIP-style text encoder, factor-8 VAE, conditional UNet.
 
-All attention is written with plain matmul/softmax so the ONNX export (opset 17) is simple and fast on CPU.
+All attention is written with plain matmul/softmax so the ONNX export (opset 17) is simple and fast on CPU. Training
+may switch to torch's fused scaled_dot_product_attention (torch >= 2.0; `fast_attention`): the same function, fewer
+kernels; the export and the reference sampler always take the matmul/softmax path, so the ONNX graphs do not change.
 """
 from __future__ import annotations
 
@@ -11,6 +13,35 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MAX_TOKENS = 77
+
+_SDPA = getattr(F, "scaled_dot_product_attention", None)  # torch >= 2.0
+_FAST_ATTENTION = False
+
+
+def has_fast_attention() -> bool:
+    return _SDPA is not None
+
+
+class fast_attention:
+    """Context manager: attention through F.scaled_dot_product_attention while it is active (where torch has it);
+    never during an ONNX export or a trace, so exported graphs stay matmul/softmax."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled and _SDPA is not None
+
+    def __enter__(self):
+        global _FAST_ATTENTION
+        self.previous, _FAST_ATTENTION = _FAST_ATTENTION, self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _FAST_ATTENTION
+        _FAST_ATTENTION = self.previous
+        return False
+
+
+def _use_sdpa() -> bool:
+    return _FAST_ATTENTION and not torch.onnx.is_in_onnx_export() and not torch.jit.is_tracing()
 
 
 class Attention(nn.Module):
@@ -30,6 +61,9 @@ class Attention(nn.Module):
         q = self.q(x).reshape(b, n, h, d // h).transpose(1, 2)
         k = self.k(context).reshape(b, context.shape[1], h, d // h).transpose(1, 2)
         v = self.v(context).reshape(b, context.shape[1], h, d // h).transpose(1, 2)
+        if _use_sdpa():  # the same scale (1/sqrt(head dim)) and additive mask, fused
+            a = _SDPA(q, k, v, attn_mask=None if mask is None else mask.to(q.dtype))
+            return self.out(a.transpose(1, 2).reshape(b, n, d))
         w = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))
         if mask is not None:
             w = w + mask

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import math
 import multiprocessing
 import os
@@ -30,8 +31,8 @@ import torch.nn.functional as F
 import clip_tokenizer
 import export
 import shapes_world
-from models import (DEFAULT_UNET_CHANNELS, DEFAULT_VAE, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, unet_for, vae_config,
-                    vae_for)
+from models import (DEFAULT_UNET_CHANNELS, DEFAULT_VAE, TextEncoder, UNet, VaeDecoder, VaeEncoder, count, fast_attention,
+                    has_fast_attention, unet_for, vae_config, vae_for)
 
 T = 1000
 
@@ -118,10 +119,10 @@ def train_vae(buckets: list[dict], args, device: str, init: tuple | None = None)
     else:
         enc, dec = VaeEncoder().to(device), VaeDecoder().to(device)
         params = list(enc.parameters()) + list(dec.parameters())
-    opt = torch.optim.Adam(params, args.vae_lr)
+    opt = optimiser(torch.optim.Adam, params, device, lr=args.vae_lr)
     g = np.random.default_rng(args.seed)
     limit = 64 if device == "cpu" else 128  # fully convolutional: crops are enough
-    shares = np.array([0.45, 0.35, 0.1, 0.1][:len(buckets)])
+    shares = np.array(args.vae_bucket_shares[:len(buckets)])
     start, step = time.time(), 0
     cap = args.vae_minutes * 60 if args.vae_minutes else None
     while True:
@@ -172,10 +173,21 @@ def reconstruction_l1(enc, dec, buckets: list[dict], device: str) -> dict[str, f
 
 @torch.no_grad()
 def encode_all(enc, images: np.ndarray, device: str) -> torch.Tensor:
+    """Posterior means; on CUDA the uint8 images go over as they are and are scaled there (the same float32 values as
+    to_tensor on the host, a quarter of the copying), in batches of 1024 at 128x128."""
     out = []
-    for i in range(0, len(images), 256):
-        out.append(enc(to_tensor(images[i:i + 256]).to(device))[0].cpu())
+    batch = 256 if device == "cpu" else max(64, 1024 * 128 * 128 // (images.shape[1] * images.shape[2]))
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i:i + batch]).to(device, non_blocking=True).permute(0, 3, 1, 2).float() / 127.5 - 1
+        out.append(enc(x)[0].cpu())
     return torch.cat(out)
+
+
+def optimiser(cls, params, device: str, **kw):
+    """Adam/AdamW, fused (one kernel for all parameters) where the torch version and the device allow it."""
+    if device == "cuda" and "fused" in inspect.signature(cls).parameters:
+        return cls(params, fused=True, **kw)
+    return cls(params, **kw)
 
 
 def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
@@ -194,9 +206,23 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         te.load_state_dict(init["te"])
         unet.load_state_dict(init["unet"])
     log(f"text encoder {count(te)} params, unet {count(unet)} params")
+    if args.channels_last:
+        unet = unet.to(memory_format=torch.channels_last)
     params = list(te.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, args.lr, weight_decay=0.01)
+    opt = optimiser(torch.optim.AdamW, params, device, lr=args.lr, weight_decay=0.01)
     ema = [copy.deepcopy(te).eval(), copy.deepcopy(unet).eval()]
+    # the compiled forward shares the module's parameters: state_dict names, the EMA and the export stay as they are
+    forward = unet
+    if args.compile:
+        if hasattr(torch, "compile"):
+            forward = torch.compile(unet)
+            log("unet forward: torch.compile (the first steps of each size bucket compile)")
+        else:
+            log(f"--compile: torch {torch.__version__} has no torch.compile; eager")
+    below_t = args.shape_weight_below_t
+    log(f"attention {'scaled_dot_product_attention' if args.attention == 'sdpa' and has_fast_attention() else 'matmul/softmax'}, "
+        f"optimiser {'fused ' if opt.defaults.get('fused') else ''}AdamW, channels_last {args.channels_last}, "
+        f"shape weight {args.shape_weight} at t < {below_t}")
     ac = sd15_alphas_cumprod().to(device)
     snr = ac / (1 - ac)
     gen = torch.Generator(device=device).manual_seed(args.seed + 2)
@@ -234,6 +260,8 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         drop = torch.rand(bs, device=device, generator=gen) < 0.1
         ids = torch.where(drop[:, None], empty[None], tok[idx, which])
         x0 = lat[idx]
+        if args.channels_last:
+            x0 = x0.contiguous(memory_format=torch.channels_last)
         t = torch.randint(0, T, (bs,), device=device)
         noise = torch.randn_like(x0)
         a = ac[t][:, None, None, None]
@@ -241,12 +269,16 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         if device == "cuda":
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
                 ctx, _ = te(ids, length)
-                pred = unet(xt, t.float(), ctx)
+                pred = forward(xt, t.float(), ctx)
         else:
             ctx, _ = te(ids, length)
-            pred = unet(xt, t.float(), ctx)
+            pred = forward(xt, t.float(), ctx)
         w = torch.clamp(snr[t], max=5.0) / snr[t]  # min-SNR-5 weighting for epsilon prediction
         pw = d["pw"][idx]
+        if below_t < T:
+            # the extra weight on shape pixels shifts the optimum towards "a shape is here" wherever the noisy latent
+            # leaves that open (high t): only where the layout is already decided does it sharpen the shapes alone
+            pw = 1 + (pw - 1) * (t < below_t).float()[:, None, None, None]
         loss = (w * (pw * (pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -273,6 +305,8 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
             last_ckpt = time.time()
         step += 1
     log(f"unet done: {step} steps of batch {args.batch} in {(time.time() - start) / 60:.1f} min")
+    if args.channels_last:  # checkpoints and the export in the usual layout
+        ema[1] = ema[1].to(memory_format=torch.contiguous_format)
     return ema[0], ema[1], step
 
 
@@ -297,6 +331,8 @@ def main() -> None:
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--vae-edge-weight", type=float, default=1.5, help="weight of the L1 loss on image gradients")
     p.add_argument("--vae-shape-weight", type=float, default=3.0, help="extra L1 weight on the latent blocks a shape touches")
+    p.add_argument("--vae-bucket-shares", type=lambda v: [float(x) for x in v.split(",")], default=[0.45, 0.35, 0.1, 0.1],
+                   help="VAE batch shares of the size buckets 128x128,256x256,96x128,128x96")
     p.add_argument("--unet-steps", type=int, default=16000)
     p.add_argument("--unet-minutes", type=float, default=None, help="train the UNet for this long instead of --unet-steps")
     p.add_argument("--max-minutes", type=float, default=3.7,
@@ -305,6 +341,15 @@ def main() -> None:
                    help="UNet widths at 16x16, 8x8 and 4x4 latents, e.g. 64,128,192 (multiples of 8)")
     p.add_argument("--shape-weight", type=float, default=3.0,
                    help="extra loss weight on the latent pixels a shape touches (0: plain epsilon MSE)")
+    p.add_argument("--shape-weight-below-t", type=int, default=T,
+                   help="apply --shape-weight only at timesteps below this (default 1000: all); at high t it biases the "
+                        "denoiser towards drawing shapes where the caption leaves their place open (extra shapes)")
+    p.add_argument("--attention", choices=["sdpa", "matmul"], default="sdpa",
+                   help="training attention: torch's fused scaled_dot_product_attention where the torch version has it "
+                        "(>= 2.0), else matmul/softmax; the export is always matmul/softmax")
+    p.add_argument("--compile", action="store_true", help="torch.compile the UNet forward in training (CUDA; compile time "
+                                                          "counts against the UNet's minutes)")
+    p.add_argument("--channels-last", action="store_true", help="UNet in channels_last memory format in training")
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.999)
@@ -340,6 +385,10 @@ def main() -> None:
         if len(steps) != len(BUCKETS) or min(steps) < 0:
             p.error(f"--bucket-steps needs {len(BUCKETS)} shares")
         BUCKETS[:] = [(w, h, share, st) for (w, h, share, _), st in zip(BUCKETS, steps)]
+    if len(args.vae_bucket_shares) != len(BUCKETS) or min(args.vae_bucket_shares) < 0 or sum(args.vae_bucket_shares) <= 0:
+        p.error(f"--vae-bucket-shares needs {len(BUCKETS)} shares, not all 0")
+    if not 0 < args.shape_weight_below_t <= T:
+        p.error(f"--shape-weight-below-t must be in 1..{T}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = out.parent / (out.name + ".work")
@@ -389,7 +438,8 @@ def main() -> None:
     torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "scaling": scaling, "vae": vae_shape,
                 "steps": vae_steps}, work / "vae.pt")
     empty_ids, _ = tok.encode("")
-    te, unet, steps = train_unet(buckets, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
+    with fast_attention(args.attention == "sdpa"):
+        te, unet, steps = train_unet(buckets, len(tok.encoder), tok.eos_id, empty_ids, args, device, work, init)
     if init:
         steps += int(init.get("step", 0))
     decoder_steps = None
@@ -432,7 +482,8 @@ def main() -> None:
                           "batch": max(4, int(round(args.batch * 128 * 128 / (b["width"] * b["height"]) / 4)) * 4)}
                          for b in buckets],
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
-             "shape_weight": args.shape_weight, "decoder_finetune_steps": decoder_steps,
+             "shape_weight": args.shape_weight, "shape_weight_below_t": args.shape_weight_below_t,
+             "layouts": dict(shapes_world.LAYOUTS), "decoder_finetune_steps": decoder_steps,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
     export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)
