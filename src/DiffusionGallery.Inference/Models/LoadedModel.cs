@@ -49,6 +49,8 @@ public sealed class LoadedModel : IDisposable
     internal int TimestepRank => Unet.Inputs["timestep"].Dimensions.Length;
     /// <summary>A rank-1 timestep input whose only dimension is fixed to 1 (broadcast over the batch).</summary>
     internal bool TimestepIsSingle => TimestepRank == 1 && Unet.Inputs["timestep"].Dimensions[0] == 1;
+    /// <summary>The UNet takes one timestep per row ([batch]) rather than one for all rows (a scalar or [1]).</summary>
+    internal bool TimestepPerRow => TimestepRank == 1 && !TimestepIsSingle;
     internal TensorElementType HiddenStatesType => Unet.Inputs["encoder_hidden_states"].ElementDataType;
     internal TensorElementType LatentType => VaeDecoder.Inputs["latent_sample"].ElementDataType;
     internal bool HasTimestepCond => Unet.Inputs.ContainsKey("timestep_cond");

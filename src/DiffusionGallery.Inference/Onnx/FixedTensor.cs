@@ -59,7 +59,7 @@ internal sealed unsafe class FixedTensor : IDisposable
             new ReadOnlySpan<byte>((void*)_data, destination.Length).CopyTo(destination);
     }
 
-    public static int ElementSize(TensorElementType type) => type switch
+    private static int ElementSize(TensorElementType type) => type switch
     {
         TensorElementType.Float or TensorElementType.Int32 => 4,
         TensorElementType.Float16 => 2,

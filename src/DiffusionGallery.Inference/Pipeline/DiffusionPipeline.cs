@@ -207,7 +207,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var itemLength = channels * latentH * latentW;
         var capacity = members.Sum(m => m.RowsPerStep);
         var block = ClipTokenizer.MaxLength * hiddenSize;
-        var perRowTimestep = model.TimestepRank == 1 && !model.TimestepIsSingle;
+        var perRowTimestep = model.TimestepPerRow;
         using var sample = new RowTensor(model.SampleType, capacity, [channels, latentH, latentW]);
         using var timestep = perRowTimestep
             ? new RowTensor(model.TimestepType, capacity, [])

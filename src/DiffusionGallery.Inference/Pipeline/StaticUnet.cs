@@ -66,7 +66,7 @@ internal sealed class StaticUnet : IDisposable
     public static StaticUnet Create(LoadedModel model, SessionFactory factory, StaticUnetShape shape, bool timestepCond, int? cudaDevice)
     {
         var rows = shape.Rows;
-        var perRowTimestep = model.TimestepRank == 1 && !model.TimestepIsSingle;
+        var perRowTimestep = model.TimestepPerRow;
         var hiddenSize = model.Unet.Inputs["encoder_hidden_states"].Dimensions[^1];
         var shapes = new Dictionary<string, long[]>
         {

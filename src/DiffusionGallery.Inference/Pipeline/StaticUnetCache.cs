@@ -17,7 +17,6 @@ internal sealed class StaticUnetCache(LoadedModel model, SessionFactory factory,
     /// <summary>Why the fixed-shape path is off for this model; null while it is on.</summary>
     public string? DisabledBecause => _disabledBecause;
     public int Count => _unets.Count;
-    public bool CudaGraphs => cudaGraphs;
 
     /// <summary>The fixed-shape UNet for <paramref name="shape"/>, made now if there is room; false to use the ordinary session.</summary>
     public bool TryGet(StaticUnetShape shape, bool timestepCond, out StaticUnet unet)

@@ -207,8 +207,8 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
         // Strength 0 only encodes and decodes: no noise is used, so the seed does not matter; at strength 1 it does.
         var noneOtherSeed = await fixture.Generator.GenerateAsync(Request(10) with { InitImage = init, Strength = 0f, Seed = 99 }, null, Ct);
         var fullOtherSeed = await fixture.Generator.GenerateAsync(Request(10) with { InitImage = init, Strength = 1f, Seed = 99 }, null, Ct);
-        Assert.Equal(Pixels(none.Images[0].Png), Pixels(noneOtherSeed.Images[0].Png));
-        Assert.NotEqual(Pixels(full.Images[0].Png), Pixels(fullOtherSeed.Images[0].Png));
+        Assert.Equal(ImageAssert.Pixels(none.Images[0].Png), ImageAssert.Pixels(noneOtherSeed.Images[0].Png));
+        Assert.NotEqual(ImageAssert.Pixels(full.Images[0].Png), ImageAssert.Pixels(fullOtherSeed.Images[0].Png));
     }
 
     [Fact]
@@ -251,14 +251,6 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
     {
         using var run = await fixture.Generator.RunAsync(request, null, Ct);
         return run.FinalLatents;
-    }
-
-    private static Rgb24[] Pixels(byte[] png)
-    {
-        using var image = Image.Load<Rgb24>(png);
-        var pixels = new Rgb24[image.Width * image.Height];
-        image.CopyPixelDataTo(pixels);
-        return pixels;
     }
 }
 

@@ -10,15 +10,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static GenerationRequest Dpm(string prompt, long seed) => new()
-    {
-        Prompt = prompt,
-        Seed = seed,
-        Steps = 5,
-        Sampler = SamplerKind.DpmPlusPlus2M,
-        KarrasSigmas = true,
-        PreviewInterval = 0,
-    };
+    private static GenerationRequest Dpm(string prompt, long seed) => SharedRunRequests.Dpm(prompt, seed);
 
     private static GenerationRequest EulerA(string prompt, long seed) => Dpm(prompt, seed) with { Sampler = SamplerKind.EulerAncestral, KarrasSigmas = false };
 
@@ -54,14 +46,7 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
     [Fact]
     public async Task IoBindingOff_GivesTheSameImagesAsTheBoundUnet_WhileMembersJoin()
     {
-        var folder = Path.GetFullPath(TestPaths.TinyModel);
-        using var unbound = new DiffusionImageGenerator(new InferenceOptions
-        {
-            ModelsRoot = Path.GetDirectoryName(folder)!,
-            DefaultModel = Path.GetFileName(folder),
-            Provider = ExecutionProviderPreference.Cpu,
-            UseIoBinding = false,
-        });
+        using var unbound = TinyModelFixture.NewGenerator(o => o.UseIoBinding = false);
         var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 78), null, Ct)).Images[0].Png;
         GenerationRequest[] requests =
         [

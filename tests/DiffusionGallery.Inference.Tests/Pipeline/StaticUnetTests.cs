@@ -14,27 +14,9 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static GenerationRequest Dpm(string prompt, long seed) => new()
-    {
-        Prompt = prompt,
-        Seed = seed,
-        Steps = 5,
-        Sampler = SamplerKind.DpmPlusPlus2M,
-        KarrasSigmas = true,
-        PreviewInterval = 0,
-    };
+    private static GenerationRequest Dpm(string prompt, long seed) => SharedRunRequests.Dpm(prompt, seed);
 
-    private static DiffusionImageGenerator Generator(int staticShapes)
-    {
-        var folder = Path.GetFullPath(TestPaths.TinyModel);
-        return new DiffusionImageGenerator(new InferenceOptions
-        {
-            ModelsRoot = Path.GetDirectoryName(folder)!,
-            DefaultModel = Path.GetFileName(folder),
-            Provider = ExecutionProviderPreference.Cpu,
-            StaticUnetShapes = staticShapes,
-        });
-    }
+    private static DiffusionImageGenerator Generator(int staticShapes) => TinyModelFixture.NewGenerator(o => o.StaticUnetShapes = staticShapes);
 
     [Fact]
     public async Task FixedShapeSessions_GiveTheOrdinaryImages_WhileMembersJoin_OneSessionPerPaddedShape()
