@@ -34,7 +34,10 @@ for app in apps:
     for dirpath, _, files in os.walk(os.path.join(pub, app)):
         for f in files:
             p = os.path.join(dirpath, f)
-            if os.path.islink(p) or os.path.getsize(p) < 4096: continue
+            # not the app hosts (executables other than libraries): a host finds its app beside its real path, so a linked one
+            # would start the other build
+            host = os.access(p, os.X_OK) and not f.endswith((".so", ".dll")) and ".so." not in f
+            if os.path.islink(p) or os.path.getsize(p) < 4096 or host: continue
             h = hashlib.sha256(open(p, "rb").read()).hexdigest()
             if h in seen:
                 saved += os.path.getsize(p); os.remove(p)
