@@ -2,8 +2,10 @@
 # Device side (GPU host, after `. .gpu/assemble.sh`, apps staged by scripts/gpu/stage.sh): the web app serving many
 # users on the GPU, the baseline build (web-base) and this one side by side, plus the CLI's single-image figure.
 #   bash scripts/gpu/serving-bench.sh [MODES]    MODES default "base shared" → $OUT/serving-results.json, serving-logs.txt
-# base = this build with shared runs off (MaxImagesPerRun 1, one run in flight: the old worker's behaviour);
-# shared = this build as configured; graphs = shared with fixed-shape UNets replayed as CUDA graphs.
+# base = this build with shared runs, gathering and fixed shapes off (MaxImagesPerRun 1, one run in flight: the old
+# worker's behaviour); shared = this build as configured (on CUDA: fixed-shape UNets replayed as CUDA graphs, runs
+# gathered for 25 ms); ordinary = without the fixed shapes; nogather = without gathering; graphs = fixed shapes and
+# CUDA graphs named explicitly (for builds from before they were the default).
 # A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
@@ -12,17 +14,18 @@ LT="$GPU_APP/loadtest/dg-loadtest"; CLI="$GPU_APP/cli/DiffusionGallery.Cli"
 models=$PWD/models
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
 # CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands)
-"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
-# the same without the UNet's IOBinding (Inference:UseIoBinding=false), side by side
-"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
-# fixed-shape UNet sessions (Inference:StaticUnetShapes), then also replayed as CUDA graphs (+ Cuda:CudaGraphs)
-"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
-"$CLI" bench --models "$models" --provider cuda --steps 25 --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --cuda-graphs --json "$R/cli-b1-graphs.json" > "$R/cli-b1-graphs.log" 2>&1
+# default: fixed-shape UNet sessions replayed as CUDA graphs (automatic on CUDA); then the ordinary session (shapes 0),
+# without the UNet's IOBinding, and fixed shapes without CUDA graphs, side by side
+B="timeout 90 $CLI bench --models $models --provider cuda --steps 25"
+$B --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
+$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --json "$R/cli-b1-ordinary.json" > "$R/cli-b1-ordinary.log" 2>&1
+$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
+$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
 [[ ${CLI_BENCH:-} == short ]] || \
-  "$CLI" bench --models "$models" --provider cuda --steps 25 --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
-"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
-"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
-"$CLI" bench --models "$models" --provider cuda --steps 25 --shared 32 --runs 3 --warmup 1 --static-unet-shapes 8 --cuda-graphs > "$R/cli-shared32-graphs.log" 2>&1
+  $B --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
+$B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
+$B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
+$B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
 # the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
 # (web-base*), which has no long poll (?wait=), so its REST runs poll
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
@@ -30,8 +33,10 @@ BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 1
 port=5100
 for mode in ${1:-base shared}; do
   case $mode in
-    base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1" ;;
+    base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1 Generation__GatherWindowMs=0 Inference__StaticUnetShapes=0" ;;
     shared) app=web; env="" ;;
+    ordinary) app=web; env="Inference__StaticUnetShapes=0" ;;
+    nogather) app=web; env="Generation__GatherWindowMs=0" ;;
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;
   esac

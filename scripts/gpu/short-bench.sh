@@ -30,7 +30,7 @@ opt=$!
 
 CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58"} \
   BASE_RUNS=${BASE_RUNS:-"1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58"} \
-  bash scripts/gpu/serving-bench.sh "${MODES:-web-base shared graphs}"
+  bash scripts/gpu/serving-bench.sh "${MODES:-web-base ordinary shared nogather}"
 stamp "serving done"
 
 wait $opt; stamp "optimize rc=$?"; collect > /dev/null

@@ -21,9 +21,11 @@ public sealed class CudaProviderSettings
     public string ArenaExtendStrategy { get; set; } = "kSameAsRequested";
     /// <summary>
     /// Replay the fixed-shape UNet sessions (<see cref="InferenceOptions.StaticUnetShapes"/>) as CUDA graphs, with their
-    /// inputs and output in device memory. Falls back to the ordinary path, with a log line, where ONNX Runtime refuses.
+    /// inputs and output in device memory (on by default: the tiny model's UNet step is launch-bound, 5.6 → 1.3 ms on an
+    /// H100). Falls back to the ordinary path, with a log line, where ONNX Runtime refuses; inert where the fixed-shape
+    /// sessions are off.
     /// </summary>
-    public bool CudaGraphs { get; set; }
+    public bool CudaGraphs { get; set; } = true;
 }
 
 /// <summary>
@@ -57,8 +59,17 @@ public sealed class InferenceOptions
     /// every dimension fixed, so ONNX Runtime folds the shape arithmetic away; with the CUDA provider those sessions
     /// also capture a CUDA graph (<see cref="CudaProviderSettings.CudaGraphs"/>). Each holds its own copy of the UNet
     /// weights. 0 = off (one session for every shape); shapes beyond the limit use that one session.
+    /// <see cref="AutomaticStaticUnetShapes"/> (the default): 8 with the CUDA provider for a UNet of at most
+    /// <see cref="AutomaticStaticUnetMaxMB"/> MB of weights, else off.
     /// </summary>
-    public int StaticUnetShapes { get; set; }
+    public int StaticUnetShapes { get; set; } = AutomaticStaticUnetShapes;
+
+    /// <summary>The value of <see cref="StaticUnetShapes"/> that lets the engine choose per model and provider.</summary>
+    public const int AutomaticStaticUnetShapes = -1;
+    /// <summary>Largest UNet (its files, in MB) that gets fixed-shape sessions automatically: each holds a copy of the weights.</summary>
+    public const int AutomaticStaticUnetMaxMB = 256;
+    /// <summary>How many shapes the automatic setting allows (1, 2, 4 and 8 rows cover a shared run of up to 4 CFG images at once).</summary>
+    public const int AutomaticStaticUnetShapeCount = 8;
     /// <summary>Largest batch a request may ask for.</summary>
     public int MaxBatchSize { get; set; } = 8;
     /// <summary>
@@ -94,10 +105,8 @@ public sealed class InferenceOptions
             errors.Add("MaxBatchSize must be between 1 and 64.");
         if (BatchMemoryBudgetMB is < 0 or > 1_048_576)
             errors.Add("BatchMemoryBudgetMB must be between 0 (automatic) and 1048576.");
-        if (StaticUnetShapes is < 0 or > 64)
-            errors.Add("StaticUnetShapes must be between 0 (off) and 64.");
-        if (Cuda.CudaGraphs && StaticUnetShapes == 0)
-            errors.Add("Cuda.CudaGraphs needs StaticUnetShapes above 0 (a CUDA graph replays one fixed shape).");
+        if (StaticUnetShapes is < AutomaticStaticUnetShapes or > 64)
+            errors.Add("StaticUnetShapes must be between 0 (off) and 64, or -1 (automatic).");
         if (MaxLoadedModels < 1)
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)

@@ -37,13 +37,14 @@ internal sealed class EngineOptions
 
     public Option<int> StaticUnetShapes { get; } = new("--static-unet-shapes")
     {
-        Description = "How many UNet shapes (rows rounded up to a power of two × latent size) get a fixed-shape session of their own (0 = off).",
-        DefaultValueFactory = _ => 0,
+        Description = "How many UNet shapes (rows rounded up to a power of two × latent size) get a fixed-shape session of their own "
+            + "(0 = off; -1, the default = automatic: 8 on CUDA for a UNet of at most 256 MB, off on CPU).",
+        DefaultValueFactory = _ => DiffusionGallery.Inference.InferenceOptions.AutomaticStaticUnetShapes,
     };
 
-    public Option<bool> CudaGraphs { get; } = new("--cuda-graphs")
+    public Option<bool> NoCudaGraphs { get; } = new("--no-cuda-graphs")
     {
-        Description = "Replay the fixed-shape UNet sessions as CUDA graphs (CUDA only; needs --static-unet-shapes above 0).",
+        Description = "Run the fixed-shape UNet sessions without replaying them as CUDA graphs (CUDA graphs are on by default where those sessions are).",
     };
 
     public Option<string> CudnnSearch { get; } = new("--cudnn-conv-algo-search")
@@ -64,7 +65,7 @@ internal sealed class EngineOptions
         command.Add(Spin);
         command.Add(NoIoBinding);
         command.Add(StaticUnetShapes);
-        command.Add(CudaGraphs);
+        command.Add(NoCudaGraphs);
         command.Add(CudnnSearch);
         command.Add(GpuMemLimit);
     }
@@ -95,7 +96,7 @@ internal sealed class EngineOptions
             {
                 CudnnConvAlgoSearch = parse.GetValue(CudnnSearch)!,
                 GpuMemoryLimitBytes = parse.GetValue(GpuMemLimit),
-                CudaGraphs = parse.GetValue(CudaGraphs),
+                CudaGraphs = !parse.GetValue(NoCudaGraphs),
             },
             Log = verbose ? message => Console.Error.WriteLine($"[engine] {message}") : null,
         };

@@ -316,10 +316,12 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         _options.Log?.Invoke($"Loading model '{info.Name}' from {info.Folder} on {_sessions.Provider}.");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = await LoadedModel.LoadAsync(info, _sessions, cancellationToken).ConfigureAwait(false);
-        if (_options.StaticUnetShapes > 0)
+        var shapes = StaticUnetShapesFor(info);
+        if (shapes > 0)
         {
             var cudaGraphs = _options.Cuda.CudaGraphs && _sessions.Provider == SessionFactory.CudaName;
-            model.StaticUnets = new StaticUnetCache(model, _sessions, _options.StaticUnetShapes, cudaGraphs, _options.DeviceId, _options.Log);
+            model.StaticUnets = new StaticUnetCache(model, _sessions, shapes, cudaGraphs, _options.DeviceId, _options.Log);
+            _options.Log?.Invoke($"Fixed-shape UNet sessions for up to {shapes} shapes{(cudaGraphs ? ", replayed as CUDA graphs" : "")}.");
         }
         _options.Log?.Invoke($"Model '{info.Name}' loaded in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms (hash {model.ShortHash}).");
         lock (_loaded)
@@ -335,6 +337,21 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// <see cref="InferenceOptions.StaticUnetShapes"/> for this model: as configured, or when automatic, a few shapes on
+    /// CUDA for a UNet small enough that a copy of its weights per shape costs little (off on CPU, where they gain nothing).
+    /// </summary>
+    internal int StaticUnetShapesFor(ModelInfo info)
+    {
+        if (_options.StaticUnetShapes != InferenceOptions.AutomaticStaticUnetShapes)
+            return _options.StaticUnetShapes;
+        if (_sessions.Provider != SessionFactory.CudaName)
+            return 0;
+        var unet = new DirectoryInfo(Path.Combine(info.Folder, "unet"));
+        var bytes = unet.Exists ? unet.EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : long.MaxValue;
+        return bytes <= InferenceOptions.AutomaticStaticUnetMaxMB * 1024L * 1024 ? InferenceOptions.AutomaticStaticUnetShapeCount : 0;
     }
 
     public void Dispose()

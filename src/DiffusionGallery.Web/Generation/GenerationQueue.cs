@@ -26,6 +26,13 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     private readonly Dictionary<Guid, (double Units, BatchSlot Slot)> _waiting = [];
     private readonly SemaphoreSlim _available = new(0);
     private readonly Dictionary<Guid, RunningJob> _running = [];
+    /// <summary>When each user's last job ended (pruned to <see cref="RecentlyDone"/>), for gathering runs.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _recentlyDone = new(StringComparer.Ordinal);
+    /// <summary>Completed (and replaced) whenever jobs are enqueued: what a gathering run waits on.</summary>
+    private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long after a user's job ended they count as likely to submit again at once.</summary>
+    public static readonly TimeSpan RecentlyDone = TimeSpan.FromSeconds(1);
 
     /// <summary>One job of a run. <see cref="Share"/> is its part of the run's images, for charging the run's time.</summary>
     public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation)
@@ -41,6 +48,8 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     public sealed record RunningBatch(IReadOnlyList<RunningJob> Jobs)
     {
         public int Images => Jobs.Sum(j => j.Images);
+        /// <summary>From taking the head job to handing the run out (the gathering window, when it waited).</summary>
+        public TimeSpan Gathered { get; init; }
     }
 
     public int QueuedCount { get { lock (_gate) return _order.Count; } }
@@ -65,7 +74,10 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
             }
         }
         if (count == 0) return;
+        TaskCompletionSource arrived;
+        lock (_gate) (arrived, _arrival) = (_arrival, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         _available.Release(count);
+        arrived.TrySetResult();
         PublishPositions();
     }
 
@@ -103,6 +115,11 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     /// <summary>
     /// For the worker: waits for the fair-share head job, then fills its run with other waiting jobs of the same batch
     /// key in fair-share order (any user) while their images fit the head's budget; marks them running in memory.
+    /// When the run has room and other users are likely to submit again at once (their jobs just ended and they have
+    /// nothing waiting or running), it gathers for up to
+    /// <see cref="JobBatching.GatherWindow"/> (from the head's start) so that their next jobs share this run instead
+    /// of waiting for the next one: users who wait for one image before asking for the next would otherwise split into
+    /// a run of the first to come back and a run of the rest.
     /// Each job is charged its estimate as it starts (so the order stays fair while it runs), settled in <see cref="Complete"/>.
     /// </summary>
     public async Task<RunningBatch> DequeueRunAsync(CancellationToken cancellationToken)
@@ -110,32 +127,83 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
         while (true)
         {
             await _available.WaitAsync(cancellationToken);
-            RunningBatch? run = null;
+            List<RunningJob>? jobs = null;
+            BatchSlot? head = null;
+            var used = 0;
+            var started = time.GetUtcNow();
+            var clock = time.GetTimestamp();
             lock (_gate)
             {
-                if (_order.Dequeue() is { } head)
+                if (_order.Dequeue() is { } first)
                 {
-                    var now = time.GetUtcNow();
-                    var jobs = new List<RunningJob> { Start(head, now, out var slot) };
-                    var used = slot.Images;
-                    while (slot.Key is not null && used < slot.MaxImages && NextCompatible(slot.Key, slot.MaxImages - used) is { } next)
-                    {
-                        _order.Remove(next.JobId);
-                        _available.Wait(0); // the job's wake-up is used by this run
-                        var job = Start(next, now, out var nextSlot);
-                        jobs.Add(job);
-                        used += nextSlot.Images;
-                    }
-                    foreach (var job in jobs) job.Share = (double)job.Images / used;
-                    run = new RunningBatch(jobs);
+                    jobs = [Start(first, started, out var slot)];
+                    head = slot;
+                    used = slot.Images;
+                    Fill(jobs, slot, ref used, started);
                 }
             }
-            if (run is not null)
-            {
-                PublishPositions();
-                return run;
-            }
+            if (jobs is null || head is null) continue;
+
+            var window = batching.GatherWindow;
+            if (window > TimeSpan.Zero && head.Key is not null)
+                used = await GatherAsync(jobs, head, used, clock, window, cancellationToken);
+            foreach (var job in jobs) job.Share = (double)job.Images / used;
+            PublishPositions();
+            return new RunningBatch(jobs) { Gathered = time.GetElapsedTime(clock) };
         }
+    }
+
+    /// <summary>Adds waiting jobs of the head's key, in fair-share order, while they fit (caller holds the lock).</summary>
+    private void Fill(List<RunningJob> jobs, BatchSlot head, ref int used, DateTimeOffset now)
+    {
+        while (head.Key is not null && used < head.MaxImages && NextCompatible(head.Key, head.MaxImages - used) is { } next)
+        {
+            _order.Remove(next.JobId);
+            _available.Wait(0); // the job's wake-up is used by this run
+            jobs.Add(Start(next, now, out var slot));
+            used += slot.Images;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next jobs of users likely to come back at once (see <see cref="DequeueRunAsync"/>), taking each
+    /// compatible arrival, until the run is full, nobody more is expected or <paramref name="window"/> has passed since
+    /// <paramref name="started"/> (a timestamp of <see cref="TimeProvider.GetTimestamp"/>).
+    /// </summary>
+    private async Task<int> GatherAsync(List<RunningJob> jobs, BatchSlot head, int used, long started, TimeSpan window, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task arrival;
+            lock (_gate)
+            {
+                Fill(jobs, head, ref used, time.GetUtcNow());
+                if (used >= head.MaxImages || ExpectedBack(jobs) == 0) return used;
+                arrival = _arrival.Task;
+            }
+            var remaining = window - time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero) return used;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(arrival, Task.Delay(remaining, time, timeout.Token));
+            await timeout.CancelAsync(); // the delay, when the arrival came first
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// How many other users are likely to submit again within moments: their last job ended within
+    /// <see cref="RecentlyDone"/>, and they have no job waiting, running (their next chance is after that one) or in
+    /// this run (caller holds the lock).
+    /// </summary>
+    private int ExpectedBack(List<RunningJob> run)
+    {
+        var now = time.GetUtcNow();
+        foreach (var stale in _recentlyDone.Where(d => now - d.Value > RecentlyDone).Select(d => d.Key).ToList())
+            _recentlyDone.Remove(stale);
+        if (_recentlyDone.Count == 0) return 0;
+        var busy = run.Select(j => j.OwnerId).Concat(_running.Values.Select(r => r.OwnerId)).Concat(_order.Order().Select(i => i.UserId))
+            .ToHashSet(StringComparer.Ordinal);
+        return _recentlyDone.Keys.Count(user => !busy.Contains(user));
     }
 
     /// <summary>The first waiting job in fair-share order with this key whose images fit (caller holds the lock).</summary>
@@ -168,6 +236,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
         lock (_gate)
         {
             if (!_running.Remove(job.JobId)) return; // completed already
+            _recentlyDone[job.OwnerId] = time.GetUtcNow();
             _order.Charge(job.OwnerId, held - job.EstimatedSeconds);
         }
         if (succeeded) costs.Observe(job.Units, held);

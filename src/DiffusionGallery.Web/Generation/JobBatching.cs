@@ -19,6 +19,9 @@ public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices
 {
     private readonly int _cap = options.Value.MaxImagesPerRun;
 
+    /// <summary>How long a run with room may wait for users likely to submit again at once (0: never waits).</summary>
+    public TimeSpan GatherWindow { get; } = options.Value.MaxImagesPerRun == 1 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(options.Value.GatherWindowMs);
+
     public BatchSlot Describe(GenerationSettings? settings)
     {
         if (settings is null) return BatchSlot.Alone(1);

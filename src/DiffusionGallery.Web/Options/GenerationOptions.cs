@@ -37,6 +37,13 @@ public sealed class GenerationOptions
     /// its head job's batch.
     /// </summary>
     [Range(0, 1024)] public int MaxImagesPerRun { get; set; }
+
+    /// <summary>
+    /// Milliseconds a shared run with room may wait, after its first job, for the next jobs of users whose jobs just
+    /// ended (people and programs that ask again as soon as an image arrives): they then share one run instead of
+    /// splitting into a run of the first to come back and a run of the rest. 0 = never wait.
+    /// </summary>
+    [Range(0, 1000)] public int GatherWindowMs { get; set; } = 25;
 }
 
 /// <summary>Cross-field checks the attributes cannot express.</summary>

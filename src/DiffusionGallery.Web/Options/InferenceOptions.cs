@@ -48,9 +48,10 @@ public sealed class InferenceOptions : IValidatableObject
 
     /// <summary>
     /// UNet shapes (rows rounded up to a power of two × latent size) that get a fixed-shape session of their own, each
-    /// with its own copy of the weights; with <c>Cuda:CudaGraphs</c> those replay CUDA graphs. 0 = off.
+    /// with its own copy of the weights; with <c>Cuda:CudaGraphs</c> (on by default) those replay CUDA graphs. 0 = off;
+    /// -1 (the default) = automatic: 8 on CUDA for a UNet of at most 256 MB, off on CPU.
     /// </summary>
-    [Range(0, 64)] public int StaticUnetShapes { get; set; }
+    [Range(-1, 64)] public int StaticUnetShapes { get; set; } = DiffusionGallery.Inference.InferenceOptions.AutomaticStaticUnetShapes;
 
     /// <summary>How many models keep their sessions loaded at once.</summary>
     [Range(1, 16)] public int MaxLoadedModels { get; set; } = 1;

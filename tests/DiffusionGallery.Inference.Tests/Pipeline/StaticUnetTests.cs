@@ -96,11 +96,23 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         Assert.Equal(new StaticUnetShape(expected, 16, 12), StaticUnetShape.For(rows, 16, 12));
 
     [Fact]
-    public void CudaGraphsWithoutFixedShapes_IsRefusedAtStart()
+    public void StaticUnetShapes_OutOfRange_IsRefusedAtStart()
     {
-        var options = new InferenceOptions { ModelsRoot = Path.GetTempPath(), Cuda = new CudaProviderSettings { CudaGraphs = true } };
-        Assert.Contains(options.Validate(), e => e.Contains("CudaGraphs needs StaticUnetShapes", StringComparison.Ordinal));
         Assert.Contains(new InferenceOptions { ModelsRoot = Path.GetTempPath(), StaticUnetShapes = 65 }.Validate(),
             e => e.Contains("StaticUnetShapes must be between 0", StringComparison.Ordinal));
+        Assert.Contains(new InferenceOptions { ModelsRoot = Path.GetTempPath(), StaticUnetShapes = -2 }.Validate(),
+            e => e.Contains("StaticUnetShapes must be between 0", StringComparison.Ordinal));
+        Assert.Empty(new InferenceOptions { ModelsRoot = Path.GetTempPath(), StaticUnetShapes = InferenceOptions.AutomaticStaticUnetShapes }.Validate());
+    }
+
+    [Fact]
+    public async Task Automatic_OnCpu_UsesTheOrdinarySession_AndAnExplicitCountWins()
+    {
+        using var automatic = Generator(staticShapes: InferenceOptions.AutomaticStaticUnetShapes);
+        var model = await automatic.LoadModelAsync(null, Ct);
+        Assert.Equal(0, automatic.StaticUnetShapesFor(model.Info)); // CPU: fixed shapes gain nothing there
+        Assert.Null(model.StaticUnets);
+        using var explicitCount = Generator(staticShapes: 3);
+        Assert.Equal(3, explicitCount.StaticUnetShapesFor((await explicitCount.LoadModelAsync(null, Ct)).Info));
     }
 }

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Options;
+using DiffusionGallery.Web.Tests.Support;
+
+namespace DiffusionGallery.Web.Tests.Generation;
+
+/// <summary>
+/// Generation:GatherWindowMs: a run with room waits briefly for the next jobs of users whose images just arrived, so
+/// people (and programs) who ask again as soon as an image arrives share one run instead of splitting into two.
+/// Real clock: the window is real time.
+/// </summary>
+public sealed class GatherWindowTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A harness whose fake engine shares runs of up to 8 images, and users a and b whose last jobs just ended.</summary>
+    private static async Task<(QueueHarness H, string A, string B)> TwoUsersJustServedAsync(int windowMs)
+    {
+        var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs });
+        h.Generator.MaxImages = 8;
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var first = await h.Queue.DequeueRunAsync(Ct);
+        Assert.Equal(2, first.Jobs.Count);
+        foreach (var job in first.Jobs) h.Queue.Complete(job, succeeded: true);
+        return (h, a, b);
+    }
+
+    [Fact]
+    public async Task UserJustServed_ComesBackWithinTheWindow_SharesTheRun_AndTheWaitEndsAtOnce()
+    {
+        var (h, a, b) = await TwoUsersJustServedAsync(windowMs: 5_000);
+        using var _ = h;
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+        var clock = Stopwatch.StartNew();
+
+        var taking = h.Queue.DequeueRunAsync(Ct);
+        await Task.Delay(100, Ct);
+        Assert.False(taking.IsCompleted); // b, served a moment ago, is expected back
+        var b1 = await h.SubmitAsync(b, QueueHarness.Settings("b1"), null, Ct);
+        var run = await taking;
+
+        Assert.Equal([a1.Id, b1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.All(run.Jobs, j => Assert.Equal(0.5, j.Share));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"waited {clock.Elapsed} although nobody more was expected");
+        Assert.True(run.Gathered >= TimeSpan.FromMilliseconds(90), $"gathered for {run.Gathered}");
+    }
+
+    [Fact]
+    public async Task ExpectedUserDoesNotComeBack_TheRunStartsWhenTheWindowEnds()
+    {
+        var (h, a, _) = await TwoUsersJustServedAsync(windowMs: 300);
+        using var _h = h;
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+
+        var run = await h.Queue.DequeueRunAsync(Ct);
+
+        Assert.Equal([a1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.InRange(run.Gathered, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task ExpectedUserSubmitsSomethingIncompatible_StopsTheWait_AndThatJobWaitsForItsOwnRun()
+    {
+        var (h, a, b) = await TwoUsersJustServedAsync(windowMs: 5_000);
+        using var _ = h;
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+
+        var taking = h.Queue.DequeueRunAsync(Ct);
+        await Task.Delay(100, Ct);
+        var other = await h.SubmitAsync(b, QueueHarness.Settings("b1", steps: 9), null, Ct); // another step count: another key
+        var run = await taking;
+
+        Assert.Equal([a1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.True(run.Gathered < TimeSpan.FromSeconds(4), $"gathered for {run.Gathered}");
+        var next = await h.Queue.DequeueRunAsync(Ct);
+        Assert.Equal([other.Id], next.Jobs.Select(j => j.JobId));
+    }
+
+    [Fact]
+    public async Task NobodyElseServedRecently_NoWait()
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 5_000 });
+        h.Generator.MaxImages = 8;
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var a0 = await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        foreach (var job in (await h.Queue.DequeueRunAsync(Ct)).Jobs) h.Queue.Complete(job, succeeded: true);
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct); // one user asking again: nobody to wait for
+
+        var run = await h.Queue.DequeueRunAsync(Ct);
+
+        Assert.Equal([a1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.True(run.Gathered < TimeSpan.FromSeconds(2), $"gathered for {run.Gathered}");
+        Assert.NotEqual(a0.Id, a1.Id);
+    }
+
+    [Fact]
+    public async Task UserStillRunning_IsNotWaitedFor()
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 5_000 });
+        h.Generator.MaxImages = 8;
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var first = await h.Queue.DequeueRunAsync(Ct);
+        h.Queue.Complete(first.Jobs.Single(j => j.OwnerId == a), succeeded: true); // b's job is still being saved
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+
+        var run = await h.Queue.DequeueRunAsync(Ct);
+
+        Assert.Equal([a1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.True(run.Gathered < TimeSpan.FromSeconds(2), $"gathered for {run.Gathered}");
+    }
+
+    [Theory]
+    [InlineData(0, 0)]     // window off
+    [InlineData(5_000, 1)] // sharing off: nothing to gather for
+    public async Task WindowOffOrSharingOff_NoWait(int windowMs, int maxImagesPerRun)
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs, MaxImagesPerRun = maxImagesPerRun });
+        h.Generator.MaxImages = 8;
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        while (h.Queue.QueuedCount > 0)
+            foreach (var job in (await h.Queue.DequeueRunAsync(Ct)).Jobs) h.Queue.Complete(job, succeeded: true);
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+
+        var run = await h.Queue.DequeueRunAsync(Ct);
+
+        Assert.Equal([a1.Id], run.Jobs.Select(j => j.JobId));
+        Assert.True(run.Gathered < TimeSpan.FromSeconds(2), $"gathered for {run.Gathered}");
+    }
+
+    [Fact]
+    public async Task ShuttingDownWhileGathering_Throws()
+    {
+        var (h, a, _) = await TwoUsersJustServedAsync(windowMs: 5_000);
+        using var _h = h;
+        await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var taking = h.Queue.DequeueRunAsync(stopping.Token);
+        await Task.Delay(100, Ct);
+        await stopping.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => taking);
+    }
+}
