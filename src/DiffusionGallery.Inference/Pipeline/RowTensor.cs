@@ -1,5 +1,6 @@
-using Microsoft.ML.OnnxRuntime;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace DiffusionGallery.Inference.Pipeline;
@@ -93,8 +94,8 @@ internal sealed class RowTensor : IDisposable
         var length = Scalar ? 1 : rows * RowLength;
         if (_half is not null)
         {
-            for (var i = 0; i < length; i++)
-                _half[i] = (Float16)Data[i];
+            // ONNX Runtime's Float16 and System.Half are both IEEE binary16: convert vectorised
+            TensorPrimitives.ConvertToHalf(Data.AsSpan(0, length), MemoryMarshal.Cast<Float16, Half>(_half.AsSpan(0, length)));
         }
         else if (_int64 is not null)
         {
@@ -114,8 +115,7 @@ internal sealed class RowTensor : IDisposable
         if (_half is null)
             return;
         var length = rows * RowLength;
-        for (var i = 0; i < length; i++)
-            Data[i] = (float)_half[i];
+        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(_half.AsSpan(0, length)), Data.AsSpan(0, length));
     }
 
     public void Dispose()
