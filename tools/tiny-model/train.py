@@ -220,9 +220,10 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         else:
             log(f"--compile: torch {torch.__version__} has no torch.compile; eager")
     below_t = args.shape_weight_below_t
+    above_fraction = args.shape_weight_above / args.shape_weight if args.shape_weight else 0.0
     log(f"attention {'scaled_dot_product_attention' if args.attention == 'sdpa' and has_fast_attention() else 'matmul/softmax'}, "
         f"optimiser {'fused ' if opt.defaults.get('fused') else ''}AdamW, channels_last {args.channels_last}, "
-        f"shape weight {args.shape_weight} at t < {below_t}")
+        f"shape weight {args.shape_weight} at t < {below_t}" + (f", {args.shape_weight_above} above" if below_t < T else ""))
     ac = sd15_alphas_cumprod().to(device)
     snr = ac / (1 - ac)
     gen = torch.Generator(device=device).manual_seed(args.seed + 2)
@@ -278,7 +279,9 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         if below_t < T:
             # the extra weight on shape pixels shifts the optimum towards "a shape is here" wherever the noisy latent
             # leaves that open (high t): only where the layout is already decided does it sharpen the shapes alone
-            pw = 1 + (pw - 1) * (t < below_t).float()[:, None, None, None]
+            # (above: a fraction --shape-weight-above / --shape-weight of it stays at high t)
+            low = (t < below_t).float()[:, None, None, None]
+            pw = 1 + (pw - 1) * (low + (1 - low) * above_fraction)
         loss = (w * (pw * (pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -344,6 +347,9 @@ def main() -> None:
     p.add_argument("--shape-weight-below-t", type=int, default=T,
                    help="apply --shape-weight only at timesteps below this (default 1000: all); at high t it biases the "
                         "denoiser towards drawing shapes where the caption leaves their place open (extra shapes)")
+    p.add_argument("--shape-weight-above", type=float, default=0.0,
+                   help="with --shape-weight-below-t: the extra shape weight at and above that timestep (default 0: none); "
+                        "relations need some of it at high noise to place two shapes (DIAGNOSIS.md §6)")
     p.add_argument("--attention", choices=["sdpa", "matmul"], default="sdpa",
                    help="training attention: torch's fused scaled_dot_product_attention where the torch version has it "
                         "(>= 2.0), else matmul/softmax; the export is always matmul/softmax")
@@ -387,6 +393,8 @@ def main() -> None:
         BUCKETS[:] = [(w, h, share, st) for (w, h, share, _), st in zip(BUCKETS, steps)]
     if len(args.vae_bucket_shares) != len(BUCKETS) or min(args.vae_bucket_shares) < 0 or sum(args.vae_bucket_shares) <= 0:
         p.error(f"--vae-bucket-shares needs {len(BUCKETS)} shares, not all 0")
+    if not 0 <= args.shape_weight_above <= max(args.shape_weight, 0):
+        p.error("--shape-weight-above must be between 0 and --shape-weight")
     if not 0 < args.shape_weight_below_t <= T:
         p.error(f"--shape-weight-below-t must be in 1..{T}")
     out = Path(args.out)
@@ -483,6 +491,7 @@ def main() -> None:
                          for b in buckets],
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "shape_weight": args.shape_weight, "shape_weight_below_t": args.shape_weight_below_t,
+             "shape_weight_above": args.shape_weight_above,
              "layouts": dict(shapes_world.LAYOUTS), "decoder_finetune_steps": decoder_steps,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
