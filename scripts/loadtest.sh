@@ -34,13 +34,11 @@ cpu)
     DATA="$(mktemp -d /tmp/dg-loadtest-data.XXXXXX)"
     PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
     URL="http://127.0.0.1:$PORT"
-    ( cd "$DATA" && ASPNETCORE_URLS="$URL" ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cpu \
-        Inference__ModelsRoot="$OLDPWD/models" Database__ConnectionString="Data Source=$DATA/app.db" \
-        Storage__Root="$DATA/images" Uploads__Root="$DATA/uploads" Email__PickupDirectory="$DATA/mail" \
-        exec dotnet "$APP/DiffusionGallery.Web.dll" >"$DATA/app.log" 2>&1 ) &
-    APP_PID=$!
+    . scripts/web-instance.sh
+    web_start "$DATA" "$URL" "$PWD/models" Cpu "$DATA/app.log" -- dotnet "$APP/DiffusionGallery.Web.dll"
+    APP_PID=$WEB_PID
     trap 'kill "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null; rm -rf "$DATA"' EXIT
-    until curl -fs "$URL/healthz" >/dev/null; do sleep 1; done
+    web_wait "$URL"
     rm -f "$DATA/tokens.txt"
     # Disjoint users per run (--user-offset): fair share remembers each user's recent GPU use.
     T="$DATA/tokens.txt"

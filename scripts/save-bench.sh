@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 OUT="${OUT:-/tmp/dg-save-bench}"; mkdir -p "$OUT"
 USERS=${USERS:-8}; JOBS=${JOBS:-4}; STEPS=${STEPS:-25}; SIZE=${SIZE:-64}; ROUNDS=${ROUNDS:-1}; MODES=${MODES:-poll long hub}
+. scripts/web-instance.sh
 dotnet build tools/DiffusionGallery.LoadTest -c Release >/dev/null
 BIN=tools/DiffusionGallery.LoadTest/bin/Release/net10.0/dg-loadtest
 for round in $(seq "$ROUNDS"); do
@@ -20,15 +21,11 @@ for round in $(seq "$ROUNDS"); do
     data=$(mktemp -d /tmp/dg-save-bench-data.XXXXXX)
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     url=http://127.0.0.1:$port
-    ( cd "$data" && ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cpu \
-        Inference__ModelsRoot="$OLDPWD/models" Database__ConnectionString="Data Source=$data/app.db" \
-        Storage__Root="$data/images" Uploads__Root="$data/uploads" Email__PickupDirectory="$data/mail" \
-        AccountRateLimits__PerAddressPermitLimit=100000 Generation__MaxQueueLength=5000 \
+    web_start "$data" "$url" "$PWD/models" Cpu "$OUT/app-$name-$round.log" \
         Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__SingleLine=true \
-        Logging__Console__FormatterOptions__TimestampFormat="HH:mm:ss.fff " \
-        exec dotnet "$app/DiffusionGallery.Web.dll" >"$OUT/app-$name-$round.log" 2>&1 ) &
-    pid=$!
-    until curl -fs "$url/healthz" >/dev/null; do sleep 0.5; done
+        "Logging__Console__FormatterOptions__TimestampFormat=HH:mm:ss.fff " -- dotnet "$app/DiffusionGallery.Web.dll"
+    pid=$WEB_PID
+    web_wait "$url"
     offset=0
     for mode in $MODES; do
       case $mode in

@@ -12,6 +12,7 @@ OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
 for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonnxruntime_providers_cuda.so"; done
 LT="$GPU_APP/loadtest/dg-loadtest"; CLI="$GPU_APP/cli/DiffusionGallery.Cli"
 models=$PWD/models
+. scripts/web-instance.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
 # CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands)
 # default: fixed-shape UNet sessions replayed as CUDA graphs (automatic on CUDA); then the ordinary session (shapes 0),
@@ -41,12 +42,10 @@ for mode in ${1:-base shared}; do
     *) app=$mode; env="" ;;
   esac
   port=$((port + 1)); data=/tmp/data-$mode; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port
-  ( cd "$data" && exec env ASPNETCORE_URLS=$url ASPNETCORE_ENVIRONMENT=Production Inference__Provider=Cuda Inference__ModelsRoot=$models \
-      Database__ConnectionString="Data Source=$data/app.db" Storage__Root=$data/images Uploads__Root=$data/uploads \
-      Email__PickupDirectory=$data/mail AccountRateLimits__PerAddressPermitLimit=100000 AccountRateLimits__PerAccountPermitLimit=100000 \
-      Generation__MaxQueueLength=5000 $env ${APP_ENV:-} "$GPU_APP/$app/DiffusionGallery.Web" > "$R/app-$mode.log" 2>&1 ) &
-  pid=$!
-  for i in $(seq 120); do curl -fs "$url/healthz" > /dev/null && break; sleep 0.5; done
+  # shellcheck disable=SC2086 # $env and APP_ENV are lists of NAME=VALUE settings
+  web_start "$data" "$url" "$models" Cuda "$R/app-$mode.log" $env ${APP_ENV:-} -- "$GPU_APP/$app/DiffusionGallery.Web"
+  pid=$WEB_PID
+  web_wait "$url" 120
   t=$R/tokens-$mode.txt
   # disjoint users per run (fair share remembers each user's recent use): register users 0-89 once (the runs' offsets
   # below stay inside them) + the warm-up user
