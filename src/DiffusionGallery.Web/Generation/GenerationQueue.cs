@@ -191,7 +191,8 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     }
 
     /// <summary>
-    /// How many other users are likely to submit again within moments: their last job ended within
+    /// How many other users are likely to submit again within moments: their last job ended (<see cref="Complete"/>,
+    /// which the worker calls as a job's row is committed, before its owner is told) within
     /// <see cref="RecentlyDone"/>, and they have no job waiting, running (their next chance is after that one) or in
     /// this run (caller holds the lock).
     /// </summary>

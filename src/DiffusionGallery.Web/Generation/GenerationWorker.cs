@@ -122,7 +122,10 @@ public sealed class GenerationWorker(
                 early.Add(running.Cancellation.IsCancellationRequested ? JobEnding.Cancelled(job, gpuTime, provider) : JobEnding.Failed(job, ex, gpuTime, provider));
             }
         }
-        await _results.FinishAsync(db, early, stoppingToken); // (rare: a reference image that cannot be read, or cancelled meanwhile)
+        // A job ends in the queue as soon as its row is committed, before its owner hears of it: a run being gathered then expects the owner back (GenerationQueue.DequeueRunAsync)
+        var byId = run.Jobs.ToDictionary(j => j.JobId);
+        void Ended(JobEnding ending) => queue.Complete(byId[ending.Job.Id], ending.State == JobState.Succeeded);
+        await _results.FinishAsync(db, early, stoppingToken, Ended); // (rare: a reference image that cannot be read, or cancelled meanwhile)
         // The queue groups by the key of the stored settings; the loaded requests decide (a mismatch runs separately).
         var first = true;
         foreach (var group in items.GroupBy(i => engine.Batches.KeyOf(i.Request)))
@@ -160,7 +163,7 @@ public sealed class GenerationWorker(
                 endings.Add(ending);
             }
             var saveClock = Stopwatch.StartNew();
-            var done = await _results.FinishAsync(db, endings, stoppingToken);
+            var done = await _results.FinishAsync(db, endings, stoppingToken, Ended);
             foreach (var ending in endings) succeeded[ending.Job.Id] = done.Contains(ending.Job.Id);
             logger.LogInformation("Run of {Jobs} jobs ({Images} images): engine {EngineMs:F0} ms, saved in {SaveMs:F0} ms (claimed in {ClaimMs:F1} ms, gathered in {GatherMs:F1} ms)",
                 batch.Count, runImages, engineTime.TotalMilliseconds, saveClock.Elapsed.TotalMilliseconds, claimTime.TotalMilliseconds, run.Gathered.TotalMilliseconds);

@@ -27,12 +27,15 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
     public static int MaxParallelSaves { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Stores, commits and announces the endings; the ids of the jobs that succeeded.</summary>
+    /// <param name="committed">Told of each committed ending before it is announced (the worker ends the job in the
+    /// queue then, so that an owner who asks again as soon as the result arrives finds it ended).</param>
     /// <param name="cancellationToken">
     /// Stops storing files (shutting down): then the successes' files are deleted and their rows stay Running (requeued at
     /// start-up), while the endings that have no files (cancelled, failed) are still committed, so that a job its owner
     /// cancelled does not run again; then the cancellation is thrown.
     /// </param>
-    public async Task<IReadOnlySet<Guid>> FinishAsync(ApplicationDbContext db, IReadOnlyList<JobEnding> endings, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<Guid>> FinishAsync(ApplicationDbContext db, IReadOnlyList<JobEnding> endings, CancellationToken cancellationToken,
+        Action<JobEnding>? committed = null)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(endings);
@@ -50,13 +53,13 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
             if (withoutFiles.Count > 0)
             {
                 if (ex is not OperationCanceledException) logger.LogError(ex, "A run's results could not be stored; its cancelled and failed jobs are recorded");
-                foreach (var ending in await CommitAsync(db, withoutFiles)) Announce(ending);
+                foreach (var ending in await CommitAsync(db, withoutFiles)) Announce(ending, committed);
             }
             throw;
         }
-        var committed = await CommitAsync(db, endings);
-        foreach (var ending in committed) Announce(ending);
-        return committed.Where(e => e.State == JobState.Succeeded).Select(e => e.Job.Id).ToHashSet();
+        var done = await CommitAsync(db, endings);
+        foreach (var ending in done) Announce(ending, committed);
+        return done.Where(e => e.State == JobState.Succeeded).Select(e => e.Job.Id).ToHashSet();
     }
 
     private async Task StoreFilesAsync(IReadOnlyList<JobEnding> endings, CancellationToken cancellationToken)
@@ -239,8 +242,9 @@ public sealed class RunResultWriter(ImageStore store, JobNotifier notifier, Time
         }
     }
 
-    private void Announce(JobEnding ending)
+    private void Announce(JobEnding ending, Action<JobEnding>? committed)
     {
+        committed?.Invoke(ending);
         var job = ending.Job;
         switch (ending.State)
         {

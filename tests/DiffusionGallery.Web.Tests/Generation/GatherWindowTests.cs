@@ -151,4 +151,54 @@ public sealed class GatherWindowTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => taking);
     }
+
+    [Theory]
+    [InlineData(5_000, 2)] // gathered: the second jobs share a run
+    [InlineData(0, 1)]     // no window: the first to ask again runs alone
+    public async Task ThroughTheWorker_UsersWhoAskAgainWhenTheirImageArrives_ShareTheNextRun(int windowMs, int expectedBatch)
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs });
+        h.Generator.MaxImages = 8;
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var b = await h.Database.AddUserAsync("b@x.test");
+        var a0 = await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        var b0 = await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var seconds = new List<Task<Data.Entities.GenerationJob>>();
+        var endedBeforeTold = new List<bool>();
+        // a asks again as soon as its image arrives, b 200 ms later
+        IDisposable AskAgain(Guid first, string owner, string prompt, int delayMs) => h.Notifier.Subscribe(first, async update =>
+        {
+            if (!update.IsFinished) return;
+            lock (seconds) endedBeforeTold.Add(!h.Queue.IsRunning(first));
+            await Task.Delay(delayMs, Ct);
+            lock (seconds) seconds.Add(h.SubmitAsync(owner, QueueHarness.Settings(prompt), null, Ct));
+        });
+        using var askA = AskAgain(a0.Id, a, "a1", 0);
+        using var askB = AskAgain(b0.Id, b, "b1", 200);
+        using var worker = h.CreateWorker();
+        await worker.StartAsync(Ct);
+
+        var finished = await WaitForJobsAsync(h, 4);
+        await worker.StopAsync(Ct);
+
+        Assert.Equal([true, true], endedBeforeTold); // the queue ended each job before its owner was told
+        Assert.Equal([2, 2], finished.Where(j => j.Id == a0.Id || j.Id == b0.Id).Select(j => j.BatchSize));
+        var again = finished.Where(j => j.Id != a0.Id && j.Id != b0.Id).ToList();
+        Assert.Equal(2, again.Count);
+        Assert.All(again, j => Assert.Equal(expectedBatch, j.BatchSize));
+    }
+
+    /// <summary>Waits (at most 30 s) until <paramref name="count"/> jobs have succeeded; returns them.</summary>
+    private static async Task<List<Data.Entities.GenerationJob>> WaitForJobsAsync(QueueHarness h, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var db = h.Database.CreateDbContext();
+            var done = db.GenerationJobs.Where(j => j.State == Data.Entities.JobState.Succeeded).ToList();
+            if (done.Count >= count) return done;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"{done.Count} of {count} jobs finished in 30 s");
+            await Task.Delay(50, Ct);
+        }
+    }
 }
