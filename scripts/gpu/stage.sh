@@ -1,7 +1,8 @@
 #!/bin/bash
 # Here (no GPU): publish what the GPU benchmarks run — the CLI, the web app, the load test, and optionally a baseline
 # web app published from an older commit — into one folder, with ONNX Runtime's CUDA provider once at the top and
-# files identical across the apps replaced by links, then stage it with ../shared/gpu/prepare.
+# files identical across the apps replaced by links, then stage it with ../shared/gpu/prepare (with the tree slimmed by
+# scripts/gpu/slim-tree.sh on: put the checkpoints back with `scripts/gpu/slim-tree.sh off` after the device calls).
 #   scripts/gpu/stage.sh [BASELINE_PUBLISH_DIR]      (run from the repository root)
 set -euo pipefail
 root=$(git rev-parse --show-toplevel); cd "$root"
@@ -47,4 +48,6 @@ for app in apps:
 print(f"dedupe: {saved / 2**20:.0f} MiB replaced by links across {apps}")
 PY
 du -sh "$pub"
+# a small tree leaves room for the parts (the training checkpoints stay out until `scripts/gpu/slim-tree.sh off`)
+scripts/gpu/slim-tree.sh on
 GPU_RESERVE_MB=${GPU_RESERVE_MB:-2} ../shared/gpu/prepare "$pub" cli/DiffusionGallery.Cli
