@@ -40,8 +40,7 @@ internal sealed class TensorBuffer : IDisposable
     {
         if (_half is not null)
         {
-            for (var i = 0; i < Data.Length; i++)
-                _half[i] = (Float16)Data[i];
+            HalfConversion.ToHalf(Data, _half);
         }
         else if (_int64 is not null)
         {
@@ -59,10 +58,7 @@ internal sealed class TensorBuffer : IDisposable
     public void Download()
     {
         if (_half is not null)
-        {
-            for (var i = 0; i < Data.Length; i++)
-                Data[i] = (float)_half[i];
-        }
+            HalfConversion.ToSingle(_half, Data);
     }
 
     public void Dispose() => Value.Dispose();
@@ -82,8 +78,7 @@ internal sealed class TensorBuffer : IDisposable
     private static float[] ConvertHalf(ReadOnlySpan<Float16> half)
     {
         var result = new float[half.Length];
-        for (var i = 0; i < half.Length; i++)
-            result[i] = (float)half[i];
+        HalfConversion.ToSingle(half, result);
         return result;
     }
 }

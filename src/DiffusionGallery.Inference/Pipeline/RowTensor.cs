@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -94,8 +93,7 @@ internal sealed class RowTensor : IDisposable
         var length = Scalar ? 1 : rows * RowLength;
         if (_half is not null)
         {
-            // ONNX Runtime's Float16 and System.Half are both IEEE binary16: convert vectorised
-            TensorPrimitives.ConvertToHalf(Data.AsSpan(0, length), MemoryMarshal.Cast<Float16, Half>(_half.AsSpan(0, length)));
+            Onnx.HalfConversion.ToHalf(Data.AsSpan(0, length), _half.AsSpan(0, length));
         }
         else if (_int64 is not null)
         {
@@ -115,7 +113,7 @@ internal sealed class RowTensor : IDisposable
         if (_half is null)
             return;
         var length = rows * RowLength;
-        TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<Float16, Half>(_half.AsSpan(0, length)), Data.AsSpan(0, length));
+        Onnx.HalfConversion.ToSingle(_half.AsSpan(0, length), Data.AsSpan(0, length));
     }
 
     public void Dispose()

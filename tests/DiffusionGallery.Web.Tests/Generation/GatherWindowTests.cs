@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
 using DiffusionGallery.Web.Tests.Support;
@@ -14,15 +15,22 @@ public sealed class GatherWindowTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>A harness whose fake engine shares runs of up to 8 images, and users a and b whose last jobs just ended.</summary>
-    private static async Task<(QueueHarness H, string A, string B)> TwoUsersJustServedAsync(int windowMs)
+    /// <summary>A harness whose fake engine shares runs of up to 8 images, and users a and b with one job queued each (a0, b0).</summary>
+    private static async Task<(QueueHarness H, string A, string B, GenerationJob A0, GenerationJob B0)> TwoUsersQueuedAsync(GenerationOptions options)
     {
-        var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs });
+        var h = new QueueHarness(options);
         h.Generator.MaxImages = 8;
         var a = await h.Database.AddUserAsync("a@x.test");
         var b = await h.Database.AddUserAsync("b@x.test");
-        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
-        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var a0 = await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
+        var b0 = await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        return (h, a, b, a0, b0);
+    }
+
+    /// <summary><see cref="TwoUsersQueuedAsync"/> after a0 and b0 ran together and ended.</summary>
+    private static async Task<(QueueHarness H, string A, string B)> TwoUsersJustServedAsync(int windowMs)
+    {
+        var (h, a, b, _, _) = await TwoUsersQueuedAsync(new GenerationOptions { GatherWindowMs = windowMs });
         var first = await h.Queue.DequeueRunAsync(Ct);
         Assert.Equal(2, first.Jobs.Count);
         foreach (var job in first.Jobs) h.Queue.Complete(job, succeeded: true);
@@ -100,12 +108,8 @@ public sealed class GatherWindowTests
     [Fact]
     public async Task UserStillRunning_IsNotWaitedFor()
     {
-        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 5_000 });
-        h.Generator.MaxImages = 8;
-        var a = await h.Database.AddUserAsync("a@x.test");
-        var b = await h.Database.AddUserAsync("b@x.test");
-        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
-        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var (h, a, _, _, _) = await TwoUsersQueuedAsync(new GenerationOptions { GatherWindowMs = 5_000 });
+        using var _h = h;
         var first = await h.Queue.DequeueRunAsync(Ct);
         h.Queue.Complete(first.Jobs.Single(j => j.OwnerId == a), succeeded: true); // b's job is still being saved
         var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
@@ -121,12 +125,8 @@ public sealed class GatherWindowTests
     [InlineData(5_000, 1)] // sharing off: nothing to gather for
     public async Task WindowOffOrSharingOff_NoWait(int windowMs, int maxImagesPerRun)
     {
-        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs, MaxImagesPerRun = maxImagesPerRun });
-        h.Generator.MaxImages = 8;
-        var a = await h.Database.AddUserAsync("a@x.test");
-        var b = await h.Database.AddUserAsync("b@x.test");
-        await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
-        await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
+        var (h, a, _, _, _) = await TwoUsersQueuedAsync(new GenerationOptions { GatherWindowMs = windowMs, MaxImagesPerRun = maxImagesPerRun });
+        using var _h = h;
         while (h.Queue.QueuedCount > 0)
             foreach (var job in (await h.Queue.DequeueRunAsync(Ct)).Jobs) h.Queue.Complete(job, succeeded: true);
         var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct);
@@ -157,13 +157,9 @@ public sealed class GatherWindowTests
     [InlineData(0, 1)]     // no window: the first to ask again runs alone
     public async Task ThroughTheWorker_UsersWhoAskAgainWhenTheirImageArrives_ShareTheNextRun(int windowMs, int expectedBatch)
     {
-        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = windowMs });
-        h.Generator.MaxImages = 8;
-        var a = await h.Database.AddUserAsync("a@x.test");
-        var b = await h.Database.AddUserAsync("b@x.test");
-        var a0 = await h.SubmitAsync(a, QueueHarness.Settings("a0"), null, Ct);
-        var b0 = await h.SubmitAsync(b, QueueHarness.Settings("b0"), null, Ct);
-        var seconds = new List<Task<Data.Entities.GenerationJob>>();
+        var (h, a, b, a0, b0) = await TwoUsersQueuedAsync(new GenerationOptions { GatherWindowMs = windowMs });
+        using var _h = h;
+        var seconds = new List<Task<GenerationJob>>();
         var endedBeforeTold = new List<bool>();
         // a asks again as soon as its image arrives, b 200 ms later
         IDisposable AskAgain(Guid first, string owner, string prompt, int delayMs) => h.Notifier.Subscribe(first, async update =>
@@ -189,13 +185,13 @@ public sealed class GatherWindowTests
     }
 
     /// <summary>Waits (at most 30 s) until <paramref name="count"/> jobs have succeeded; returns them.</summary>
-    private static async Task<List<Data.Entities.GenerationJob>> WaitForJobsAsync(QueueHarness h, int count)
+    private static async Task<List<GenerationJob>> WaitForJobsAsync(QueueHarness h, int count)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             await using var db = h.Database.CreateDbContext();
-            var done = db.GenerationJobs.Where(j => j.State == Data.Entities.JobState.Succeeded).ToList();
+            var done = db.GenerationJobs.Where(j => j.State == JobState.Succeeded).ToList();
             if (done.Count >= count) return done;
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"{done.Count} of {count} jobs finished in 30 s");
             await Task.Delay(50, Ct);
