@@ -27,8 +27,9 @@ $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json
 $B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
 $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
 $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
-# the load runs ("users jobs via user-offset", comma-separated): RUNS for this build, BASE_RUNS for an older build
-# (web-base*), which has no long poll (?wait=), so its REST runs poll
+# the load runs ("users jobs via user-offset [depth]", comma-separated): RUNS for this build, BASE_RUNS for an older
+# build (web-base*), which has no long poll (?wait=), so its REST runs poll. depth (default 1): jobs each user keeps in
+# flight (the load test's --depth; 1 = wait for each image, more = queue ahead like scripts/api-smoke.py)
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
 BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 16 hub 41}
 port=5100
@@ -56,9 +57,10 @@ for mode in ${1:-base shared}; do
   for run in "${list[@]}"; do
     set -- $run
     case $3 in rest-poll) via="rest --poll" ;; *) via=$3 ;; esac
-    timeout 150 "$LT" --url $url --users $1 --jobs $2 --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
-      --json "$R/$mode-$1x$2-$3.json" > "$R/$mode-$1x$2-$3.log" 2>&1
-    echo "$mode $1x$2 $3 rc=$?: $(grep -iE 'images/s|p50' "$R/$mode-$1x$2-$3.log" | head -4 | tr '\n' ' ')"
+    depth=${5:-1}; name=$mode-$1x$2-$3; (( depth > 1 )) && name=$name-d$depth
+    timeout 150 "$LT" --url $url --users $1 --jobs $2 --depth $depth --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
+      --json "$R/$name.json" > "$R/$name.log" 2>&1
+    echo "$name rc=$?: $(grep -iE 'images/s|p50' "$R/$name.log" | head -4 | tr '\n' ' ')"
   done
   grep -h "Run of" "$R/app-$mode.log" | sed 's/.*Run of/Run of/' > "$R/runs-$mode.log" || true
   kill $pid; wait $pid 2>/dev/null

@@ -6,7 +6,7 @@ namespace DiffusionGallery.LoadTest;
 /// <summary>
 /// The load test's core (the console tool and the end-to-end test both call it): gets a token per user, opens each
 /// user's session, runs untimed warm-up jobs, then lets all users start together, each submitting its jobs one after
-/// another, and summarises throughput, latency, errors and batch sizes.
+/// another (in <see cref="LoadTestOptions.Depth"/> lanes), and summarises throughput, latency, errors and batch sizes.
 /// </summary>
 /// <remarks>
 /// The server schedules by fair share over recent GPU use (30-minute half-life), so a user with history waits while
@@ -50,14 +50,15 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
             var startedAt = DateTimeOffset.UtcNow;
             var started = Stopwatch.GetTimestamp();
             var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var users = sessions.Select((session, user) => Task.Run(async () =>
+            var lanes = sessions.SelectMany((session, user) => Enumerable.Range(0, options.Depth).Select(lane => Task.Run(async () =>
             {
                 await go.Task;
-                for (var job = 0; job < options.JobsPerUser; job++)
+                for (var job = lane; job < options.JobsPerUser; job += options.Depth)
                 {
                     try
                     {
-                        outcomes.Add(await session.RunJobAsync(user, job, prompts.For(user, job), cancellationToken));
+                        var startMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                        outcomes.Add(await session.RunJobAsync(user, job, prompts.For(user, job), cancellationToken) with { StartMs = startMs });
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                     {
@@ -66,9 +67,9 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
                         if (samples.Count < 5) samples.Enqueue($"user {user} job {job}: {kind}: {ex.Message}");
                     }
                 }
-            }, cancellationToken)).ToList();
+            }, cancellationToken))).ToList();
             go.SetResult();
-            await Task.WhenAll(users);
+            await Task.WhenAll(lanes);
             var wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var gpuBusy = gpu is null ? null : await gpu.StopAsync();
 
@@ -76,7 +77,7 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
             var images = jobs.Sum(j => j.Images);
             return new LoadTestReport
             {
-                Url = baseUrl.AbsoluteUri, Via = options.Via.ToString().ToLowerInvariant(), Users = options.Users, JobsPerUser = options.JobsPerUser,
+                Url = baseUrl.AbsoluteUri, Via = options.Via.ToString().ToLowerInvariant(), Users = options.Users, JobsPerUser = options.JobsPerUser, Depth = options.Depth,
                 Steps = options.Steps, Width = options.Width, Height = options.Height, StartedAt = startedAt, WallSeconds = wall,
                 JobsSucceeded = jobs.Count, Images = images, ImagesPerSecond = wall > 0 ? images / wall : 0,
                 Latency = LatencySummary.Of(jobs.Select(j => j.LatencyMs).ToList()),

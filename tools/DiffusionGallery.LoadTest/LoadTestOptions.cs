@@ -19,8 +19,13 @@ public sealed record LoadTestOptions
 {
     public required Uri Url { get; init; }
     public int Users { get; init; } = 1;
-    /// <summary>Jobs per user, submitted one after another (submit, wait until finished, next).</summary>
+    /// <summary>Jobs per user, submitted one after another (submit, wait until finished, next) in each of <see cref="Depth"/> lanes.</summary>
     public int JobsPerUser { get; init; } = 10;
+    /// <summary>
+    /// Jobs each user keeps in flight: 1 = a person who waits for each image before asking again; more = a client that
+    /// queues work ahead (like scripts/api-smoke.py, which submits all its jobs first): lane k submits jobs k, k+D, …
+    /// </summary>
+    public int Depth { get; init; } = 1;
     public Transport Via { get; init; } = Transport.Rest;
     public int Steps { get; init; } = 25;
     /// <summary>Null: the model's native size.</summary>
@@ -50,6 +55,7 @@ public sealed record LoadTestOptions
         if (!Url.IsAbsoluteUri || Url.Scheme is not ("http" or "https")) throw new ArgumentException("--url must be an absolute http(s) address.");
         if (Users is < 1 or > 10_000) throw new ArgumentException("--users must be between 1 and 10000.");
         if (JobsPerUser is < 1 or > 1_000_000) throw new ArgumentException("--jobs must be at least 1.");
+        if (Depth < 1 || Depth > JobsPerUser) throw new ArgumentException("--depth must be between 1 and --jobs.");
         if (Steps is < 1 or > 1000) throw new ArgumentException("--steps must be between 1 and 1000.");
         if (Width is < 8 || Height is < 8) throw new ArgumentException("--width and --height must be at least 8.");
         if (Warmup < 0) throw new ArgumentException("--warmup cannot be negative.");
@@ -62,6 +68,7 @@ public sealed record LoadTestOptions
         dg-loadtest --url http://host:port [options]
           --users N          concurrent users (default 1)
           --jobs M           jobs per user, one after another (default 10)
+          --depth D          jobs each user keeps in flight (default 1: wait for each before the next)
           --via rest|hub     REST submit + long poll (GET ?wait=), or hub submit + JobUpdated (default rest)
           --steps S          sampling steps (default 25)
           --width W --height H   image size (default: the model's native size)
@@ -94,6 +101,7 @@ public sealed record LoadTestOptions
                 "--url" => options with { Url = url = Uri.TryCreate(Value(), UriKind.Absolute, out var u) ? u : throw new ArgumentException("--url must be an absolute address.") },
                 "--users" => options with { Users = Int() },
                 "--jobs" => options with { JobsPerUser = Int() },
+                "--depth" => options with { Depth = Int() },
                 "--via" => options with { Via = Value().ToLowerInvariant() switch { "rest" => Transport.Rest, "hub" => Transport.Hub, _ => throw new ArgumentException("--via must be rest or hub.") } },
                 "--steps" => options with { Steps = Int() },
                 "--width" => options with { Width = Int() },

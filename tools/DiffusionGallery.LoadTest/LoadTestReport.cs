@@ -22,6 +22,8 @@ public sealed record LoadTestReport
     public required string Via { get; init; }
     public required int Users { get; init; }
     public required int JobsPerUser { get; init; }
+    /// <summary>Jobs each user kept in flight (<see cref="LoadTestOptions.Depth"/>).</summary>
+    public int Depth { get; init; } = 1;
     public required int Steps { get; init; }
     public int? Width { get; init; }
     public int? Height { get; init; }
@@ -57,7 +59,7 @@ public sealed record LoadTestReport
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine(c, $"{Users} users x {JobsPerUser} jobs via {Via}, {Steps} steps{(Width is null ? "" : $", {Width}x{Height}")} at {Url}");
+        text.AppendLine(c, $"{Users} users x {JobsPerUser} jobs{(Depth > 1 ? $" ({Depth} in flight each)" : "")} via {Via}, {Steps} steps{(Width is null ? "" : $", {Width}x{Height}")} at {Url}");
         text.AppendLine(c, $"  images/s      {ImagesPerSecond:0.00}  ({Images} images in {WallSeconds:0.00} s; {JobsSucceeded} jobs succeeded)");
         text.AppendLine(c, $"  latency (ms)  p50 {Latency.P50Ms:0}  p95 {Latency.P95Ms:0}  max {Latency.MaxMs:0}  (mean {Latency.MeanMs:0}, min {Latency.MinMs:0}, n={Latency.Count})");
         if (WorkerTime.Count > 0)

@@ -15,6 +15,8 @@ namespace DiffusionGallery.LoadTest;
 public sealed record JobOutcome(int User, int Job, Guid JobId, string State, double LatencyMs, int Images, int? BatchSize, int SubmitRetries)
 {
     public double? WorkerMs { get; init; }
+    /// <summary>When the job was submitted, in milliseconds from the start of the timed run.</summary>
+    public double StartMs { get; init; }
 }
 
 /// <summary>One user's connection to the app: runs that user's jobs one at a time.</summary>

@@ -63,6 +63,26 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
     }
 
     [Fact]
+    public async Task Depth_two_keeps_two_jobs_of_a_user_in_flight_at_once()
+    {
+        var options = LoadTestOptions.Parse(["--url", app.BaseUrl.AbsoluteUri, "--users", "1", "--jobs", "4", "--depth", "2"]) with
+        {
+            Steps = 3, TokenFile = _tokenFile, JobTimeout = TimeSpan.FromMinutes(3),
+        };
+
+        var report = await new LoadRunner(options, output.WriteLine).RunAsync(TestContext.Current.CancellationToken);
+        output.WriteLine(report.ToText());
+
+        Assert.Equal((4, 2), (report.JobsSucceeded, report.Depth));
+        Assert.Equal([0, 1, 2, 3], report.Jobs.Select(j => j.Job));
+        // Lane 0 runs jobs 0 and 2, lane 1 jobs 1 and 3: jobs 0 and 1 are submitted together, before either has finished.
+        var (first, second) = (report.Jobs[0], report.Jobs[1]);
+        Assert.True(second.StartMs < first.StartMs + first.LatencyMs && first.StartMs < second.StartMs + second.LatencyMs,
+            $"jobs 0 and 1 did not overlap: {first.StartMs:F0}+{first.LatencyMs:F0} ms, {second.StartMs:F0}+{second.LatencyMs:F0} ms");
+        Assert.True(report.Jobs[2].StartMs >= first.StartMs + first.LatencyMs - 1, "job 2 waits for job 0 (same lane)");
+    }
+
+    [Fact]
     public void Prompt_set_varies_prompt_seed_and_cfg_but_not_what_jobs_are_batched_by()
     {
         var options = Options(Transport.Rest) with { Steps = 7, Width = 64, Height = 96 };
@@ -82,6 +102,8 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
     [InlineData("--jobs", "many", "--jobs needs a whole number.")]
     [InlineData("--colour", "red", "Unknown option --colour.")]
     [InlineData("--rest-wait", "31", "--rest-wait must be between 0 and 30 seconds.")]
+    [InlineData("--depth", "0", "--depth must be between 1 and --jobs.")]
+    [InlineData("--depth", "11", "--depth must be between 1 and --jobs.")]
     public void Bad_command_lines_are_refused_with_a_clear_message(string name, string value, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--url", "http://127.0.0.1:5000", name, value]));
