@@ -5,7 +5,8 @@
 # base = this build with shared runs, gathering and fixed shapes off (MaxImagesPerRun 1, one run in flight: the old
 # worker's behaviour); shared = this build as configured (on CUDA: fixed-shape UNets replayed as CUDA graphs, runs
 # gathered for 25 ms); ordinary = without the fixed shapes; nogather = without gathering; graphs = fixed shapes and
-# CUDA graphs named explicitly (for builds from before they were the default).
+# CUDA graphs named explicitly (for builds from before they were the default); nojoin = without continuous batching
+# (Generation:JoinRunningRuns false).
 # A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
@@ -27,18 +28,20 @@ $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json
 $B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
 $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
 $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
-# the load runs ("users jobs via user-offset [depth]", comma-separated): RUNS for this build, BASE_RUNS for an older
-# build (web-base*), which has no long poll (?wait=), so its REST runs poll. depth (default 1): jobs each user keeps in
-# flight (the load test's --depth; 1 = wait for each image, more = queue ahead like scripts/api-smoke.py)
+# the load runs ("users jobs via user-offset [depth [stagger-ms]]", comma-separated): RUNS for this build, BASE_RUNS for
+# an older build (web-base*), which has no long poll (?wait=), so its REST runs poll. depth (default 1): jobs each user
+# keeps in flight (the load test's --depth; 1 = wait for each image, more = queue ahead like scripts/api-smoke.py);
+# stagger-ms (default 0): user k starts k times that later (out of phase)
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
 BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 16 hub 41}
 port=5100
 for mode in ${1:-base shared}; do
   case $mode in
-    base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1 Generation__GatherWindowMs=0 Inference__StaticUnetShapes=0" ;;
+    base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1 Generation__GatherWindowMs=0 Generation__JoinRunningRuns=false Inference__StaticUnetShapes=0" ;;
     shared) app=web; env="" ;;
     ordinary) app=web; env="Inference__StaticUnetShapes=0" ;;
     nogather) app=web; env="Generation__GatherWindowMs=0" ;;
+    nojoin) app=web; env="Generation__JoinRunningRuns=false" ;;
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;
   esac
@@ -57,12 +60,13 @@ for mode in ${1:-base shared}; do
   for run in "${list[@]}"; do
     set -- $run
     case $3 in rest-poll) via="rest --poll" ;; *) via=$3 ;; esac
-    depth=${5:-1}; name=$mode-$1x$2-$3; (( depth > 1 )) && name=$name-d$depth
-    timeout 150 "$LT" --url $url --users $1 --jobs $2 --depth $depth --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
+    depth=${5:-1}; stagger=${6:-0}; name=$mode-$1x$2-$3; (( depth > 1 )) && name=$name-d$depth; (( stagger > 0 )) && name=$name-s$stagger
+    opts="--depth $depth"; (( stagger > 0 )) && opts="$opts --stagger-ms $stagger"
+    timeout 150 "$LT" --url $url --users $1 --jobs $2 $opts --via $via --warmup 4 --user-offset $4 --gpu-sample --token-file $t \
       --json "$R/$name.json" > "$R/$name.log" 2>&1
     echo "$name rc=$?: $(grep -iE 'images/s|p50' "$R/$name.log" | head -4 | tr '\n' ' ')"
   done
-  grep -h "Run of" "$R/app-$mode.log" | sed 's/.*Run of/Run of/' > "$R/runs-$mode.log" || true
+  grep -hE "Run of|Joinable run" "$R/app-$mode.log" | sed -E "s/.*(Run of|Joinable run)/\1/" > "$R/runs-$mode.log" || true
   kill $pid; wait $pid 2>/dev/null
 done
 python3 scripts/gpu/collect.py "$R" "$OUT" serving --extra "$R/gpu.txt"

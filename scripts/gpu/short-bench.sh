@@ -37,9 +37,10 @@ fi
 if [[ $PART != sd ]]; then
 
 # depth 2 (8 16 rest 41 2): each user keeps two jobs in flight, as the baseline client queued its jobs ahead
-CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 rest 41 2,8 16 rest-poll 50,32 8 rest-poll 58"} \
+# stagger 20 ms (8 16 rest 50 1 20): users out of phase, where continuous batching lets late jobs join a running run
+CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 rest 41 2,8 16 rest 50 1 20,32 8 rest-poll 58"} \
   BASE_RUNS=${BASE_RUNS:-"8 16 rest-poll 50,8 16 rest-poll 41 2,32 8 rest-poll 58"} \
-  bash scripts/gpu/serving-bench.sh "${MODES:-web-base ordinary shared nogather}"
+  bash scripts/gpu/serving-bench.sh "${MODES:-shared nojoin nogather}"
 stamp "serving done"
 fi
 [[ -n $opt ]] && { wait $opt; stamp "optimize rc=$?"; }

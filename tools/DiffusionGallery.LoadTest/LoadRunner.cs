@@ -53,6 +53,7 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
             var lanes = sessions.SelectMany((session, user) => Enumerable.Range(0, options.Depth).Select(lane => Task.Run(async () =>
             {
                 await go.Task;
+                if (options.Stagger > TimeSpan.Zero) await Task.Delay(options.Stagger * user, cancellationToken);
                 for (var job = lane; job < options.JobsPerUser; job += options.Depth)
                 {
                     try
@@ -77,7 +78,7 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
             var images = jobs.Sum(j => j.Images);
             return new LoadTestReport
             {
-                Url = baseUrl.AbsoluteUri, Via = options.Via.ToString().ToLowerInvariant(), Users = options.Users, JobsPerUser = options.JobsPerUser, Depth = options.Depth,
+                Url = baseUrl.AbsoluteUri, Via = options.Via.ToString().ToLowerInvariant(), Users = options.Users, JobsPerUser = options.JobsPerUser, Depth = options.Depth, StaggerMs = options.Stagger.TotalMilliseconds,
                 Steps = options.Steps, Width = options.Width, Height = options.Height, StartedAt = startedAt, WallSeconds = wall,
                 JobsSucceeded = jobs.Count, Images = images, ImagesPerSecond = wall > 0 ? images / wall : 0,
                 Latency = LatencySummary.Of(jobs.Select(j => j.LatencyMs).ToList()),

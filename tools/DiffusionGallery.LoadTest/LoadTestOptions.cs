@@ -26,6 +26,8 @@ public sealed record LoadTestOptions
     /// queues work ahead (like scripts/api-smoke.py, which submits all its jobs first): lane k submits jobs k, k+D, …
     /// </summary>
     public int Depth { get; init; } = 1;
+    /// <summary>User k starts k times this much after the first (0: all at once, in phase); puts users out of phase.</summary>
+    public TimeSpan Stagger { get; init; }
     public Transport Via { get; init; } = Transport.Rest;
     public int Steps { get; init; } = 25;
     /// <summary>Null: the model's native size.</summary>
@@ -56,6 +58,7 @@ public sealed record LoadTestOptions
         if (Users is < 1 or > 10_000) throw new ArgumentException("--users must be between 1 and 10000.");
         if (JobsPerUser is < 1 or > 1_000_000) throw new ArgumentException("--jobs must be at least 1.");
         if (Depth < 1 || Depth > JobsPerUser) throw new ArgumentException("--depth must be between 1 and --jobs.");
+        if (Stagger < TimeSpan.Zero || Stagger > TimeSpan.FromMinutes(1)) throw new ArgumentException("--stagger-ms must be between 0 and 60000.");
         if (Steps is < 1 or > 1000) throw new ArgumentException("--steps must be between 1 and 1000.");
         if (Width is < 8 || Height is < 8) throw new ArgumentException("--width and --height must be at least 8.");
         if (Warmup < 0) throw new ArgumentException("--warmup cannot be negative.");
@@ -69,6 +72,7 @@ public sealed record LoadTestOptions
           --users N          concurrent users (default 1)
           --jobs M           jobs per user, one after another (default 10)
           --depth D          jobs each user keeps in flight (default 1: wait for each before the next)
+          --stagger-ms MS    user k starts k*MS after the first (default 0: all at once)
           --via rest|hub     REST submit + long poll (GET ?wait=), or hub submit + JobUpdated (default rest)
           --steps S          sampling steps (default 25)
           --width W --height H   image size (default: the model's native size)
@@ -102,6 +106,7 @@ public sealed record LoadTestOptions
                 "--users" => options with { Users = Int() },
                 "--jobs" => options with { JobsPerUser = Int() },
                 "--depth" => options with { Depth = Int() },
+                "--stagger-ms" => options with { Stagger = TimeSpan.FromMilliseconds(Int()) },
                 "--via" => options with { Via = Value().ToLowerInvariant() switch { "rest" => Transport.Rest, "hub" => Transport.Hub, _ => throw new ArgumentException("--via must be rest or hub.") } },
                 "--steps" => options with { Steps = Int() },
                 "--width" => options with { Width = Int() },

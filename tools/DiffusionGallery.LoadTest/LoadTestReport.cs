@@ -24,6 +24,8 @@ public sealed record LoadTestReport
     public required int JobsPerUser { get; init; }
     /// <summary>Jobs each user kept in flight (<see cref="LoadTestOptions.Depth"/>).</summary>
     public int Depth { get; init; } = 1;
+    /// <summary>Milliseconds between users' starts (<see cref="LoadTestOptions.Stagger"/>).</summary>
+    public double StaggerMs { get; init; }
     public required int Steps { get; init; }
     public int? Width { get; init; }
     public int? Height { get; init; }

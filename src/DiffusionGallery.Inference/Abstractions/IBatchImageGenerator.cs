@@ -24,6 +24,37 @@ public interface IBatchImageGenerator
     /// validation or post-processing fails gets that error alone. <paramref name="cancellationToken"/> stops all.
     /// </summary>
     Task<IReadOnlyList<BatchItemOutcome>> GenerateBatchAsync(IReadOnlyList<BatchItem> items, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GenerateBatchAsync"/>, but the run stays open to new items (continuous batching): before each
+    /// UNet step the engine asks <paramref name="feed"/> for items of the same key to join, while fewer than
+    /// <paramref name="maxImages"/> images are running; each item's outcome goes to <see cref="IRunFeed.Finished"/> as
+    /// soon as it is ready, while the others go on. Completes when no item is left and the feed offers none.
+    /// Engines that cannot join runs (or models whose UNet takes one timestep for all rows) run the given items only.
+    /// </summary>
+    async Task RunJoinableAsync(IReadOnlyList<BatchItem> items, IRunFeed feed, int maxImages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        var outcomes = await GenerateBatchAsync(items, cancellationToken).ConfigureAwait(false);
+        feed.Finished(items.Select((item, i) => (item, outcomes[i])).ToList());
+    }
+}
+
+/// <summary>The other side of <see cref="IBatchImageGenerator.RunJoinableAsync"/>: where new items come from and outcomes go.</summary>
+public interface IRunFeed
+{
+    /// <summary>
+    /// Items to join the running run now, of <paramref name="key"/> and at most <paramref name="freeImages"/> images in
+    /// all (the sum of their batch sizes); empty when there are none. Called on the engine's thread between UNet
+    /// steps: must return at once.
+    /// </summary>
+    IReadOnlyList<BatchItem> TakeJoiners(BatchKey key, int freeImages);
+
+    /// <summary>
+    /// Outcomes as soon as they are ready (the run's first items and joiners alike, each once); the items that ended at
+    /// the same step come together. Must not block.
+    /// </summary>
+    void Finished(IReadOnlyList<(BatchItem Item, BatchItemOutcome Outcome)> ended);
 }
 
 /// <summary>The settings that items of one shared run must have in common (compared by value).</summary>

@@ -16,6 +16,7 @@ namespace DiffusionGallery.Inference.Pipeline;
 internal sealed class BatchMember(int index, BatchItem item)
 {
     public int Index { get; } = index;
+    public BatchItem Item { get; } = item;
     public GenerationRequest Request { get; } = item.Request;
     public IProgress<GenerationProgress>? Progress { get; } = item.Progress;
     public CancellationToken Token { get; } = item.CancellationToken;
@@ -29,7 +30,9 @@ internal sealed class BatchMember(int index, BatchItem item)
     public int RowsPerStep => UseCfg ? 2 * Batch : Batch;
     public WeightedTokens Positive { get; set; } = null!;
     public WeightedTokens Negative { get; set; } = null!;
-    /// <summary>Index of this member's prompt / negative prompt in the shared text-encoder output.</summary>
+    /// <summary>The text-encoder output this member's prompts are rows of (shared with the members admitted with it).</summary>
+    public float[] Hidden { get; set; } = [];
+    /// <summary>Index of this member's prompt / negative prompt in <see cref="Hidden"/>.</summary>
     public int PositiveRow { get; set; }
     public int NegativeRow { get; set; }
 
@@ -40,6 +43,8 @@ internal sealed class BatchMember(int index, BatchItem item)
     public float[] Denoised { get; set; } = [];
     public float[] Guided { get; set; } = [];
     public int StartStep { get; set; }
+    /// <summary>The next step this member runs (from <see cref="StartStep"/> up to the step count).</summary>
+    public int Step { get; set; }
     public int TotalSteps => Request.Steps - StartStep;
     public string? InitImageHash { get; set; }
     /// <summary>[B, C, h, w] of <see cref="Latents"/>.</summary>
@@ -56,8 +61,8 @@ internal sealed class BatchMember(int index, BatchItem item)
     /// <summary>Set once the member has run its last step (or had none to run).</summary>
     public bool LoopDone { get; set; }
 
-    /// <summary>Takes part in the UNet call of <paramref name="step"/>.</summary>
-    public bool ActiveAt(int step) => Error is null && !LoopDone && StartStep <= step;
+    /// <summary>Handed to <see cref="RunJoining.Finished"/> (joinable runs only; once per member).</summary>
+    public bool Handed { get; set; }
 
     public void Fail(Exception error)
     {

@@ -200,9 +200,100 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         return members.Select(m => m.ToOutcome()).ToList();
     }
 
-    private async Task<List<BatchMember>> RunMembersAsync(IReadOnlyList<BatchItem> items, bool keepImages, CancellationToken cancellationToken)
+    /// <summary>
+    /// A shared run open to joiners (see <see cref="IBatchImageGenerator.RunJoinableAsync"/>). Joiners are validated as
+    /// they come (a bad one is finished with its error at once); each finished member is PNG-encoded off the engine's
+    /// thread, beside the running loop, then handed to the feed. The engine's gate is held until the loop has drained.
+    /// </summary>
+    public async Task RunJoinableAsync(IReadOnlyList<BatchItem> items, IRunFeed feed, int maxImages, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(feed);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxImages, 1);
+        if (items.Count == 0)
+            return;
+        var key = KeyOf(items[0].Request);
+        if (items.Any(i => KeyOf(i.Request) != key))
+            throw new ArgumentException("Every item of a run must have the same batch key.", nameof(items));
+
+        var encoding = new List<Task>();
+        DiffusionPipeline? pipeline = null;
+        var index = items.Count;
+        void Finished(IReadOnlyList<BatchMember> ended)
+        {
+            var p = pipeline;
+            var task = Task.Run(() =>
+            {
+                Parallel.ForEach(ended, m =>
+                {
+                    p?.Encode(m, keepImages: false);
+                    m.DisposeImages();
+                });
+                feed.Finished(ended.Select(m => (m.Item, m.ToOutcome())).ToList());
+            }, CancellationToken.None);
+            lock (encoding)
+                encoding.Add(task);
+        }
+
+        IReadOnlyList<BatchMember> Take(int room)
+        {
+            var joiners = new List<BatchMember>();
+            foreach (var item in feed.TakeJoiners(key, room))
+            {
+                var member = new BatchMember(index++, item);
+                try
+                {
+                    if (KeyOf(item.Request) != key)
+                        throw new ArgumentException($"The request's batch key {KeyOf(item.Request)} differs from the run's {key}.");
+                    item.CancellationToken.ThrowIfCancellationRequested();
+                    Validate(item.Request);
+                }
+                catch (Exception ex)
+                {
+                    member.Fail(ex);
+                }
+
+                joiners.Add(member);
+            }
+
+            return joiners;
+        }
+
         var members = items.Select((item, i) => new BatchMember(i, item)).ToList();
+        var capacity = Math.Max(maxImages, items.Sum(i => Math.Max(1, i.Request.BatchSize)));
+        try
+        {
+            await RunMembersAsync(members, keepImages: false, cancellationToken,
+                p => { pipeline = p; return new RunJoining(capacity, Take, Finished); }).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Members the loop never saw (failed validation, or the run was stopped before it began) end here.
+            var unseen = members.Where(m => !m.Handed).ToList();
+            foreach (var member in unseen)
+            {
+                if (member.Error is null)
+                    member.Fail(new OperationCanceledException("The run was stopped before it began.", cancellationToken));
+                member.Handed = true;
+            }
+
+            if (unseen.Count > 0)
+                Finished(unseen);
+
+            Task[] pending;
+            lock (encoding)
+                pending = [.. encoding];
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+    }
+
+    private Task<List<BatchMember>> RunMembersAsync(IReadOnlyList<BatchItem> items, bool keepImages, CancellationToken cancellationToken) =>
+        RunMembersAsync(items.Select((item, i) => new BatchMember(i, item)).ToList(), keepImages, cancellationToken);
+
+    private async Task<List<BatchMember>> RunMembersAsync(List<BatchMember> members, bool keepImages, CancellationToken cancellationToken,
+        Func<DiffusionPipeline, RunJoining>? joinable = null)
+    {
         foreach (var member in members)
         {
             try
@@ -248,7 +339,10 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             }
 
             if (members.Any(m => m.Error is null))
-                await Task.Run(() => pipeline.RunOnnx(members, cancellationToken), cancellationToken).ConfigureAwait(false);
+            {
+                var joining = joinable?.Invoke(pipeline);
+                await Task.Run(() => pipeline.RunOnnx(members, cancellationToken, joining), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {
@@ -260,6 +354,9 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         {
             _gate.Release();
         }
+
+        if (joinable is not null)
+            return members; // each was encoded and handed on as it finished
 
         // Outside the gate: PNG encoding and metadata (CPU only).
         await Task.Run(() => Parallel.ForEach(members, member => pipeline.Encode(member, keepImages)), CancellationToken.None).ConfigureAwait(false);

@@ -22,9 +22,12 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// per member noise and (img2img) VAE encode → the step loop, where each step packs the rows of the ACTIVE members
 /// into one UNet call ([uncond; cond] per member with CFG &gt; 1, one row per image otherwise) and runs each image's own
 /// sampler on its slice → VAE decode. <see cref="Encode"/> (after the gate is released): PNG with metadata.
-/// Members join at their start step (img2img strength) and leave at a step boundary when their token is cancelled;
-/// since all members share sampler, schedule and step count, every row of a step has the same timestep. Tensors of
-/// the loop are allocated once for the largest row count and viewed per step (<see cref="RowTensor"/>).
+/// Members share sampler, schedule and step count; each runs its own step index. With a per-row timestep input
+/// (our exports) rows at different steps share a UNet call, so img2img members start at once at their start step and,
+/// with <see cref="RunJoining"/>, new members join a running loop at any step boundary (continuous batching); with a
+/// scalar timestep only the members at the lowest step run together. Members leave at a step boundary when their
+/// token is cancelled, and are decoded as soon as they finish. Tensors of the loop are allocated once for the largest
+/// row count and viewed per step (<see cref="RowTensor"/>).
 /// Cancellation of the call interrupts a running ONNX call through <see cref="RunOptions.Terminate"/>, as does
 /// cancellation of every member; the sessions stay usable afterwards.
 /// </summary>
@@ -35,20 +38,25 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// <summary>
     /// The ONNX phase. Member failures (bad init image, cancelled token, failing progress sink) are recorded on the
     /// member; a failure of a shared call is recorded on every member still running. Throws only
-    /// <see cref="OperationCanceledException"/> for <paramref name="ct"/>.
+    /// <see cref="OperationCanceledException"/> for <paramref name="ct"/>. With <paramref name="joining"/>, members
+    /// may join the running loop at step boundaries and each member is handed to <see cref="RunJoining.Finished"/>
+    /// once (decoded, or failed) — also when the call fails or is cancelled.
     /// </summary>
-    public void RunOnnx(IReadOnlyList<BatchMember> members, CancellationToken ct)
+    public void RunOnnx(IReadOnlyList<BatchMember> members, CancellationToken ct, RunJoining? joining = null)
     {
+        var all = new List<BatchMember>(members);
         using var runOptions = new RunOptions();
         using var registration = ct.Register(() => runOptions.Terminate = true);
-        var memberRegistrations = members.Select(m => m.Token.Register(() =>
+        // Without joining, a run whose members are all cancelled stops its ONNX call at once. (With joining a later
+        // member may still come, and a terminated RunOptions would fail it: cancelled members leave at the next step.)
+        var memberRegistrations = joining is not null ? [] : members.Select(m => m.Token.Register(() =>
         {
             if (members.All(x => x.Error is not null || x.Token.IsCancellationRequested))
                 runOptions.Terminate = true;
         })).ToList();
         try
         {
-            RunCore(members, runOptions, ct);
+            RunCore(all, joining, runOptions, ct);
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
         {
@@ -56,14 +64,34 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            foreach (var member in members.Where(m => m.Error is null))
+            foreach (var member in all.Where(m => m.Error is null && m.Images is null))
                 Fail(member, ex);
         }
         finally
         {
             foreach (var r in memberRegistrations)
                 r.Dispose();
+            if (joining is not null)
+            {
+                var left = all.Where(m => !m.Handed).ToList();
+                foreach (var member in left.Where(m => m.Error is null && m.Images is null))
+                    member.Fail(new OperationCanceledException("The run was stopped.", ct));
+                Hand(left, joining);
+            }
         }
+    }
+
+    /// <summary>Hands the members that left (joinable runs) to <see cref="RunJoining.Finished"/>, each once, and clears the list.</summary>
+    private static void Hand(List<BatchMember> leaving, RunJoining? joining)
+    {
+        if (joining is null || leaving.Count == 0)
+            return;
+        var handed = leaving.Where(m => !m.Handed).ToList();
+        leaving.Clear();
+        foreach (var member in handed)
+            member.Handed = true;
+        if (handed.Count > 0)
+            joining.Finished(handed);
     }
 
     private static void Fail(BatchMember member, Exception error) =>
@@ -90,16 +118,31 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
     }
 
-    private void RunCore(IReadOnlyList<BatchMember> members, RunOptions runOptions, CancellationToken ct)
+    /// <summary>The latent geometry shared by every member of a run (same batch key).</summary>
+    private sealed record RunShape(int Channels, int LatentH, int LatentW, int Steps, bool UseTimestepCond)
+    {
+        public int ItemLength => Channels * LatentH * LatentW;
+    }
+
+    private void RunCore(List<BatchMember> members, RunJoining? joining, RunOptions runOptions, CancellationToken ct)
     {
         var first = members[0].Request;
-        var channels = model.LatentChannels;
-        var latentH = first.Height / VaeFactor;
-        var latentW = first.Width / VaeFactor;
-        var itemLength = channels * latentH * latentW;
-        var steps = first.Steps;
-        var useTimestepCond = first.Sampler == SamplerKind.Lcm && model.HasTimestepCond;
+        var shape = new RunShape(model.LatentChannels, first.Height / VaeFactor, first.Width / VaeFactor, first.Steps,
+            first.Sampler == SamplerKind.Lcm && model.HasTimestepCond);
+        var admitted = Admit(members, shape, runOptions, ct);
+        if (admitted is null)
+            return;
 
+        // The step loop; each member is decoded as it finishes (PNG encoding follows in Encode, outside the GPU gate).
+        RunSteps(members, joining, admitted.Value, shape, runOptions, ct);
+    }
+
+    /// <summary>
+    /// Makes members ready for the loop: tokens, one text-encoder call for their distinct prompts, samplers, noise and
+    /// initial latents. Returns the hidden size, or null when no member is left.
+    /// </summary>
+    private int? Admit(IReadOnlyList<BatchMember> members, RunShape shape, RunOptions runOptions, CancellationToken ct)
+    {
         // 1. Prompts → weighted tokens, per member.
         var promptEncoder = new WeightedPromptEncoder(model.Tokenizer);
         ForEachLive(members, ct, m =>
@@ -107,12 +150,12 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             var t0 = Stopwatch.GetTimestamp();
             m.Positive = promptEncoder.Encode(m.Request.Prompt);
             m.Negative = promptEncoder.Encode(m.Request.NegativePrompt);
-            m.UseCfg = m.Request.GuidanceScale > 1 && !useTimestepCond;
-            m.LatentShape = [m.Batch, channels, latentH, latentW];
+            m.UseCfg = m.Request.GuidanceScale > 1 && !shape.UseTimestepCond;
+            m.LatentShape = [m.Batch, shape.Channels, shape.LatentH, shape.LatentW];
             m.Timings.Add(StageTimings.Tokenize, t0);
         });
 
-        // 2. Text encoder: one call for every distinct prompt of the run.
+        // 2. Text encoder: one call for every distinct prompt of these members.
         var prompts = new List<WeightedTokens>();
         var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
         int RowOf(string text, WeightedTokens tokens)
@@ -127,7 +170,8 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             return row;
         }
 
-        foreach (var m in members.Where(m => m.Error is null))
+        var live = members.Where(m => m.Error is null).ToList();
+        foreach (var m in live)
         {
             m.PositiveRow = RowOf(m.Request.Prompt, m.Positive);
             if (m.UseCfg)
@@ -135,22 +179,22 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
 
         if (prompts.Count == 0)
-            return;
-        var (hidden, hiddenSize) = EncodeText(prompts, runOptions, members.Where(m => m.Error is null).Select(m => m.Timings).ToList());
+            return null;
+        var (hidden, hiddenSize) = EncodeText(prompts, runOptions, live.Select(m => m.Timings).ToList());
         ct.ThrowIfCancellationRequested();
+        foreach (var m in live)
+            m.Hidden = hidden;
 
         // 3. Per member: samplers and noise generators (one per image, seed + i), buffers, initial latents.
-        ForEachLive(members, ct, m => Prepare(m, itemLength, runOptions));
-        foreach (var m in members.Where(m => m.Error is null && m.TotalSteps <= 0))
-            m.LoopDone = true;
+        ForEachLive(members, ct, m => Prepare(m, shape.ItemLength, runOptions));
+        foreach (var m in members.Where(m => m.Error is null))
+        {
+            m.Step = m.StartStep;
+            if (m.TotalSteps <= 0)
+                m.LoopDone = true;
+        }
 
-        // 4. The shared step loop.
-        var looping = members.Where(m => m.Error is null && !m.LoopDone).ToList();
-        if (looping.Count > 0)
-            RunSteps(looping, steps, hidden, hiddenSize, useTimestepCond, channels, latentH, latentW, runOptions, ct);
-
-        // 5. VAE decode, one image at a time (PNG encoding follows in Encode, outside the GPU gate).
-        ForEachLive(members, ct, m => m.Images = Decode(m.Latents, m.Batch, channels, latentH, latentW, runOptions, m.Timings));
+        return hiddenSize;
     }
 
     private void Prepare(BatchMember m, int itemLength, RunOptions runOptions)
@@ -201,54 +245,74 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
     }
 
-    private void RunSteps(List<BatchMember> members, int steps, float[] hidden, int hiddenSize, bool useTimestepCond,
-        int channels, int latentH, int latentW, RunOptions runOptions, CancellationToken ct)
+    /// <summary>
+    /// The shared step loop. Each member runs its own step index; with a per-row timestep input every live member takes
+    /// part in every UNet call (rows at different steps side by side), otherwise only the members at the lowest step do
+    /// (so every row of a call has the same timestep, and an img2img member waits for the others to reach its start
+    /// step). With <paramref name="joining"/> (per-row timesteps only), new members are admitted at step boundaries
+    /// while there is room. A member leaves when cancelled, failed or done; a done member is decoded at once.
+    /// </summary>
+    private void RunSteps(List<BatchMember> members, RunJoining? joining, int hiddenSize, RunShape shape, RunOptions runOptions, CancellationToken ct)
     {
-        var itemLength = channels * latentH * latentW;
-        var capacity = members.Sum(m => m.RowsPerStep);
-        var block = ClipTokenizer.MaxLength * hiddenSize;
+        var (channels, latentH, latentW, steps) = (shape.Channels, shape.LatentH, shape.LatentW, shape.Steps);
+        var itemLength = shape.ItemLength;
         var perRowTimestep = model.TimestepPerRow;
+        if (!perRowTimestep)
+            joining = null; // rows at different steps need a timestep per row
+        var capacity = Math.Max(members.Sum(m => m.RowsPerStep), joining is null ? 0 : 2 * joining.MaxImages);
+        var block = ClipTokenizer.MaxLength * hiddenSize;
         using var sample = new RowTensor(model.SampleType, capacity, [channels, latentH, latentW]);
         using var timestep = perRowTimestep
             ? new RowTensor(model.TimestepType, capacity, [])
             : new RowTensor(model.TimestepType, 1, model.TimestepRank == 0 ? [] : [1], scalar: true);
         using var hiddenStates = new RowTensor(model.HiddenStatesType, capacity, [ClipTokenizer.MaxLength, hiddenSize]);
-        using var timestepCond = useTimestepCond ? new RowTensor(model.TimestepCondType, capacity, [model.TimestepCondDim]) : null;
+        using var timestepCond = shape.UseTimestepCond ? new RowTensor(model.TimestepCondType, capacity, [model.TimestepCondDim]) : null;
         using var unetOut = new RowTensor(model.Unet.Outputs[model.UnetOutput].ElementDataType, capacity, [channels, latentH, latentW]);
         using var unet = CreateUnetCall(new UnetTensors(sample, timestep, hiddenStates, timestepCond, unetOut), latentH, latentW);
         var previewer = new LatentPreviewer(model.Info.PreviewFactors, options.PreviewUpscale);
 
-        var active = new List<BatchMember>(members.Count);
-        var activeTimings = new List<StageTimings>(members.Count);
-        var next = new List<BatchMember>(members.Count);
-        var offsets = new int[members.Count]; // first UNet row of active[i]
+        var active = new List<BatchMember>();
+        var activeTimings = new List<StageTimings>();
+        var next = new List<BatchMember>();
+        var offsets = new List<int>(); // first UNet row of active[i]
         var rows = 0;
-        var firstStep = members.Min(m => m.StartStep);
-        for (var step = firstStep; step < steps; step++)
+        var leaving = new List<BatchMember>();
+        foreach (var m in members.Where(m => m.Error is not null || m.LoopDone))
+            Finish(m, leaving, shape, runOptions);
+        Hand(leaving, joining);
+        while (true)
         {
             ct.ThrowIfCancellationRequested();
+            if (joining is not null)
+                Join(members, joining, leaving, shape, runOptions, ct);
             var t0 = Stopwatch.GetTimestamp();
             next.Clear();
+            var lowest = int.MaxValue;
             foreach (var m in members)
             {
-                if (!m.ActiveAt(step))
+                if (m.Error is not null || m.LoopDone)
                     continue;
                 if (m.Token.IsCancellationRequested)
                 {
                     m.Fail(new OperationCanceledException("The generation was cancelled.", m.Token));
+                    Finish(m, leaving, shape, runOptions);
                     continue;
                 }
 
-                if (step == m.StartStep)
-                    m.LoopStart = Stopwatch.GetTimestamp();
+                lowest = Math.Min(lowest, m.Step);
                 next.Add(m);
             }
 
+            Hand(leaving, joining);
+            if (!perRowTimestep)
+                next.RemoveAll(m => m.Step != lowest);
             if (next.Count == 0)
+                break;
+
+            foreach (var m in next)
             {
-                if (members.All(m => m.Error is not null || m.LoopDone))
-                    break;
-                continue;
+                if (m.Step == m.StartStep)
+                    m.LoopStart = Stopwatch.GetTimestamp();
             }
 
             if (!next.SequenceEqual(active))
@@ -256,14 +320,14 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 // The set of members changed (one joined or left): lay out their rows again.
                 (active, next) = (next, active);
                 rows = 0;
-                for (var i = 0; i < active.Count; i++)
+                offsets.Clear();
+                foreach (var m in active)
                 {
-                    var m = active[i];
-                    offsets[i] = rows;
+                    offsets.Add(rows);
                     for (var r = 0; r < m.RowsPerStep; r++)
                     {
                         var source = m.UseCfg && r < m.Batch ? m.NegativeRow : m.PositiveRow;
-                        hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Row(rows + r));
+                        m.Hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Row(rows + r));
                         if (timestepCond is not null)
                             GuidanceMath.GuidanceEmbedding(m.Request.GuidanceScale, timestepCond.Row(rows + r));
                     }
@@ -284,10 +348,12 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             foreach (var m in active)
                 m.SharedBatchSize = Math.Max(m.SharedBatchSize, images);
 
-            // Pack the scaled latents: [uncond; cond] rows per member with CFG, one row per image otherwise.
+            // Pack the scaled latents: [uncond; cond] rows per member with CFG, one row per image otherwise; and each
+            // row's timestep (the member's own step).
             for (var i = 0; i < active.Count; i++)
             {
                 var m = active[i];
+                var step = m.Step;
                 for (var b = 0; b < m.Batch; b++)
                 {
                     var scale = m.Samplers[b].InputScale(step);
@@ -298,10 +364,14 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                     if (m.UseCfg)
                         target.CopyTo(sample.Row(offsets[i] + m.Batch + b));
                 }
+
+                var t = (float)m.Samplers[0].Timesteps[step];
+                if (timestep.Scalar)
+                    timestep.Data[0] = t; // every active member is at the same step
+                else
+                    timestep.Data.AsSpan(offsets[i], m.RowsPerStep).Fill(t);
             }
 
-            var t = (float)active[0].Samplers[0].Timesteps[step]; // the same for every member (same key)
-            timestep.Data.AsSpan(0, timestep.Scalar ? 1 : rows).Fill(t);
             sample.Upload(rows);
             timestep.Upload(rows);
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
@@ -319,18 +389,61 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 var m = active[i];
                 try
                 {
-                    Advance(m, step, unetOut.Data.AsSpan(offsets[i] * itemLength, m.RowsPerStep * itemLength), itemLength);
-                    Report(m, step, previewer, channels, latentH, latentW);
+                    Advance(m, m.Step, unetOut.Data.AsSpan(offsets[i] * itemLength, m.RowsPerStep * itemLength), itemLength);
+                    Report(m, m.Step, previewer, channels, latentH, latentW);
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
                     Fail(m, ex);
                 }
 
-                if (step == steps - 1)
+                m.Step++;
+                if (m.Step >= steps)
                     m.LoopDone = true;
+                if (m.Error is not null || m.LoopDone)
+                    Finish(m, leaving, shape, runOptions);
+            }
+
+            Hand(leaving, joining);
+        }
+    }
+
+    /// <summary>Admits what the feed offers while there is room (the loop's tensors hold <see cref="RunJoining.MaxImages"/>).</summary>
+    private void Join(List<BatchMember> members, RunJoining joining, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, CancellationToken ct)
+    {
+        var running = members.Where(m => m.Error is null && !m.LoopDone).Sum(m => m.Batch);
+        var room = joining.MaxImages - running;
+        if (room <= 0)
+            return;
+        var joiners = joining.Take(room);
+        if (joiners.Count == 0)
+            return;
+        if (joiners.Sum(m => m.Batch) > room)
+            throw new InvalidOperationException($"The feed gave {joiners.Sum(m => m.Batch)} images for {room} free places.");
+        members.AddRange(joiners);
+        Admit(joiners, shape, runOptions, ct);
+        foreach (var m in joiners.Where(m => m.Error is not null || m.LoopDone))
+            Finish(m, leaving, shape, runOptions);
+        Hand(leaving, joining);
+    }
+
+    /// <summary>A member leaves the loop: decoded when it ran its last step, then put on the list of those handed on together.</summary>
+    private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions)
+    {
+        if (m.Error is null && m.LoopDone && m.Images is null)
+        {
+            try
+            {
+                m.Token.ThrowIfCancellationRequested();
+                m.Images = Decode(m.Latents, m.Batch, shape.Channels, shape.LatentH, shape.LatentW, runOptions, m.Timings);
+            }
+            catch (Exception ex) when (!runOptions.Terminate)
+            {
+                Fail(m, ex);
             }
         }
+
+        leaving.Add(m);
     }
 
     /// <summary>The way this run calls the UNet: fixed-shape sessions where configured, else bound or direct.</summary>

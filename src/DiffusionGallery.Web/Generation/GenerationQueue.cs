@@ -154,6 +154,42 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     }
 
     /// <summary>Adds waiting jobs of the head's key, in fair-share order, while they fit (caller holds the lock).</summary>
+    /// <summary>Completes at the next <see cref="EnqueueRange"/> (a joinable run's feeder waits on it).</summary>
+    public Task NextArrival
+    {
+        get { lock (_gate) return _arrival.Task; }
+    }
+
+    /// <summary>
+    /// Jobs to join a running run of <paramref name="key"/> (continuous batching), at most <paramref name="room"/>
+    /// images: taken from the FRONT of the fair order only, stopping at the first job that is of another key or does not
+    /// fit, so a running run never takes jobs past one that should run before them (that one's run starts when this one
+    /// drains). Jobs of a user who already has <paramref name="maxRunningPerUser"/> jobs running are passed over (they
+    /// wait; their owner has enough in the run), so one user's flood cannot fill a run that stays open. Started like
+    /// dequeued jobs (each with its own share of 1 until its outcome says how many it shared with).
+    /// </summary>
+    public IReadOnlyList<RunningJob> TakeJoiners(Inference.Abstractions.BatchKey key, int room, int maxRunningPerUser)
+    {
+        var taken = new List<RunningJob>();
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var runningOf = _running.Values.GroupBy(r => r.OwnerId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            foreach (var item in _order.Order().ToList())
+            {
+                if (runningOf.GetValueOrDefault(item.UserId) >= maxRunningPerUser) continue;
+                if (!_waiting.TryGetValue(item.JobId, out var waiting) || !key.Equals(waiting.Slot.Key) || waiting.Slot.Images > room) break;
+                runningOf[item.UserId] = runningOf.GetValueOrDefault(item.UserId) + 1;
+                _order.Remove(item.JobId);
+                _available.Wait(0); // the job's wake-up is used by this run
+                taken.Add(Start(item, now, out var slot));
+                room -= slot.Images;
+            }
+        }
+        if (taken.Count > 0) PublishPositions();
+        return taken;
+    }
+
     private void Fill(List<RunningJob> jobs, BatchSlot head, ref int used, DateTimeOffset now)
     {
         while (head.Key is not null && used < head.MaxImages && NextCompatible(head.Key, head.MaxImages - used) is { } next)

@@ -19,7 +19,7 @@ namespace DiffusionGallery.Web.Generation;
 /// only files, swept at start-up), and each run logs its engine and saving times. Depends on the queue, the
 /// database, the image store and the notifier only, no web or request state (see Generation/README.md).
 /// </summary>
-public sealed class GenerationWorker(
+public sealed partial class GenerationWorker(
     GenerationQueue queue,
     GenerationRequestFactory requestFactory,
     Uploads.ReferenceImages references,
@@ -103,25 +103,10 @@ public sealed class GenerationWorker(
     {
         await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
         var clock = Stopwatch.StartNew();
-        var items = new List<Item>();
-        var early = new List<JobEnding>();
-        var claimed = await ClaimAsync(db, run.Jobs.Select(j => j.JobId).ToList(), stoppingToken);
+        var joining = options.Value.JoinRunningRuns;
+        // Joinable runs take their next run when they have drained, not at a job's last step (JoinableRun).
+        var (items, early) = await PrepareAsync(db, engine, run.Jobs, joining ? null : lastStep, clock, stoppingToken);
         var claimTime = clock.Elapsed;
-        foreach (var running in run.Jobs)
-        {
-            if (!claimed.TryGetValue(running.JobId, out var job)) continue; // cancelled (or finished) before it reached the worker
-            notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
-            try
-            {
-                var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), running.Cancellation.Token);
-                items.Add(new Item(running, job, request, new JobProgressReporter(job.Id, notifier, time, lastStep)));
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || running.Cancellation.IsCancellationRequested)
-            {
-                var (gpuTime, provider) = (clock.Elapsed * running.Share, engine.Generator.ExecutionProvider);
-                early.Add(running.Cancellation.IsCancellationRequested ? JobEnding.Cancelled(job, gpuTime, provider) : JobEnding.Failed(job, ex, gpuTime, provider));
-            }
-        }
         // A job ends in the queue as soon as its row is committed, before its owner hears of it: a run being gathered then expects the owner back (GenerationQueue.DequeueRunAsync)
         var byId = run.Jobs.ToDictionary(j => j.JobId);
         void Ended(JobEnding ending) => queue.Complete(byId[ending.Job.Id], ending.State == JobState.Succeeded);
@@ -131,6 +116,11 @@ public sealed class GenerationWorker(
         foreach (var group in items.GroupBy(i => engine.Batches.KeyOf(i.Request)))
         {
             var batch = group.ToList();
+            if (joining)
+            {
+                await new JoinableRun(this, engine, group.Key, batch, stoppingToken).RunAsync(succeeded, lastStep);
+                continue;
+            }
             IReadOnlyList<BatchItemOutcome> outcomes;
             var startedAt = time.GetUtcNow();
             var engineClock = Stopwatch.StartNew();
@@ -182,6 +172,35 @@ public sealed class GenerationWorker(
         if (outcome.Result is { } result)
             return JobEnding.Succeeded(job, result, result.SharedBatchSize > 0 ? result.SharedBatchSize : runImages, gpuTime, startedAt);
         return JobEnding.Failed(job, outcome.Error ?? new InvalidOperationException("no result"), gpuTime, provider, startedAt);
+    }
+
+    /// <summary>
+    /// Claims the jobs, tells their owners they run and loads their requests (with reference images): the items ready for
+    /// the engine, and the endings of those that cannot run (a reference that cannot be read, or cancelled meanwhile).
+    /// Jobs no longer queued (cancelled or finished before they reached the worker) are left out of both.
+    /// </summary>
+    private async Task<(List<Item> Items, List<JobEnding> Early)> PrepareAsync(ApplicationDbContext db, DeviceEngine engine,
+        IReadOnlyList<GenerationQueue.RunningJob> jobs, Action? lastStep, Stopwatch clock, CancellationToken stoppingToken)
+    {
+        var items = new List<Item>();
+        var early = new List<JobEnding>();
+        var claimed = await ClaimAsync(db, jobs.Select(j => j.JobId).ToList(), stoppingToken);
+        foreach (var running in jobs)
+        {
+            if (!claimed.TryGetValue(running.JobId, out var job)) continue; // cancelled (or finished) before it reached the worker
+            notifier.Publish(new JobUpdate { JobId = job.Id, State = JobState.Running, TotalSteps = job.Settings.Steps });
+            try
+            {
+                var request = await references.LoadAsync(job.OwnerId, job.Settings, requestFactory.ToEngineRequest(job.Settings), running.Cancellation.Token);
+                items.Add(new Item(running, job, request, new JobProgressReporter(job.Id, notifier, time, lastStep)));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || running.Cancellation.IsCancellationRequested)
+            {
+                var (gpuTime, provider) = (clock.Elapsed * running.Share, engine.Generator.ExecutionProvider);
+                early.Add(running.Cancellation.IsCancellationRequested ? JobEnding.Cancelled(job, gpuTime, provider) : JobEnding.Failed(job, ex, gpuTime, provider));
+            }
+        }
+        return (items, early);
     }
 
     /// <summary>Queued → Running for the run's jobs still queued, in one write transaction (one round on the GPU's path, not one per job).</summary>

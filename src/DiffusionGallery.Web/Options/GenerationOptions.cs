@@ -44,6 +44,14 @@ public sealed class GenerationOptions
     /// splitting into a run of the first to come back and a run of the rest. 0 = never wait.
     /// </summary>
     [Range(0, 1000)] public int GatherWindowMs { get; set; } = 25;
+
+    /// <summary>
+    /// Continuous batching: a running shared run takes compatible jobs from the front of the queue at its step
+    /// boundaries (while it has room), so a job that arrives mid-run starts at the next step instead of after the run,
+    /// and each job's result is saved as soon as it is done. Needs a UNet with a per-row timestep input (our exports);
+    /// with other models the joiners run right after, in the same sequence. false = runs are fixed when they start.
+    /// </summary>
+    public bool JoinRunningRuns { get; set; } = true;
 }
 
 /// <summary>Cross-field checks the attributes cannot express.</summary>

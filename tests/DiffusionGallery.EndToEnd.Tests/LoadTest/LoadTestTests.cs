@@ -104,6 +104,7 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
     [InlineData("--rest-wait", "31", "--rest-wait must be between 0 and 30 seconds.")]
     [InlineData("--depth", "0", "--depth must be between 1 and --jobs.")]
     [InlineData("--depth", "11", "--depth must be between 1 and --jobs.")]
+    [InlineData("--stagger-ms", "-5", "--stagger-ms must be between 0 and 60000.")]
     public void Bad_command_lines_are_refused_with_a_clear_message(string name, string value, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--url", "http://127.0.0.1:5000", name, value]));

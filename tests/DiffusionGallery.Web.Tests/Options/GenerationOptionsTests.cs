@@ -26,7 +26,10 @@ public sealed class GenerationOptionsTests
         foreach (var property in typeof(GenerationOptions).GetProperties())
         {
             Assert.True(section.TryGetProperty(property.Name, out var value), $"appsettings.json lacks Generation:{property.Name}");
-            Assert.Equal(Convert.ToDouble(property.GetValue(defaults)), value.GetDouble());
+            if (property.PropertyType == typeof(bool))
+                Assert.Equal((bool)property.GetValue(defaults)!, value.GetBoolean());
+            else
+                Assert.Equal(Convert.ToDouble(property.GetValue(defaults)), value.GetDouble());
         }
         Assert.Equal(100, defaults.MaxSteps);
     }

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Tests.Support;
+
+namespace DiffusionGallery.Inference.Tests.Pipeline;
+
+/// <summary>
+/// Continuous batching (IBatchImageGenerator.RunJoinableAsync) on the bundled model, CPU: items join a running run at
+/// a step boundary and leave it when done, each with the images it would have had alone.
+/// </summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class JoinableRunTests(TinyModelFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static GenerationRequest Dpm(string prompt, long seed) => SharedRunRequests.Dpm(prompt, seed) with { Steps = 8 };
+
+    /// <summary>A feed whose joiners become available when released; records what the engine asked and got back.</summary>
+    private sealed class TestFeed : IRunFeed
+    {
+        private readonly ConcurrentQueue<BatchItem> _released = new();
+        public List<int> FreeImagesAsked { get; } = [];
+        public List<(BatchItem Item, BatchItemOutcome Outcome)> Finished { get; } = [];
+        public void Release(BatchItem item) => _released.Enqueue(item);
+
+        public IReadOnlyList<BatchItem> TakeJoiners(BatchKey key, int freeImages)
+        {
+            lock (FreeImagesAsked) FreeImagesAsked.Add(freeImages);
+            var taken = new List<BatchItem>();
+            while (_released.TryPeek(out var next) && next.Request.BatchSize <= freeImages - taken.Sum(t => t.Request.BatchSize) && _released.TryDequeue(out next))
+                taken.Add(next);
+            return taken;
+        }
+
+        public List<int> EndedTogether { get; } = [];
+
+        void IRunFeed.Finished(IReadOnlyList<(BatchItem Item, BatchItemOutcome Outcome)> ended)
+        {
+            lock (Finished)
+            {
+                Finished.AddRange(ended);
+                EndedTogether.Add(ended.Count);
+            }
+        }
+
+        public BatchItemOutcome OutcomeOf(BatchItem item) => Finished.Single(f => ReferenceEquals(f.Item, item)).Outcome;
+    }
+
+    [Fact]
+    public async Task AnItemJoiningMidRun_GetsTheImagesItWouldHaveAlone_AndFinishesAfterTheFirst()
+    {
+        var feed = new TestFeed();
+        var joinerSteps = new ConcurrentQueue<int>();
+        var firstStepWhenJoinerStarted = -1;
+        var firstStep = 0;
+        var late = Dpm("a blue square on a red background", 32) with { NegativePrompt = "circle", GuidanceScale = 4.5f };
+        var joiner = new BatchItem(late, new CallbackProgress(p =>
+        {
+            if (joinerSteps.IsEmpty) firstStepWhenJoinerStarted = Volatile.Read(ref firstStep);
+            joinerSteps.Enqueue(p.Step);
+        }), Ct);
+        var first = new BatchItem(Dpm("a red circle on a blue background", 31) with { BatchSize = 2 }, new CallbackProgress(p =>
+        {
+            Volatile.Write(ref firstStep, p.Step);
+            if (p.Step == 3) feed.Release(joiner);
+        }), Ct);
+
+        await fixture.Generator.RunJoinableAsync([first], feed, maxImages: 4, Ct);
+
+        Assert.Equal(2, feed.Finished.Count);
+        Assert.Same(first, feed.Finished[0].Item); // it finished first and was handed on without waiting for the joiner
+        Assert.Same(joiner, feed.Finished[1].Item);
+        Assert.Equal([1, 1], feed.EndedTogether);
+        Assert.Equal(4, firstStepWhenJoinerStarted); // released after step 3, it ran its first step beside the first item's 4th
+        Assert.Equal(Enumerable.Range(1, 8), joinerSteps); // and ran all of its own steps
+        Assert.Equal(2, feed.FreeImagesAsked[0]); // 4 places, 2 taken by the first item
+        foreach (var (item, outcome) in feed.Finished)
+        {
+            var alone = await fixture.Generator.GenerateAsync(item.Request, null, Ct);
+            var shared = Assert.IsType<GenerationResult>(outcome.Result);
+            ImageAssert.SameImages(alone, shared, item.Request.Prompt);
+            Assert.Equal(3, shared.SharedBatchSize); // 2 + 1 images in the calls they shared
+        }
+    }
+
+    [Fact]
+    public async Task JoinersThatDoNotFit_WaitForRoom_AndBadOrCancelledJoinersFailAlone()
+    {
+        var feed = new TestFeed();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var invalid = new BatchItem(Dpm("a green square", 43) with { GuidanceScale = -1f }, null, Ct);
+        var gone = new BatchItem(Dpm("a yellow triangle", 44), null, cancelled.Token);
+        var big = new BatchItem(Dpm("a yellow star", 45) with { BatchSize = 2 }, null, Ct);
+        var first = new BatchItem(Dpm("a red circle", 41), new CallbackProgress(p =>
+        {
+            if (p.Step != 2) return;
+            feed.Release(invalid);
+            feed.Release(gone);
+            feed.Release(big);
+        }), Ct);
+
+        await fixture.Generator.RunJoinableAsync([first], feed, maxImages: 2, Ct);
+
+        Assert.Equal(4, feed.Finished.Count);
+        Assert.IsType<InvalidGenerationRequestException>(feed.OutcomeOf(invalid).Error, exactMatch: false);
+        Assert.True(feed.OutcomeOf(gone).Cancelled);
+        Assert.All(new[] { first, big }, i => Assert.NotNull(feed.OutcomeOf(i).Result));
+        // "big" (2 images) fitted only once "first" had left: it never shared a call with it
+        Assert.Equal(2, feed.OutcomeOf(big).Result!.SharedBatchSize);
+        Assert.Equal(1, feed.OutcomeOf(first).Result!.SharedBatchSize);
+        Assert.All(feed.FreeImagesAsked, free => Assert.InRange(free, 1, 2));
+        ImageAssert.SameImages(await fixture.Generator.GenerateAsync(big.Request, null, Ct), feed.OutcomeOf(big).Result!, "big");
+    }
+
+    [Fact]
+    public async Task CancellingTheRun_HandsEveryItemOnAsCancelled()
+    {
+        var feed = new TestFeed();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var joiner = new BatchItem(Dpm("a green square", 52), null, Ct);
+        var first = new BatchItem(Dpm("a red circle", 51), new CallbackProgress(p =>
+        {
+            if (p.Step == 2) feed.Release(joiner);
+            if (p.Step == 4) stop.Cancel();
+        }), Ct);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Generator.RunJoinableAsync([first], feed, 4, stop.Token));
+
+        Assert.Equal(2, feed.Finished.Count);
+        Assert.All(feed.Finished, f => Assert.True(f.Outcome.Cancelled, f.Outcome.Error?.ToString()));
+        var after = await fixture.Generator.GenerateAsync(Dpm("a green square", 52), null, Ct); // the engine stays usable
+        Assert.Single(after.Images);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
+using DiffusionGallery.Web.Options;
+using DiffusionGallery.Web.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace DiffusionGallery.Web.Tests.Generation;
+
+/// <summary>
+/// Generation:JoinRunningRuns through the worker with the real engine (bundled model, CPU): a job submitted while
+/// another user's run is going joins it at a step boundary, each result is saved as soon as it is done, and each image
+/// is the one the job would have had alone.
+/// </summary>
+public sealed class JoinableRunWorkerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static EngineDevices RealEngine() => new([DeviceEngine.For(0, BundledModel.Generator)]);
+
+    [Fact]
+    public async Task AJobSubmittedMidRun_JoinsIt_AndEachJobIsSavedWithTheImageItWouldHaveAlone()
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
+        var (ua, ub) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"));
+        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle on a blue background", steps: 24, seed: 5), null, Ct);
+        Task<GenerationJob>? late = null;
+        var firstStepAtJoin = 0;
+        var lateSteps = new List<int>();
+        using var watchFirst = h.Notifier.Subscribe(first.Id, update =>
+        {
+            if (update is { State: JobState.Running, Step: >= 6 } && late is null)
+            {
+                firstStepAtJoin = update.Step;
+                late = h.SubmitAsync(ub, QueueHarness.Settings("a yellow triangle", steps: 24, seed: 6), null, Ct);
+            }
+            return Task.CompletedTask;
+        });
+        using var worker = h.CreateWorker(RealEngine());
+        await worker.StartAsync(Ct);
+
+        var jobs = await WaitForJobsAsync(h, 2);
+        await worker.StopAsync(Ct);
+
+        var a = jobs.Single(j => j.Id == first.Id);
+        var b = jobs.Single(j => j.Id != first.Id);
+        Assert.Equal(2, a.BatchSize); // they shared UNet calls
+        Assert.Equal(2, b.BatchSize);
+        Assert.True(b.StartedAt < a.FinishedAt, "the late job started while the first one ran");
+        Assert.True(a.FinishedAt < b.FinishedAt, "the first job was saved without waiting for the late one");
+        Assert.InRange(firstStepAtJoin, 6, 23);
+        foreach (var job in jobs)
+        {
+            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
+            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
+            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
+            AssertSamePixels(expected, stored, job.Settings.Prompt);
+        }
+    }
+
+    [Fact]
+    public async Task AJobOfAnotherKeyAtTheFrontOfTheQueue_IsNotPassedByLaterJobsThatCouldJoin()
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
+        var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
+        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 24, seed: 1), null, Ct);
+        var submitted = new List<GenerationJob>();
+        using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
+        {
+            if (update is not { State: JobState.Running, Step: 4 }) return;
+            // b asks for another step count (another batch key), then c for the running run's key: c must wait behind b
+            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 10, seed: 2), null, Ct));
+            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 24, seed: 3), null, Ct));
+        });
+        using var worker = h.CreateWorker(RealEngine());
+        await worker.StartAsync(Ct);
+
+        var jobs = await WaitForJobsAsync(h, 3);
+        await worker.StopAsync(Ct);
+
+        var (a, b, c) = (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
+        // c could have joined the first run, but b came first: nobody joined, and c started after b
+        Assert.Equal([1, 1, 1], new[] { a, b, c }.Select(j => j.BatchSize));
+        Assert.True(c.StartedAt >= b.StartedAt, "c did not pass b");
+    }
+
+    private static void AssertSamePixels(Image<Rgb24> expected, Image<Rgb24> actual, string label)
+    {
+        Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
+        var worst = 0;
+        for (var y = 0; y < expected.Height; y++)
+        for (var x = 0; x < expected.Width; x++)
+        {
+            var (e, a) = (expected[x, y], actual[x, y]);
+            worst = Math.Max(worst, Math.Max(Math.Abs(e.R - a.R), Math.Max(Math.Abs(e.G - a.G), Math.Abs(e.B - a.B))));
+        }
+        Assert.True(worst <= 1, $"{label}: pixels differ by up to {worst}/255");
+    }
+
+    /// <summary>Waits (at most 60 s) until <paramref name="count"/> jobs have succeeded; returns them with their images.</summary>
+    private static async Task<List<GenerationJob>> WaitForJobsAsync(QueueHarness h, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var db = h.Database.CreateDbContext();
+            var done = await db.GenerationJobs.Include(j => j.Images).Where(j => j.State == JobState.Succeeded).ToListAsync(Ct);
+            if (done.Count >= count) return done;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{done.Count} of {count} jobs finished in 60 s");
+            await Task.Delay(50, Ct);
+        }
+    }
+}
