@@ -38,7 +38,7 @@ internal sealed class EngineOptions
     public Option<int> StaticUnetShapes { get; } = new("--static-unet-shapes")
     {
         Description = "How many UNet shapes (rows rounded up to a power of two × latent size) get a fixed-shape session of their own "
-            + "(0 = off; -1, the default = automatic: 8 on CUDA for a UNet of at most 256 MB, off on CPU).",
+            + "(0 = off; -1, the default = automatic: on CUDA 8 for a UNet of at most 256 MB and 1 for a larger one, off on CPU).",
         DefaultValueFactory = _ => DiffusionGallery.Inference.InferenceOptions.AutomaticStaticUnetShapes,
     };
 

@@ -149,8 +149,8 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         ArgumentNullException.ThrowIfNull(request);
         var info = _catalog.FirstOrDefault(m => string.Equals(m.Name, request.Model ?? _options.DefaultModel ?? _catalog.FirstOrDefault()?.Name, StringComparison.Ordinal));
         var karras = request.KarrasSigmas && SamplerNames.SupportsKarras(request.Sampler);
-        // Img2img members join the shared loop at their start step, where every row has the same timestep, so the
-        // strength needs no place in the key even for graphs with a scalar timestep input (Extra stays empty).
+        // Img2img members run from their start step: beside the others (per-row timesteps) or, for graphs with a scalar
+        // timestep input, once the others have reached it; so the strength needs no place in the key (Extra stays empty).
         return new BatchKey(info?.Name ?? request.Model ?? "", request.Width, request.Height, request.Sampler, karras, request.Steps);
     }
 
@@ -437,8 +437,9 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
     }
 
     /// <summary>
-    /// <see cref="InferenceOptions.StaticUnetShapes"/> for this model: as configured, or when automatic, a few shapes on
-    /// CUDA for a UNet small enough that a copy of its weights per shape costs little (off on CPU, where they gain nothing).
+    /// <see cref="InferenceOptions.StaticUnetShapes"/> for this model: as configured, or when automatic, on CUDA a few
+    /// shapes for a UNet small enough that a copy of its weights per shape costs little and one shape for a larger one
+    /// (off on CPU, where they gain nothing).
     /// </summary>
     internal int StaticUnetShapesFor(ModelInfo info)
     {
@@ -448,7 +449,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             return 0;
         var unet = new DirectoryInfo(Path.Combine(info.Folder, "unet"));
         var bytes = unet.Exists ? unet.EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : long.MaxValue;
-        return bytes <= InferenceOptions.AutomaticStaticUnetMaxMB * 1024L * 1024 ? InferenceOptions.AutomaticStaticUnetShapeCount : 0;
+        return InferenceOptions.AutomaticStaticUnetShapesFor(cuda: true, bytes);
     }
 
     public void Dispose()

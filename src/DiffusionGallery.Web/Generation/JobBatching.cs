@@ -27,7 +27,7 @@ public sealed class JobBatching(GenerationRequestFactory requests, EngineDevices
         if (settings is null) return BatchSlot.Alone(1);
         var images = Math.Max(1, settings.BatchCount);
         // The key does not depend on an img2img reference (loaded only when the job runs): the engine lets such items
-        // join the shared loop at their start step. The worker checks the key again on the loaded request.
+        // run from their start step in the shared loop. The worker checks the key again on the loaded request.
         try
         {
             var engine = engines.Primary.Batches;

@@ -115,4 +115,13 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         using var explicitCount = Generator(staticShapes: 3);
         Assert.Equal(3, explicitCount.StaticUnetShapesFor((await explicitCount.LoadModelAsync(null, Ct)).Info));
     }
+
+    [Theory]
+    [InlineData(false, 10L << 20, 0)]          // CPU: never
+    [InlineData(true, 10L << 20, 8)]           // a small UNet (the bundled one is 15 MB): a shape per power-of-two row count
+    [InlineData(true, 256L << 20, 8)]
+    [InlineData(true, (256L << 20) + 1, 1)]    // larger (SD 1.5 fp16: 1.7 GB): one copy of the weights, for the first shape run
+    [InlineData(true, 3_400L << 20, 1)]
+    public void Automatic_GivesSmallUnetsEightShapes_LargeOnesOne_OnCudaOnly(bool cuda, long unetBytes, int shapes) =>
+        Assert.Equal(shapes, InferenceOptions.AutomaticStaticUnetShapesFor(cuda, unetBytes));
 }

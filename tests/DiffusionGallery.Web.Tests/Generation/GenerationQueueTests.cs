@@ -13,6 +13,32 @@ public sealed class GenerationQueueTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task TakeJoiners_TakesFromTheFrontOnly_WithinRoom_PassingOverUsersAtTheirLimit()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 5 });
+        var (a, b, c, d) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"),
+            await h.Database.AddUserAsync("c@x.test"), await h.Database.AddUserAsync("d@x.test"));
+        var head = await h.DequeueAfterSubmitAsync(a, QueueHarness.Settings("a0"));
+        var key = h.Generator.KeyOf(h.RequestFactory.ToEngineRequest(QueueHarness.Settings()));
+        var a1 = await h.SubmitAsync(a, QueueHarness.Settings("a1"), null, Ct); // a already runs one job: at a limit of 1 it waits
+        var b1 = await h.SubmitAsync(b, QueueHarness.Settings("b1", batch: 2), null, Ct);
+        var c1 = await h.SubmitAsync(c, QueueHarness.Settings("c1"), null, Ct);
+        var d1 = await h.SubmitAsync(d, QueueHarness.Settings("d1", steps: 9), null, Ct); // another key
+        var c2 = await h.SubmitAsync(c, QueueHarness.Settings("c2"), null, Ct); // behind d1: never passes it
+
+        Assert.Empty(h.Queue.TakeJoiners(key, room: 1, maxRunningPerUser: 1)); // b1 (2 images) is next after a1 and does not fit
+        var taken = h.Queue.TakeJoiners(key, room: 8, maxRunningPerUser: 1);
+
+        Assert.Equal([b1.Id, c1.Id], taken.Select(j => j.JobId)); // a1 passed over (a at its limit), stopped at d1
+        Assert.All(taken, j => Assert.True(h.Queue.IsRunning(j.JobId)));
+        Assert.Equal([a1.Id, d1.Id, c2.Id], new[] { a1, d1, c2 }.Where(j => h.Queue.GetPosition(j.Id) is not null).Select(j => j.Id));
+        // a's first job ends: a has used the GPU and d has not, so d1 (another key) is at the front now and nothing passes it
+        h.Queue.Complete(head);
+        Assert.Empty(h.Queue.TakeJoiners(key, room: 8, maxRunningPerUser: 1));
+        Assert.Equal(1, h.Queue.GetPosition(d1.Id));
+    }
+
+    [Fact]
     public async Task Dequeue_JobsOfSeveralUsers_TakeTurnsByFairShare()
     {
         using var h = new QueueHarness();

@@ -109,6 +109,15 @@ internal sealed class QueueHarness : IDisposable
         return finals.ToDictionary(p => p.Key, p => p.Value.Task.Result);
     }
 
+    /// <summary>Submits one job and takes it as the next run (the queue must have been empty).</summary>
+    public async Task<GenerationQueue.RunningJob> DequeueAfterSubmitAsync(string userId, GenerationSettings settings)
+    {
+        var job = await SubmitAsync(userId, settings);
+        var running = await DequeueOneAsync(default);
+        Assert.Equal(job.Id, running.JobId);
+        return running;
+    }
+
     public JobRecovery CreateRecovery() => new(Database, Queue, Time, NullLogger<JobRecovery>.Instance);
 
     public static GenerationSettings Settings(string prompt = "a red circle", int steps = 4, long seed = 42, int batch = 1) =>
