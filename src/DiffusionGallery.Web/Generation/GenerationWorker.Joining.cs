@@ -66,13 +66,11 @@ public sealed partial class GenerationWorker
             try
             {
                 var next = _initial;
-                while (next.Count > 0)
+                lock (_gate) _busyImages += _initial.Sum(i => i.Running.Images); // (joiners count from when the feeder takes them)
+                // shutting down: jobs still ready stay Running in the database, requeued at start-up
+                while (next.Count > 0 && !_stopping.IsCancellationRequested)
                 {
                     total += next.Count;
-                    lock (_gate)
-                    {
-                        foreach (var item in next) _busyImages += item.Running.Images;
-                    }
                     using var feeding = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
                     var feeder = Task.Run(() => FeedAsync(feeding.Token), CancellationToken.None);
                     try
