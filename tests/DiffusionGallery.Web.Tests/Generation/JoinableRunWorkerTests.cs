@@ -87,6 +87,45 @@ public sealed class JoinableRunWorkerTests
         Assert.True(c.StartedAt >= b.StartedAt, "c did not pass b");
     }
 
+    [Fact]
+    public async Task ShuttingDownMidRun_LeavesTheFirstJobAndTheJoinerRunning_AndStartUpRequeuesBoth()
+    {
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
+        var (ua, ub) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"));
+        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 100, seed: 7), null, Ct);
+        Task<GenerationJob>? late = null;
+        var joinerStepping = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watchFirst = h.Notifier.Subscribe(first.Id, update =>
+        {
+            if (update is { State: JobState.Running, Step: >= 3 } && late is null)
+            {
+                late = h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 100, seed: 8), null, Ct);
+                late.ContinueWith(t => h.Notifier.Subscribe(t.Result.Id, u =>
+                {
+                    if (u is { State: JobState.Running, Step: >= 2 }) joinerStepping.TrySetResult(t.Result.Id);
+                    return Task.CompletedTask;
+                }), Ct, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+            return Task.CompletedTask;
+        });
+        using var worker = h.CreateWorker(RealEngine());
+        await worker.StartAsync(Ct);
+
+        var joiner = await joinerStepping.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct); // it joined and runs beside the first
+        await worker.StopAsync(Ct);
+
+        await using (var db = h.Database.CreateDbContext())
+        {
+            var rows = await db.GenerationJobs.Include(j => j.Images).ToListAsync(Ct);
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, r => Assert.Equal((JobState.Running, 1, 0), (r.State, r.Attempts, r.Images.Count))); // not failed, not cancelled
+        }
+        Assert.Equal(0, h.Queue.RunningCount);
+        await h.CreateRecovery().StartAsync(Ct);
+        Assert.NotNull(h.Queue.GetPosition(first.Id));
+        Assert.NotNull(h.Queue.GetPosition(joiner));
+    }
+
     private static void AssertSamePixels(Image<Rgb24> expected, Image<Rgb24> actual, string label)
     {
         Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
