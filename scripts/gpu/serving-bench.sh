@@ -15,19 +15,23 @@ LT="$GPU_APP/loadtest/dg-loadtest"; CLI="$GPU_APP/cli/DiffusionGallery.Cli"
 models=$PWD/models
 . scripts/web-instance.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$R/gpu.txt"
-# CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands)
+# CLI_BENCH=short: only the single-image and the 32-request shared figures (the same commands); none: no CLI figures
 # default: fixed-shape UNet sessions replayed as CUDA graphs (automatic on CUDA); then the ordinary session (shapes 0),
 # without the UNet's IOBinding, and fixed shapes without CUDA graphs, side by side
-B="timeout 90 $CLI bench --models $models --provider cuda --steps 25"
-$B --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
-$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --json "$R/cli-b1-ordinary.json" > "$R/cli-b1-ordinary.log" 2>&1
-$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
-$B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
-[[ ${CLI_BENCH:-} == short ]] || \
-  $B --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
-$B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
-$B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
-$B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
+cli_bench() {
+  B="timeout 90 $CLI bench --models $models --provider cuda --steps 25"
+  $B --batch 1 --runs 30 --warmup 5 --json "$R/cli-b1.json" > "$R/cli-b1.log" 2>&1
+  $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --json "$R/cli-b1-ordinary.json" > "$R/cli-b1-ordinary.log" 2>&1
+  $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 0 --no-io-binding --json "$R/cli-b1-nobind.json" > "$R/cli-b1-nobind.log" 2>&1
+  $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
+  [[ ${CLI_BENCH:-} == short ]] || \
+    $B --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
+  $B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
+  $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
+  $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1
+}
+# CLI_BENCH=none: the load runs only
+[[ ${CLI_BENCH:-} == none ]] || cli_bench
 # the load runs ("users jobs via user-offset [depth [stagger-ms]]", comma-separated): RUNS for this build, BASE_RUNS for
 # an older build (web-base*), which has no long poll (?wait=), so its REST runs poll. depth (default 1): jobs each user
 # keeps in flight (the load test's --depth; 1 = wait for each image, more = queue ahead like scripts/api-smoke.py);
