@@ -58,6 +58,12 @@ for v in "opt_b1_graphs sd15-opt 1 --static-unet-shapes 1" "opt_b1 sd15-opt 1" "
   stamp "$1 rc=$?: $(grep -iE 'unet|per image|total|fixed-shape' "$R/$1.log" | head -4 | tr '\n' ' ')"
   collect > /dev/null
 done
+# fp16 and optimised exports against the fp32 one on fixed inputs (the issue's "within 1e-2"), on CUDA through our CLI
+if (( $(left) > 60 )) && [[ -f $M/sd15-fp32/unet/model.onnx ]]; then
+  timeout 90 "$cli" compare-unet --provider cuda --ref $M/sd15-fp32/unet/model.onnx --cand fp16=$M/sd15-fp16/unet/model.onnx \
+    --cand opt=$M/sd15-opt/unet/model.onnx --json "$R/compare.json" > "$R/compare.log" 2>&1
+  stamp "compare rc=$?: $(tail -3 "$R/compare.log" | tr '\n' ' ')"
+fi
 if (( $(left) > 50 )); then
   timeout $(( $(left) < 130 ? $(left) - 10 : 120 )) python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json "$R/torch.json" \
     --iters 20 > "$R/torch.log" 2>&1

@@ -7,6 +7,7 @@ var root = new RootCommand("DiffusionGallery: text-to-image on ONNX Runtime from
     BenchCommand.Create(),
     InfoCommand.Create(),
     MetadataCommand.Create(),
+    CompareUnetCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

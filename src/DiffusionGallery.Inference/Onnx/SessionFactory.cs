@@ -49,9 +49,10 @@ public sealed class SessionFactory
     /// asks ONNX Runtime to capture the graph's kernels once and replay them: every node must then run on CUDA and
     /// every input and output be bound at a fixed device address.
     /// </summary>
-    public SessionOptions CreateSessionOptions(bool cudaGraph = false)
+    /// <param name="exactFloat">CUDA only: no TF32 in fp32 matrix products and convolutions (a true fp32 reference).</param>
+    public SessionOptions CreateSessionOptions(bool cudaGraph = false, bool exactFloat = false)
     {
-        var options = Provider == CudaName ? CreateCudaOptions(_options, cudaGraph) : new SessionOptions();
+        var options = Provider == CudaName ? CreateCudaOptions(_options, cudaGraph, exactFloat) : new SessionOptions();
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
         options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
         if (_options.IntraOpThreads > 0)
@@ -82,7 +83,7 @@ public sealed class SessionFactory
         }
     }
 
-    private static SessionOptions CreateCudaOptions(InferenceOptions options, bool cudaGraph = false)
+    private static SessionOptions CreateCudaOptions(InferenceOptions options, bool cudaGraph = false, bool exactFloat = false)
     {
         using var cuda = new OrtCUDAProviderOptions();
         var settings = new Dictionary<string, string>
@@ -93,6 +94,8 @@ public sealed class SessionFactory
         };
         if (cudaGraph)
             settings["enable_cuda_graph"] = "1";
+        if (exactFloat)
+            settings["use_tf32"] = "0";
         if (options.Cuda.GpuMemoryLimitBytes > 0)
             settings["gpu_mem_limit"] = options.Cuda.GpuMemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         cuda.UpdateOptions(settings);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Inference.Tests.Support;
@@ -11,7 +10,6 @@ namespace DiffusionGallery.Inference.Tests.Models;
 /// </summary>
 public sealed class GraphVariantTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"dg-variants-{Guid.NewGuid():N}");
 
     private static readonly GenerationRequest Request = new()
@@ -23,21 +21,7 @@ public sealed class GraphVariantTests : IDisposable
         PreviewInterval = 0,
     };
 
-    private string MakeVariant(string variant)
-    {
-        var source = TestPaths.RequireTinyModel();
-        Assert.SkipUnless(File.Exists(Python), $"{Python} is needed to rewrite the graphs");
-        var target = Path.Combine(_root, variant);
-        var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { TestPaths.Fixture("make_variant_model.py"), source, target, variant })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.SkipWhen(error.Contains("No module named 'onnx'"), "the Python onnx package is needed to rewrite the graphs");
-        Assert.True(process.ExitCode == 0, error);
-        return target;
-    }
+    private string MakeVariant(string variant) => GraphVariants.Make(_root, variant);
 
     private static async Task<float[]> FinalLatents(string modelFolder, GenerationRequest request)
     {
