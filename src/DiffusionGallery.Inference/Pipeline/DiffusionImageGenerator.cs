@@ -182,20 +182,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         ArgumentNullException.ThrowIfNull(items);
         if (items.Count == 0)
             return [];
-        for (var i = 0; i < items.Count; i++)
-        {
-            if (items[i]?.Request is null)
-                throw new ArgumentNullException(nameof(items), $"Item {i} or its request is null.");
-        }
-
-        var key = KeyOf(items[0].Request);
-        for (var i = 1; i < items.Count; i++)
-        {
-            var other = KeyOf(items[i].Request);
-            if (other != key)
-                throw new ArgumentException($"Item {i} cannot share a run with item 0: its batch key {other} differs from {key}.", nameof(items));
-        }
-
+        SharedKeyOf(items);
         var members = await RunMembersAsync(items, keepImages: false, cancellationToken).ConfigureAwait(false);
         return members.Select(m => m.ToOutcome()).ToList();
     }
@@ -213,9 +200,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         ArgumentOutOfRangeException.ThrowIfLessThan(maxImages, 1);
         if (items.Count == 0)
             return;
-        var key = KeyOf(items[0].Request);
-        if (items.Any(i => KeyOf(i.Request) != key))
-            throw new ArgumentException("Every item of a run must have the same batch key.", nameof(items));
+        var key = SharedKeyOf(items);
 
         var encoding = new List<Task>();
         DiffusionPipeline? pipeline = null;
@@ -244,8 +229,8 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
                 var member = new BatchMember(index++, item);
                 try
                 {
-                    if (KeyOf(item.Request) != key)
-                        throw new ArgumentException($"The request's batch key {KeyOf(item.Request)} differs from the run's {key}.");
+                    if (KeyOf(item.Request) is var other && other != key)
+                        throw new ArgumentException($"The request's batch key {other} differs from the run's {key}.");
                     item.CancellationToken.ThrowIfCancellationRequested();
                     Validate(item.Request);
                 }
@@ -286,6 +271,26 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
                 pending = [.. encoding];
             await Task.WhenAll(pending).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The batch key every item shares; <see cref="ArgumentException"/> for a null item or one of another key.</summary>
+    private BatchKey SharedKeyOf(IReadOnlyList<BatchItem> items)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i]?.Request is null)
+                throw new ArgumentNullException(nameof(items), $"Item {i} or its request is null.");
+        }
+
+        var key = KeyOf(items[0].Request);
+        for (var i = 1; i < items.Count; i++)
+        {
+            var other = KeyOf(items[i].Request);
+            if (other != key)
+                throw new ArgumentException($"Item {i} cannot share a run with item 0: its batch key {other} differs from {key}.", nameof(items));
+        }
+
+        return key;
     }
 
     private Task<List<BatchMember>> RunMembersAsync(IReadOnlyList<BatchItem> items, bool keepImages, CancellationToken cancellationToken) =>

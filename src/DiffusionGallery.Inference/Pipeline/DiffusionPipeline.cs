@@ -84,14 +84,13 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// <summary>Hands the members that left (joinable runs) to <see cref="RunJoining.Finished"/>, each once, and clears the list.</summary>
     private static void Hand(List<BatchMember> leaving, RunJoining? joining)
     {
-        if (joining is null || leaving.Count == 0)
-            return;
         var handed = leaving.Where(m => !m.Handed).ToList();
         leaving.Clear();
+        if (joining is null || handed.Count == 0)
+            return; // (without joining, the caller collects the members when the run is over)
         foreach (var member in handed)
             member.Handed = true;
-        if (handed.Count > 0)
-            joining.Finished(handed);
+        joining.Finished(handed);
     }
 
     private static void Fail(BatchMember member, Exception error) =>

@@ -250,14 +250,12 @@ public sealed partial class GenerationWorker
             while (await _endings.Reader.WaitToReadAsync(CancellationToken.None))
             {
                 var endings = new List<JobEnding>();
-                var outcomes = new List<BatchItemOutcome>();
                 while (_endings.Reader.TryRead(out var batch))
                 {
                     foreach (var next in batch)
                     {
                         endings.Add(next.Ending);
                         running[next.Ending.Job.Id] = next.Running;
-                        if (next.Ending.Result is { } result) outcomes.Add(new BatchItemOutcome(result, null));
                     }
                 }
                 var clock = Stopwatch.StartNew();
@@ -279,7 +277,7 @@ public sealed partial class GenerationWorker
                     _worker.Logger.LogError(ex, "Results of jobs {JobIds} could not be saved", string.Join(", ", endings.Select(e => e.Job.Id)));
                 }
                 _worker.Logger.LogInformation("Joinable run: {Jobs} jobs ({Images} images) ended, saved in {SaveMs:F0} ms [{Stages}]",
-                    endings.Count, endings.Sum(e => e.Result?.Images.Count ?? 0), clock.Elapsed.TotalMilliseconds, RunStages.Describe(outcomes));
+                    endings.Count, endings.Sum(e => e.Result?.Images.Count ?? 0), clock.Elapsed.TotalMilliseconds, RunStages.Describe(endings.Select(e => e.Result)));
             }
         }
     }

@@ -156,7 +156,7 @@ public sealed partial class GenerationWorker(
             var done = await _results.FinishAsync(db, endings, stoppingToken, Ended);
             foreach (var ending in endings) succeeded[ending.Job.Id] = done.Contains(ending.Job.Id);
             logger.LogInformation("Run of {Jobs} jobs ({Images} images): engine {EngineMs:F0} ms [{Stages}], saved in {SaveMs:F0} ms (claimed in {ClaimMs:F1} ms, gathered in {GatherMs:F1} ms)",
-                batch.Count, runImages, engineTime.TotalMilliseconds, RunStages.Describe(outcomes), saveClock.Elapsed.TotalMilliseconds, claimTime.TotalMilliseconds,
+                batch.Count, runImages, engineTime.TotalMilliseconds, RunStages.Describe(outcomes.Select(o => o.Result)), saveClock.Elapsed.TotalMilliseconds, claimTime.TotalMilliseconds,
                 run.Gathered.TotalMilliseconds);
             if (stopped) throw new OperationCanceledException(stoppingToken);
         }

@@ -16,9 +16,9 @@ public static class RunStages
         StageTimings.Preview, StageTimings.PngEncode];
 
     /// <summary>"unet 41.2, text_encoder 0.9, …" in milliseconds, stages that took no time left out; "no results" when no job succeeded.</summary>
-    public static string Describe(IEnumerable<BatchItemOutcome> outcomes)
+    public static string Describe(IEnumerable<GenerationResult?> results)
     {
-        var timings = outcomes.Where(o => o.Result is not null).Select(o => o.Result!.StageTimings).ToList();
+        var timings = results.OfType<GenerationResult>().Select(r => r.StageTimings).ToList();
         if (timings.Count == 0) return "no results";
         var parts = new List<string>();
         foreach (var stage in Shared.Concat(Own))
