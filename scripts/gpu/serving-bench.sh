@@ -6,7 +6,7 @@
 # worker's behaviour); shared = this build as configured (on CUDA: fixed-shape UNets replayed as CUDA graphs, runs
 # gathered for 25 ms); ordinary = without the fixed shapes; nogather = without gathering; graphs = fixed shapes and
 # CUDA graphs named explicitly (for builds from before they were the default); nojoin = without continuous batching
-# (Generation:JoinRunningRuns false).
+# (Generation:JoinRunningRuns false); capN = at most N images a run (Generation:MaxImagesPerRun N, e.g. cap32, cap256).
 # A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
@@ -46,6 +46,7 @@ for mode in ${1:-base shared}; do
     ordinary) app=web; env="Inference__StaticUnetShapes=0" ;;
     nogather) app=web; env="Generation__GatherWindowMs=0" ;;
     nojoin) app=web; env="Generation__JoinRunningRuns=false" ;;
+    cap*) app=web; env="Generation__MaxImagesPerRun=${mode#cap}" ;;  # e.g. cap32: at most 32 images in one run
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;
   esac

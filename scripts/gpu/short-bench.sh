@@ -38,7 +38,7 @@ if [[ $PART != sd ]]; then
 
 # depth 2 (8 16 rest 41 2): each user keeps two jobs in flight, as the issue's baseline client queued its jobs ahead
 # stagger 20 ms (8 16 rest 50 1 20): users out of phase, where continuous batching lets late jobs join a running run
-CLI_BENCH=short RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 rest 41 2,8 16 rest 50 1 20,32 8 rest-poll 58"} \
+CLI_BENCH=${CLI_BENCH:-short} RUNS=${RUNS:-"1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 rest 41 2,8 16 rest 50 1 20,32 8 rest-poll 58"} \
   BASE_RUNS=${BASE_RUNS:-"8 16 rest-poll 50,8 16 rest-poll 41 2,32 8 rest-poll 58"} \
   bash scripts/gpu/serving-bench.sh "${MODES:-shared nojoin nogather}"
 stamp "serving done"
@@ -48,8 +48,10 @@ collect > /dev/null
 [[ $PART == serving ]] && exit 0
 # _graphs: one fixed-shape UNet session replayed as a CUDA graph (automatic only for UNets of <= 256 MB: each fixed
 # shape holds a copy of the weights, 1.7 GB here)
-for v in "opt_b1_graphs sd15-opt 1 --static-unet-shapes 1" "opt_b1 sd15-opt 1" "opt_b4_graphs sd15-opt 4 --static-unet-shapes 1" \
-    "opt_b4 sd15-opt 4"; do
+# SD_BENCHES=compare: the fp16-against-fp32 check only (the speed figures were taken before)
+variants=("opt_b1_graphs sd15-opt 1 --static-unet-shapes 1" "opt_b1 sd15-opt 1" "opt_b4_graphs sd15-opt 4 --static-unet-shapes 1" "opt_b4 sd15-opt 4")
+[[ ${SD_BENCHES:-all} == compare ]] && variants=()
+for v in "${variants[@]}"; do
   set -- $v
   [[ -d $M/$2/unet ]] || continue
   (( $(left) > 40 )) || { stamp "$1 skipped: $(left) s left"; continue; }
@@ -64,6 +66,7 @@ if (( $(left) > 60 )) && [[ -f $M/sd15-fp32/unet/model.onnx ]]; then
     --cand opt=$M/sd15-opt/unet/model.onnx --json "$R/compare.json" > "$R/compare.log" 2>&1
   stamp "compare rc=$?: $(tail -3 "$R/compare.log" | tr '\n' ' ')"
 fi
+[[ ${SD_BENCHES:-all} == compare ]] && { collect; exit 0; }
 if (( $(left) > 50 )); then
   timeout $(( $(left) < 130 ? $(left) - 10 : 120 )) python3 .sdscale/bench_torch.py --state $M/unet_state.pt --json "$R/torch.json" \
     --iters 20 > "$R/torch.log" 2>&1

@@ -383,27 +383,61 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             unetOut.Download(rows);
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
-            for (var i = 0; i < active.Count; i++)
+            AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, ct);
+            foreach (var m in active)
             {
-                var m = active[i];
-                try
-                {
-                    Advance(m, m.Step, unetOut.Data.AsSpan(offsets[i] * itemLength, m.RowsPerStep * itemLength), itemLength);
-                    Report(m, m.Step, previewer, channels, latentH, latentW);
-                }
-                catch (Exception ex) when (!ct.IsCancellationRequested)
-                {
-                    Fail(m, ex);
-                }
-
-                m.Step++;
-                if (m.Step >= steps)
-                    m.LoopDone = true;
                 if (m.Error is not null || m.LoopDone)
                     Finish(m, leaving, shape, runOptions);
             }
 
             Hand(leaving, joining);
+            if (joining is not null)
+                members.RemoveAll(m => m.Handed); // a joinable run may go on for hours: it keeps only those still in it
+        }
+    }
+
+    /// <summary>Members from which a step's sampler work is spread over the CPU's cores (the GPU waits for it).</summary>
+    private const int ParallelMembers = 4;
+
+    /// <summary>
+    /// CFG, sampler step and progress for every active member after a UNet call, in parallel across members when there
+    /// are several (each touches only its own buffers, samplers and progress sink); a member's failure fails it alone.
+    /// </summary>
+    private static void AdvanceAll(List<BatchMember> active, List<int> offsets, float[] output, int itemLength, LatentPreviewer previewer, RunShape shape,
+        CancellationToken ct)
+    {
+        void One(int i)
+        {
+            var m = active[i];
+            try
+            {
+                Advance(m, m.Step, output.AsSpan(offsets[i] * itemLength, m.RowsPerStep * itemLength), itemLength);
+                Report(m, m.Step, previewer, shape.Channels, shape.LatentH, shape.LatentW);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                Fail(m, ex);
+            }
+
+            m.Step++;
+            if (m.Step >= shape.Steps)
+                m.LoopDone = true;
+        }
+
+        if (active.Count < ParallelMembers || Environment.ProcessorCount == 1)
+        {
+            for (var i = 0; i < active.Count; i++)
+                One(i);
+            return;
+        }
+
+        try
+        {
+            Parallel.For(0, active.Count, One);
+        }
+        catch (AggregateException) when (ct.IsCancellationRequested)
+        {
+            ct.ThrowIfCancellationRequested(); // (as the sequential loop would: the run's cancellation ends it)
         }
     }
 

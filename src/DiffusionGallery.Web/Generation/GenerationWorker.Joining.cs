@@ -43,7 +43,8 @@ public sealed partial class GenerationWorker
         private readonly Lock _gate = new();
         private readonly Queue<Item> _ready = new();
         private readonly Dictionary<BatchItem, Item> _inEngine = new(ReferenceEqualityComparer.Instance);
-        private readonly List<GenerationQueue.RunningJob> _taken = [];
+        // jobs of this run not yet ended in the queue (a run under steady load may go on for hours: ended ones are dropped)
+        private readonly Dictionary<Guid, GenerationQueue.RunningJob> _open = [];
         private readonly Channel<List<(GenerationQueue.RunningJob Running, JobEnding Ending)>> _endings =
             Channel.CreateUnbounded<List<(GenerationQueue.RunningJob Running, JobEnding Ending)>>();
         private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -66,7 +67,11 @@ public sealed partial class GenerationWorker
             try
             {
                 var next = _initial;
-                lock (_gate) _busyImages += _initial.Sum(i => i.Running.Images); // (joiners count from when the feeder takes them)
+                lock (_gate)
+                {
+                    _busyImages += _initial.Sum(i => i.Running.Images); // (joiners count from when the feeder takes them)
+                    foreach (var item in _initial) _open[item.Running.JobId] = item.Running;
+                }
                 // shutting down: jobs still ready stay Running in the database, requeued at start-up
                 while (next.Count > 0 && !_stopping.IsCancellationRequested)
                 {
@@ -95,9 +100,18 @@ public sealed partial class GenerationWorker
                 _endings.Writer.Complete();
                 await saver;
                 // A job that never got an ending (shutting down) stays Running in the database, requeued at start-up.
-                foreach (var job in _initial.Select(i => i.Running).Concat(_taken)) _worker.Queue.Complete(job, succeeded.GetValueOrDefault(job.JobId));
+                List<GenerationQueue.RunningJob> open;
+                lock (_gate) open = [.. _open.Values];
+                foreach (var job in open) _worker.Queue.Complete(job, succeeded.GetValueOrDefault(job.JobId));
             }
             _worker.Logger.LogInformation("Joinable run of {Jobs} jobs ({Joined} joined while it ran): {Ms:F0} ms", total, _joined, clock.Elapsed.TotalMilliseconds);
+        }
+
+        /// <summary>A job of this run ends in the queue (its owner's fair share is charged) and leaves the run's records.</summary>
+        private void Ended(GenerationQueue.RunningJob job, bool succeeded = false)
+        {
+            _worker.Queue.Complete(job, succeeded);
+            lock (_gate) _open.Remove(job.JobId);
         }
 
         private void FailLeft(Exception error)
@@ -163,7 +177,7 @@ public sealed partial class GenerationWorker
                 }
                 lock (_gate)
                 {
-                    _taken.AddRange(jobs);
+                    foreach (var job in jobs) _open[job.JobId] = job;
                     _busyImages += jobs.Sum(j => j.Images);
                 }
                 try
@@ -177,7 +191,7 @@ public sealed partial class GenerationWorker
                     }
                     if (early.Count > 0) _endings.Writer.TryWrite(early.Select(e => (jobs.First(j => j.JobId == e.Job.Id), e)).ToList());
                     // jobs no longer queued in the database (cancelled meanwhile) end in the queue here
-                    foreach (var job in jobs.Where(j => items.All(i => i.Running != j) && early.All(e => e.Job.Id != j.JobId))) _worker.Queue.Complete(job);
+                    foreach (var job in jobs.Where(j => items.All(i => i.Running != j) && early.All(e => e.Job.Id != j.JobId))) Ended(job);
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
@@ -186,7 +200,7 @@ public sealed partial class GenerationWorker
                 catch (Exception ex)
                 {
                     _worker.Logger.LogError(ex, "Jobs {JobIds} could not join a running run", string.Join(", ", jobs.Select(j => j.JobId)));
-                    foreach (var job in jobs) _worker.Queue.Complete(job); // (their rows stay Running: requeued at start-up)
+                    foreach (var job in jobs) Ended(job); // (their rows stay Running: requeued at start-up)
                     lock (_gate) _busyImages -= jobs.Sum(j => j.Images);
                 }
             }
@@ -262,10 +276,11 @@ public sealed partial class GenerationWorker
                 try
                 {
                     var done = await _worker._results.FinishAsync(db, endings, _stopping,
-                        e => { if (running.TryGetValue(e.Job.Id, out var job)) _worker.Queue.Complete(job, e.State == JobState.Succeeded); });
+                        e => { if (running.TryGetValue(e.Job.Id, out var job)) Ended(job, e.State == JobState.Succeeded); });
                     lock (succeeded)
                     {
-                        foreach (var ending in endings) succeeded[ending.Job.Id] = done.Contains(ending.Job.Id);
+                        // (the worker's own record holds the jobs the run started with; joiners end in the queue here)
+                        foreach (var ending in endings.Where(e => succeeded.ContainsKey(e.Job.Id))) succeeded[ending.Job.Id] = done.Contains(ending.Job.Id);
                     }
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -276,6 +291,7 @@ public sealed partial class GenerationWorker
                 {
                     _worker.Logger.LogError(ex, "Results of jobs {JobIds} could not be saved", string.Join(", ", endings.Select(e => e.Job.Id)));
                 }
+                foreach (var ending in endings) running.Remove(ending.Job.Id);
                 _worker.Logger.LogInformation("Joinable run: {Jobs} jobs ({Images} images) ended, saved in {SaveMs:F0} ms [{Stages}]",
                     endings.Count, endings.Sum(e => e.Result?.Images.Count ?? 0), clock.Elapsed.TotalMilliseconds, RunStages.Describe(endings.Select(e => e.Result)));
             }
