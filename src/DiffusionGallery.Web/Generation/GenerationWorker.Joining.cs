@@ -23,9 +23,10 @@ public sealed partial class GenerationWorker
     /// job's outcome as soon as that job is done (<see cref="IRunFeed.Finished"/>), which is saved at once while the
     /// others go on.
     /// <list type="bullet">
-    /// <item>A feeder task watches the queue: while the run has room it takes jobs from the FRONT of the fair order
-    /// (<see cref="GenerationQueue.TakeJoiners"/>), claims them in the database and loads their requests, off the GPU's
-    /// thread; the engine takes the ready ones without waiting.</item>
+    /// <item>A feeder task watches the queue: while the run has room, and up to one run's worth ahead of it, it takes
+    /// jobs from the FRONT of the fair order (<see cref="GenerationQueue.TakeJoiners"/>), claims them in the database and
+    /// loads their requests, off the GPU's thread; the engine takes the ready ones without waiting, so a wave of jobs
+    /// that finish together is followed at the same step by the next.</item>
     /// <item>A saver task stores outcomes as they come (all that are waiting, in one <see cref="RunResultWriter"/> call).</item>
     /// <item>When the engine's run drains, jobs that were made ready too late start the next run of the sequence; an
     /// engine that cannot join runs (a UNet with one timestep for all rows) runs them that way.</item>
@@ -49,6 +50,10 @@ public sealed partial class GenerationWorker
             Channel.CreateUnbounded<List<(GenerationQueue.RunningJob Running, JobEnding Ending)>>();
         private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _busyImages; // in the engine, ready, or being prepared
+        // Images made ready beyond the run's room: when a group of jobs finishes together (people and programs that
+        // queue ahead finish in waves), the next group joins at that same step instead of the run draining while it
+        // is claimed and loaded — the GPU does not idle between waves.
+        private readonly int _readyAhead;
         private int _joined;
 
         public JoinableRun(GenerationWorker worker, DeviceEngine engine, BatchKey key, List<Item> initial, CancellationToken stopping)
@@ -57,6 +62,7 @@ public sealed partial class GenerationWorker
             var max = engine.Batches.MaxBatchImages(initial[0].Request);
             var cap = worker.MaxImagesPerRun;
             _maxImages = Math.Max(initial.Sum(i => i.Running.Images), cap > 0 ? Math.Min(max, cap) : max);
+            _readyAhead = _maxImages;
         }
 
         public async Task RunAsync(Dictionary<Guid, bool> succeeded, Action lastStep)
@@ -148,7 +154,10 @@ public sealed partial class GenerationWorker
             }
         }
 
-        /// <summary>Takes jobs from the front of the queue while there is room, and makes them ready for the engine.</summary>
+        /// <summary>
+        /// Takes jobs from the front of the queue while there is room (and up to one run's worth ahead of it), and makes
+        /// them ready for the engine.
+        /// </summary>
         private async Task FeedAsync(CancellationToken ct)
         {
             await using var db = await _worker.DbFactory.CreateDbContextAsync(CancellationToken.None);
@@ -159,7 +168,7 @@ public sealed partial class GenerationWorker
                 int room;
                 lock (_gate)
                 {
-                    room = _maxImages - _busyImages;
+                    room = _maxImages + _readyAhead - _busyImages;
                     roomFreed = _roomFreed.Task;
                 }
                 var jobs = room > 0 ? _worker.Queue.TakeJoiners(_key, room, _worker.MaxQueuedJobsPerUser) : [];

@@ -32,11 +32,13 @@ public sealed class GenerationOptions
     [Range(1, 4)] public int RunsInFlight { get; set; } = 2;
 
     /// <summary>
-    /// Most images one shared run may hold, across all its jobs (0 = as many as the engine's memory budget allows;
-    /// 1 = no sharing: every job runs alone, as the one-job worker did). A job is never split, so a run holds at least
-    /// its head job's batch.
+    /// Most images one shared run may hold, across all its jobs, and never more than the engine's memory budget allows
+    /// (0 = the memory budget alone; 1 = no sharing: every job runs alone, as the one-job worker did). A job is never
+    /// split, so a run holds at least its head job's batch. With a deep queue (clients that queue ahead) a run of at
+    /// most 32 leaves the rest to the next wave, which is made ready meanwhile and follows at once, where one run of
+    /// everything ends all together and the GPU waits for its owners' next jobs (measured: docs/benchmarks.md).
     /// </summary>
-    [Range(0, 1024)] public int MaxImagesPerRun { get; set; }
+    [Range(0, 1024)] public int MaxImagesPerRun { get; set; } = 32;
 
     /// <summary>
     /// Milliseconds a shared run with room may wait, after its first job, for the next jobs of users whose jobs just

@@ -88,6 +88,44 @@ public sealed class JoinableRunWorkerTests
     }
 
     [Fact]
+    public async Task AFullRun_HasTheNextJobReadyBeforeItsRoomFrees_ButNoMoreThanOneRunsWorth()
+    {
+        // one image a run: the run is full with a's job; b's is claimed and loaded while a's runs (one run's worth
+        // ahead), so it follows at the step a's ends; c's waits in the queue until there is room again
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0, MaxImagesPerRun = 1 });
+        var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
+        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 24, seed: 11), null, Ct);
+        var submitted = new List<GenerationJob>();
+        DateTimeOffset? aLastStep = null;
+        using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
+        {
+            if (update is { State: JobState.Running, Step: 24 }) aLastStep ??= h.Time.GetUtcNow(); // (before it leaves the run)
+            if (update is not { State: JobState.Running, Step: 4 }) return;
+            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 24, seed: 12), null, Ct));
+            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 24, seed: 13), null, Ct));
+        });
+        using var worker = h.CreateWorker(RealEngine());
+        await worker.StartAsync(Ct);
+
+        var jobs = await WaitForJobsAsync(h, 3);
+        await worker.StopAsync(Ct);
+
+        var (a, b, c) = (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
+        Assert.Equal([1, 1, 1], new[] { a, b, c }.Select(j => j.BatchSize)); // nobody shared a UNet call
+        Assert.NotNull(aLastStep);
+        Assert.True(b.StartedAt < aLastStep, "b was claimed and loaded while a ran");
+        Assert.True(c.StartedAt >= aLastStep, "c waited in the queue for room");
+        Assert.True(a.FinishedAt <= b.FinishedAt && b.FinishedAt <= c.FinishedAt, "in queue order");
+        foreach (var job in new[] { b, c })
+        {
+            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
+            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
+            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
+            AssertSamePixels(expected, stored, job.Settings.Prompt);
+        }
+    }
+
+    [Fact]
     public async Task ShuttingDownMidRun_LeavesTheFirstJobAndTheJoinerRunning_AndStartUpRequeuesBoth()
     {
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
