@@ -218,7 +218,10 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
                 feed.Finished(ended.Select(m => (m.Item, m.ToOutcome())).ToList());
             }, CancellationToken.None);
             lock (encoding)
+            {
+                encoding.RemoveAll(t => t.IsCompleted); // (a run under steady load may go on for hours)
                 encoding.Add(task);
+            }
         }
 
         IReadOnlyList<BatchMember> Take(int room)

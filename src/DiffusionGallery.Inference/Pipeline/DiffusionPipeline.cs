@@ -279,9 +279,11 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         foreach (var m in members.Where(m => m.Error is not null || m.LoopDone))
             Finish(m, leaving, shape, runOptions);
         Hand(leaving, joining);
+        var ending = new List<BatchMember>();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
+            var stepStart = Stopwatch.GetTimestamp();
             if (joining is not null)
                 Join(members, joining, leaving, shape, runOptions, ct);
             var t0 = Stopwatch.GetTimestamp();
@@ -384,13 +386,16 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
             AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, ct);
+            ending.Clear();
             foreach (var m in active)
             {
                 if (m.Error is not null || m.LoopDone)
-                    Finish(m, leaving, shape, runOptions);
+                    ending.Add(m);
             }
 
+            FinishTogether(ending, leaving, shape, runOptions);
             Hand(leaving, joining);
+            StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
             if (joining is not null)
                 members.RemoveAll(m => m.Handed); // a joinable run may go on for hours: it keeps only those still in it
         }
@@ -461,23 +466,65 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     }
 
     /// <summary>A member leaves the loop: decoded when it ran its last step, then put on the list of those handed on together.</summary>
-    private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions)
+    private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions) =>
+        FinishTogether([m], leaving, shape, runOptions);
+
+    /// <summary>
+    /// Members that left the loop at the same step: those that ran their last step are decoded together (one VAE call
+    /// for up to <see cref="DecodeImagesPerCall"/> images, instead of one per image), then all are put on the list of
+    /// those handed on together. A failed VAE call fails the members of that call only.
+    /// </summary>
+    private void FinishTogether(List<BatchMember> ending, List<BatchMember> leaving, RunShape shape, RunOptions runOptions)
     {
-        if (m.Error is null && m.LoopDone && m.Images is null)
+        var decode = new List<BatchMember>();
+        foreach (var m in ending)
         {
+            if (m.Error is not null || !m.LoopDone || m.Images is not null)
+                continue;
+            if (m.Token.IsCancellationRequested)
+                Fail(m, new OperationCanceledException("The generation was cancelled.", m.Token));
+            else
+                decode.Add(m);
+        }
+
+        // every image of these members, in order, in calls of at most perCall images (a member's images may span calls)
+        var perCall = DecodeImagesPerCall(shape.LatentH, shape.LatentW);
+        var images = decode.SelectMany(m => Enumerable.Range(0, m.Batch).Select(b => (Member: m, Image: b))).ToList();
+        var decoded = decode.ToDictionary(m => m, m => new Image<Rgb24>?[m.Batch]);
+        for (var first = 0; first < images.Count; first += perCall)
+        {
+            var call = images.GetRange(first, Math.Min(perCall, images.Count - first));
+            var members = call.Select(c => c.Member).Distinct().ToList();
+            if (members.Any(m => m.Error is not null))
+                continue; // (its earlier images' call failed)
             try
             {
-                m.Token.ThrowIfCancellationRequested();
-                m.Images = Decode(m.Latents, m.Batch, shape.Channels, shape.LatentH, shape.LatentW, runOptions, m.Timings);
+                var frames = DecodeImages(call.Select(c => (ReadOnlyMemory<float>)c.Member.Latents.AsMemory(c.Image * shape.ItemLength, shape.ItemLength)).ToList(), shape, runOptions,
+                    members.Select(m => (m.Timings, call.Count(c => c.Member == m))).ToList());
+                for (var i = 0; i < call.Count; i++)
+                    decoded[call[i].Member][call[i].Image] = frames[i];
             }
             catch (Exception ex) when (!runOptions.Terminate)
             {
-                Fail(m, ex);
+                foreach (var m in members)
+                    Fail(m, ex);
             }
         }
 
-        leaving.Add(m);
+        foreach (var (m, frames) in decoded)
+        {
+            if (m.Error is null)
+                m.Images = [.. frames.Select(f => f!)];
+            else
+                foreach (var frame in frames)
+                    frame?.Dispose();
+        }
+
+        leaving.AddRange(ending);
     }
+
+    /// <summary>Images one VAE decode call takes: 64 at 128² (16 × 16 latents), 16 at 256², 4 at 512², 1 from 1024².</summary>
+    internal static int DecodeImagesPerCall(int latentH, int latentW) => Math.Clamp(16_384 / Math.Max(1, latentH * latentW), 1, 64);
 
     /// <summary>The way this run calls the UNet: fixed-shape sessions where configured, else bound or direct.</summary>
     private IUnetCall CreateUnetCall(UnetTensors tensors, int latentH, int latentW)
@@ -630,38 +677,54 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         return latent;
     }
 
-    private List<Image<Rgb24>> Decode(float[] latents, int batch, int channels, int latentH, int latentW, RunOptions runOptions, StageTimings timings)
+    /// <summary>
+    /// Decodes latent images ([C, h, w] each, UNet-scaled) in one VAE call ([N, C, h, w]); each member's timings get its
+    /// share of the call. Returns the images in order.
+    /// </summary>
+    private Image<Rgb24>[] DecodeImages(List<ReadOnlyMemory<float>> latents, RunShape shape, RunOptions runOptions, List<(StageTimings Timings, int Images)> shares)
     {
-        var itemLength = channels * latentH * latentW;
+        var (channels, latentH, latentW, itemLength) = (shape.Channels, shape.LatentH, shape.LatentW, shape.ItemLength);
         var width = latentW * VaeFactor;
         var height = latentH * VaeFactor;
-        using var input = new TensorBuffer(model.LatentType, [1, channels, latentH, latentW]);
-        using var output = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [1, 3, height, width]);
-        var images = new List<Image<Rgb24>>(batch);
+        var count = latents.Count;
+        var t0 = Stopwatch.GetTimestamp();
+        using var input = new TensorBuffer(model.LatentType, [count, channels, latentH, latentW]);
+        using var output = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [count, 3, height, width]);
         var inverseScale = 1.0 / model.Info.ScalingFactor;
+        for (var n = 0; n < count; n++)
+        {
+            var source = latents[n].Span;
+            var target = input.Data.AsSpan(n * itemLength, itemLength);
+            for (var i = 0; i < itemLength; i++)
+                target[i] = (float)(source[i] * inverseScale);
+        }
+
+        input.Upload();
+        var t1 = Stopwatch.GetTimestamp();
+        model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
+        var t2 = Stopwatch.GetTimestamp();
+        output.Download();
+        var pixels = 3 * width * height;
+        var images = new Image<Rgb24>[count];
         try
         {
-            for (var b = 0; b < batch; b++)
-            {
-                var t0 = Stopwatch.GetTimestamp();
-                for (var i = 0; i < itemLength; i++)
-                    input.Data[i] = (float)(latents[b * itemLength + i] * inverseScale);
-                input.Upload();
-                timings.Add(StageTimings.TensorIo, t0);
-                t0 = Stopwatch.GetTimestamp();
-                model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
-                timings.Add(StageTimings.VaeDecode, t0);
-                t0 = Stopwatch.GetTimestamp();
-                output.Download();
-                images.Add(ImageTensors.FromTensor(output.Data, width, height));
-                timings.Add(StageTimings.PngEncode, t0);
-            }
+            var data = output.Data;
+            Parallel.For(0, count, n => images[n] = ImageTensors.FromTensor(data.AsSpan(n * pixels, pixels), width, height));
         }
         catch
         {
             foreach (var image in images)
-                image.Dispose();
+                image?.Dispose();
             throw;
+        }
+
+        var t3 = Stopwatch.GetTimestamp();
+        foreach (var (timings, share) in shares)
+        {
+            var part = (double)share / count;
+            timings.AddTicks(StageTimings.TensorIo, (long)((t1 - t0) * part));
+            timings.AddTicks(StageTimings.VaeDecode, (long)((t2 - t1) * part));
+            timings.AddTicks(StageTimings.PngEncode, (long)((t3 - t2) * part)); // (tensor → image, as before)
         }
 
         return images;

@@ -16,11 +16,15 @@ public sealed class StageTimings
     public const string VaeDecode = "vae_decode";
     public const string PngEncode = "png_encode";
     public const string Total = "total";
+    /// <summary>The step loop's wall time while the member was in it (its UNet calls, the sampler work and the host's share between calls).</summary>
+    public const string Loop = "loop";
 
     /// <summary>Stages that are ONNX Runtime <c>Run</c> calls and nothing else.</summary>
     public static IReadOnlyList<string> OnnxStages { get; } = [TextEncoder, VaeEncode, Unet, VaeDecode];
 
     private readonly Dictionary<string, long> _ticks = new();
+
+    internal void AddTicks(string stage, long ticks) => _ticks[stage] = _ticks.GetValueOrDefault(stage) + ticks;
 
     public void Add(string stage, long startTimestamp) =>
         _ticks[stage] = _ticks.GetValueOrDefault(stage) + (Stopwatch.GetTimestamp() - startTimestamp);

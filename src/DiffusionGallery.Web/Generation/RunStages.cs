@@ -5,13 +5,13 @@ using DiffusionGallery.Inference.Pipeline;
 namespace DiffusionGallery.Web.Generation;
 
 /// <summary>
-/// Where a shared run's engine time went, for the worker's run log: the stages the run's jobs shared (text encoder,
-/// UNet, tensor copies: every job is charged the whole call, so the largest figure is the run's) and the sum of the
+/// Where a shared run's engine time went, for the worker's run log: the stages the run's jobs shared (the step loop's
+/// wall time, text encoder, UNet, tensor copies: every job is charged the whole call, so the largest figure is the run's) and the sum of the
 /// stages each job runs for itself (VAE decode, scheduler, noise, previews, PNG encoding).
 /// </summary>
 public static class RunStages
 {
-    private static readonly string[] Shared = [StageTimings.TextEncoder, StageTimings.Unet, StageTimings.TensorIo];
+    private static readonly string[] Shared = [StageTimings.Loop, StageTimings.TextEncoder, StageTimings.Unet, StageTimings.TensorIo];
     private static readonly string[] Own = [StageTimings.VaeEncode, StageTimings.VaeDecode, StageTimings.Scheduler, StageTimings.Noise,
         StageTimings.Preview, StageTimings.PngEncode];
 

@@ -1,0 +1,47 @@
+using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Inference.Tests.Support;
+
+namespace DiffusionGallery.Inference.Tests.Pipeline;
+
+/// <summary>
+/// Members that finish at the same step are decoded in shared VAE calls, at most a latent-size-dependent number of
+/// images a call (so a large image is still decoded alone); the images are those each request gets alone.
+/// </summary>
+[Collection(TinyModelCollection.Name)]
+public sealed class DecodeBatchingTests(TinyModelFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(16, 16, 64)]   // 128²
+    [InlineData(32, 32, 16)]   // 256²
+    [InlineData(64, 64, 4)]    // 512²
+    [InlineData(128, 128, 1)]  // 1024²
+    [InlineData(256, 256, 1)]  // never fewer than one
+    [InlineData(8, 8, 64)]     // never more than 64
+    public void ImagesPerCall_ShrinkWithTheLatentSize(int latentH, int latentW, int expected) =>
+        Assert.Equal(expected, DiffusionPipeline.DecodeImagesPerCall(latentH, latentW));
+
+    [Fact]
+    public async Task ImagesOfMembersFinishingTogether_AreTheImagesEachGetsAlone()
+    {
+        // 4 members finishing at the last step: 1 + 3 + 2 + 1 images, decoded in one VAE call at 64×64 px (8×8 latents)
+        GenerationRequest[] requests =
+        [
+            SharedRunRequests.Dpm("a red circle", 61) with { Width = 64, Height = 64 },
+            SharedRunRequests.Dpm("a green square", 62) with { Width = 64, Height = 64, BatchSize = 3 },
+            SharedRunRequests.Dpm("a blue star", 63) with { Width = 64, Height = 64, BatchSize = 2, GuidanceScale = 1f },
+            SharedRunRequests.Dpm("a yellow triangle", 64) with { Width = 64, Height = 64 },
+        ];
+
+        var outcomes = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var shared = Assert.IsType<GenerationResult>(outcomes[i].Result);
+            Assert.Equal(requests[i].BatchSize, shared.Images.Count);
+            ImageAssert.SameImages(await fixture.Generator.GenerateAsync(requests[i], null, Ct), shared, $"request {i}");
+        }
+    }
+}
