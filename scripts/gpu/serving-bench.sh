@@ -46,6 +46,7 @@ for mode in ${1:-base shared}; do
     ordinary) app=web; env="Inference__StaticUnetShapes=0" ;;
     nogather) app=web; env="Generation__GatherWindowMs=0" ;;
     nojoin) app=web; env="Generation__JoinRunningRuns=false" ;;
+    dec1) app=web; env="Inference__DecodeImagesPerCall=1" ;;  # every image decoded alone (the VAE call per image of before)
     cap*) app=web; env="Generation__MaxImagesPerRun=${mode#cap}" ;;  # e.g. cap32: at most 32 images in one run
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;

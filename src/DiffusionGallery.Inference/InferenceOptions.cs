@@ -90,6 +90,12 @@ public sealed class InferenceOptions
     public int MaxLoadedModels { get; set; } = 1;
     /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
     public int PreviewUpscale { get; set; } = 4;
+    /// <summary>
+    /// Most images one VAE decode call takes when members finish at the same step (0 = automatic: by latent size, 64 at
+    /// 128² down to 1 from 1024²; 1 = every image alone). Calls are padded to a power of two images, so a session sees
+    /// a handful of shapes only.
+    /// </summary>
+    public int DecodeImagesPerCall { get; set; }
     /// <summary>zlib level (0–9) of the PNGs produced; higher is smaller and slower.</summary>
     public int PngCompressionLevel { get; set; } = Imaging.PngWriter.DefaultCompressionLevel;
     /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>
@@ -119,6 +125,8 @@ public sealed class InferenceOptions
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)
             errors.Add("PreviewUpscale must be between 1 and 16.");
+        if (DecodeImagesPerCall is < 0 or > 64)
+            errors.Add("DecodeImagesPerCall must be between 0 (automatic) and 64.");
         if (PngCompressionLevel is < 0 or > 9)
             errors.Add("PngCompressionLevel must be between 0 and 9.");
         if (Cuda.CudnnConvAlgoSearch is not ("EXHAUSTIVE" or "HEURISTIC" or "DEFAULT"))

@@ -488,7 +488,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
 
         // every image of these members, in order, in calls of at most perCall images (a member's images may span calls)
-        var perCall = DecodeImagesPerCall(shape.LatentH, shape.LatentW);
+        var perCall = DecodeImagesPerCall(shape.LatentH, shape.LatentW, options.DecodeImagesPerCall);
         var images = decode.SelectMany(m => Enumerable.Range(0, m.Batch).Select(b => (Member: m, Image: b))).ToList();
         var decoded = decode.ToDictionary(m => m, m => new Image<Rgb24>?[m.Batch]);
         for (var first = 0; first < images.Count; first += perCall)
@@ -523,8 +523,16 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         leaving.AddRange(ending);
     }
 
-    /// <summary>Images one VAE decode call takes: 64 at 128² (16 × 16 latents), 16 at 256², 4 at 512², 1 from 1024².</summary>
-    internal static int DecodeImagesPerCall(int latentH, int latentW) => Math.Clamp(16_384 / Math.Max(1, latentH * latentW), 1, 64);
+    /// <summary>
+    /// Images one VAE decode call takes, a power of two: automatically 64 at 128² (16 × 16 latents), 16 at 256², 4 at
+    /// 512², 1 from 1024²; <paramref name="configured"/> (<see cref="InferenceOptions.DecodeImagesPerCall"/>) lowers it.
+    /// </summary>
+    internal static int DecodeImagesPerCall(int latentH, int latentW, int configured = 0)
+    {
+        var automatic = Math.Clamp(16_384 / Math.Max(1, latentH * latentW), 1, 64);
+        var most = configured > 0 ? Math.Min(configured, automatic) : automatic;
+        return (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)most + 1) / 2; // the largest power of two ≤ most
+    }
 
     /// <summary>The way this run calls the UNet: fixed-shape sessions where configured, else bound or direct.</summary>
     private IUnetCall CreateUnetCall(UnetTensors tensors, int latentH, int latentW)
@@ -687,9 +695,12 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var width = latentW * VaeFactor;
         var height = latentH * VaeFactor;
         var count = latents.Count;
+        // padded to a power of two (zero latents, their images dropped): a session sees a handful of batch shapes, each
+        // prepared once, instead of a new one for every number of images that happen to finish together
+        var padded = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
         var t0 = Stopwatch.GetTimestamp();
-        using var input = new TensorBuffer(model.LatentType, [count, channels, latentH, latentW]);
-        using var output = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [count, 3, height, width]);
+        using var input = new TensorBuffer(model.LatentType, [padded, channels, latentH, latentW]);
+        using var output = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [padded, 3, height, width]);
         var inverseScale = 1.0 / model.Info.ScalingFactor;
         for (var n = 0; n < count; n++)
         {

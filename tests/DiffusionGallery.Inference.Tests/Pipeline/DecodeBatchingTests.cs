@@ -14,19 +14,24 @@ public sealed class DecodeBatchingTests(TinyModelFixture fixture)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData(16, 16, 64)]   // 128²
-    [InlineData(32, 32, 16)]   // 256²
-    [InlineData(64, 64, 4)]    // 512²
-    [InlineData(128, 128, 1)]  // 1024²
-    [InlineData(256, 256, 1)]  // never fewer than one
-    [InlineData(8, 8, 64)]     // never more than 64
-    public void ImagesPerCall_ShrinkWithTheLatentSize(int latentH, int latentW, int expected) =>
-        Assert.Equal(expected, DiffusionPipeline.DecodeImagesPerCall(latentH, latentW));
+    [InlineData(16, 16, 0, 64)]   // 128²
+    [InlineData(32, 32, 0, 16)]   // 256²
+    [InlineData(64, 64, 0, 4)]    // 512²
+    [InlineData(96, 64, 0, 2)]    // 768 × 512: 2.7 → the power of two below
+    [InlineData(128, 128, 0, 1)]  // 1024²
+    [InlineData(256, 256, 0, 1)]  // never fewer than one
+    [InlineData(8, 8, 0, 64)]     // never more than 64
+    [InlineData(16, 16, 1, 1)]    // Inference:DecodeImagesPerCall 1: every image alone
+    [InlineData(16, 16, 12, 8)]   // configured lower, rounded down to a power of two
+    [InlineData(64, 64, 32, 4)]   // configured higher than the automatic figure: the automatic one
+    public void ImagesPerCall_ShrinkWithTheLatentSize_AndAreAPowerOfTwo(int latentH, int latentW, int configured, int expected) =>
+        Assert.Equal(expected, DiffusionPipeline.DecodeImagesPerCall(latentH, latentW, configured));
 
     [Fact]
     public async Task ImagesOfMembersFinishingTogether_AreTheImagesEachGetsAlone()
     {
-        // 4 members finishing at the last step: 1 + 3 + 2 + 1 images, decoded in one VAE call at 64×64 px (8×8 latents)
+        // 4 members finishing at the last step: 1 + 3 + 2 + 1 images, decoded in one VAE call at 64×64 px (8×8 latents),
+        // padded to 8 images
         GenerationRequest[] requests =
         [
             SharedRunRequests.Dpm("a red circle", 61) with { Width = 64, Height = 64 },
