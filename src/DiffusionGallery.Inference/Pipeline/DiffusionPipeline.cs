@@ -394,8 +394,9 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             }
 
             FinishTogether(ending, leaving, shape, runOptions);
-            Hand(leaving, joining);
+            // (before Hand: a member handed on is encoded on another thread, so the loop no longer touches its timings)
             StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
+            Hand(leaving, joining);
             if (joining is not null)
                 members.RemoveAll(m => m.Handed); // a joinable run may go on for hours: it keeps only those still in it
         }
