@@ -91,11 +91,13 @@ public sealed class InferenceOptions
     /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
     public int PreviewUpscale { get; set; } = 4;
     /// <summary>
-    /// Most images one VAE decode call takes when members finish at the same step (0 = automatic: by latent size, 64 at
-    /// 128² down to 1 from 1024²; 1 = every image alone). Calls are padded to a power of two images, so a session sees
-    /// a handful of shapes only.
+    /// Most images one VAE decode call takes when members finish at the same step (1, the default = every image alone;
+    /// 0 = automatic: by latent size, 64 at 128² down to 1 from 1024²). Calls are padded to a power of two images, so a
+    /// session sees a handful of shapes only. Shared calls made 8 images 3.2 → 1.3 ms on an H100, but under mixed load
+    /// some calls took ~20 ms and busy runs were slower than with one image a call (docs/benchmarks.md, 2026-12-07
+    /// 08:17–08:44), so they are not the default.
     /// </summary>
-    public int DecodeImagesPerCall { get; set; }
+    public int DecodeImagesPerCall { get; set; } = 1;
     /// <summary>zlib level (0–9) of the PNGs produced; higher is smaller and slower.</summary>
     public int PngCompressionLevel { get; set; } = Imaging.PngWriter.DefaultCompressionLevel;
     /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>

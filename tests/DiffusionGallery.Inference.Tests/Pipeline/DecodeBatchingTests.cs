@@ -40,13 +40,14 @@ public sealed class DecodeBatchingTests(TinyModelFixture fixture)
             SharedRunRequests.Dpm("a yellow triangle", 64) with { Width = 64, Height = 64 },
         ];
 
-        var outcomes = await fixture.Generator.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
+        using var shared = TinyModelFixture.NewGenerator(o => o.DecodeImagesPerCall = 0); // automatic (the default is one image a call)
+        var outcomes = await shared.GenerateBatchAsync(requests.Select(r => new BatchItem(r, null, Ct)).ToList(), Ct);
 
         for (var i = 0; i < requests.Length; i++)
         {
-            var shared = Assert.IsType<GenerationResult>(outcomes[i].Result);
-            Assert.Equal(requests[i].BatchSize, shared.Images.Count);
-            ImageAssert.SameImages(await fixture.Generator.GenerateAsync(requests[i], null, Ct), shared, $"request {i}");
+            var result = Assert.IsType<GenerationResult>(outcomes[i].Result);
+            Assert.Equal(requests[i].BatchSize, result.Images.Count);
+            ImageAssert.SameImages(await fixture.Generator.GenerateAsync(requests[i], null, Ct), result, $"request {i}");
         }
     }
 }
