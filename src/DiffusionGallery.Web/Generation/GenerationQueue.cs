@@ -37,7 +37,20 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     /// <summary>One job of a run. <see cref="Share"/> is its part of the run's images, for charging the run's time.</summary>
     public sealed record RunningJob(Guid JobId, string OwnerId, CancellationTokenSource Cancellation)
     {
+        private long _chargedFromTicks; // UTC ticks; 0 = from DequeuedAt
+
         public DateTimeOffset DequeuedAt { get; init; }
+
+        /// <summary>
+        /// Where the job's GPU time (quota, fair share, cost estimate) starts: when it was dequeued, or — a job made ready
+        /// ahead of a full run (<see cref="GenerationWorker"/>'s joinable runs) — when the engine took it.
+        /// </summary>
+        public DateTimeOffset ChargedFrom
+        {
+            get => Interlocked.Read(ref _chargedFromTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : DequeuedAt;
+            set => Interlocked.Exchange(ref _chargedFromTicks, value.UtcTicks);
+        }
+
         public double Units { get; init; } = 1;
         public double EstimatedSeconds { get; init; }
         public int Images { get; init; } = 1;
@@ -269,7 +282,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     /// </summary>
     public void Complete(RunningJob job, bool succeeded = false)
     {
-        var held = (time.GetUtcNow() - job.DequeuedAt).TotalSeconds * job.Share;
+        var held = Math.Max(0, (time.GetUtcNow() - job.ChargedFrom).TotalSeconds) * job.Share;
         lock (_gate)
         {
             if (!_running.Remove(job.JobId)) return; // completed already
@@ -306,7 +319,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
     {
         if (_running.Count == 0) return 0;
         var now = time.GetUtcNow();
-        return _running.Values.Max(r => Math.Max(0, r.EstimatedSeconds - (now - r.DequeuedAt).TotalSeconds));
+        return _running.Values.Max(r => Math.Max(0, r.EstimatedSeconds - (now - r.ChargedFrom).TotalSeconds));
     }
 
     private void PublishPositions()

@@ -130,10 +130,12 @@ public sealed partial class GenerationWorker
         private async Task RunEngineAsync(List<Item> items)
         {
             var batchItems = new List<BatchItem>(items.Count);
+            var now = _worker.Time.GetUtcNow();
             lock (_gate)
             {
                 foreach (var item in items)
                 {
+                    if (!ReferenceEquals(items, _initial)) item.Running.ChargedFrom = now; // (a next run of jobs that were ready ahead)
                     var batchItem = new BatchItem(item.Request, item.Progress, item.Running.Cancellation.Token);
                     _inEngine[batchItem] = item;
                     batchItems.Add(batchItem);
@@ -222,9 +224,11 @@ public sealed partial class GenerationWorker
             {
                 if (_ready.Count == 0) return [];
                 var taken = new List<BatchItem>();
+                var now = _worker.Time.GetUtcNow();
                 while (_ready.TryPeek(out var item) && item.Running.Images <= freeImages)
                 {
                     _ready.Dequeue();
+                    item.Running.ChargedFrom = now; // its GPU time starts when the engine takes it
                     freeImages -= item.Running.Images;
                     var batchItem = new BatchItem(item.Request, item.Progress, item.Running.Cancellation.Token);
                     _inEngine[batchItem] = item;
@@ -258,7 +262,7 @@ public sealed partial class GenerationWorker
                 var running = item.Running;
                 var shared = outcome.Result?.SharedBatchSize ?? 0;
                 running.Share = shared > 0 ? Math.Min(1, (double)running.Images / shared) : 1;
-                var gpuTime = (now - running.DequeuedAt) * running.Share;
+                var gpuTime = (now - running.ChargedFrom) * running.Share; // (not the time it waited ready ahead of a full run)
                 if (Ending(item, outcome, gpuTime, running.Images, running.DequeuedAt, _engine.Generator.ExecutionProvider, _stopping) is { } ending)
                     endings.Add((running, ending));
             }

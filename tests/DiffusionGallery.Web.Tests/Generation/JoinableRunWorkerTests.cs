@@ -94,15 +94,15 @@ public sealed class JoinableRunWorkerTests
         // ahead), so it follows at the step a's ends; c's waits in the queue until there is room again
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0, MaxImagesPerRun = 1 });
         var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
-        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 24, seed: 11), null, Ct);
+        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 40, seed: 11), null, Ct);
         var submitted = new List<GenerationJob>();
         DateTimeOffset? aLastStep = null;
         using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
         {
-            if (update is { State: JobState.Running, Step: 24 }) aLastStep ??= h.Time.GetUtcNow(); // (before it leaves the run)
+            if (update is { State: JobState.Running, Step: 40 }) aLastStep ??= h.Time.GetUtcNow(); // (before it leaves the run)
             if (update is not { State: JobState.Running, Step: 4 }) return;
-            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 24, seed: 12), null, Ct));
-            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 24, seed: 13), null, Ct));
+            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 40, seed: 12), null, Ct));
+            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 40, seed: 13), null, Ct));
         });
         using var worker = h.CreateWorker(RealEngine());
         await worker.StartAsync(Ct);
@@ -116,6 +116,14 @@ public sealed class JoinableRunWorkerTests
         Assert.True(b.StartedAt < aLastStep, "b was claimed and loaded while a ran");
         Assert.True(c.StartedAt >= aLastStep, "c waited in the queue for room");
         Assert.True(a.FinishedAt <= b.FinishedAt && b.FinishedAt <= c.FinishedAt, "in queue order");
+        // b's GPU time (quota, fair share) counts from when the engine took it, not the time it waited ready
+        await using (var db = h.Database.CreateDbContext())
+        {
+            var charged = await db.UsageEntries.Where(u => u.JobId == b.Id && u.Kind == UsageKind.Charge).SumAsync(u => u.GpuSeconds, Ct);
+            var held = (b.FinishedAt!.Value - b.StartedAt!.Value).TotalSeconds;
+            // (b was claimed at a's step 4 of 40: charged from then, it would be ~90 % of the time it was held)
+            Assert.True(charged >= 0.01 && charged <= 0.7 * held, $"charged {charged:F3} s of {held:F3} s held");
+        }
         foreach (var job in new[] { b, c })
         {
             var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
