@@ -721,7 +721,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         try
         {
             var data = output.Data;
-            Parallel.For(0, count, n => images[n] = ImageTensors.FromTensor(data.AsSpan(n * pixels, pixels), width, height));
+            if (count == 1)
+                images[0] = ImageTensors.FromTensor(data.AsSpan(0, pixels), width, height); // (the default: one image a call)
+            else
+                Parallel.For(0, count, n => images[n] = ImageTensors.FromTensor(data.AsSpan(n * pixels, pixels), width, height));
         }
         catch
         {
