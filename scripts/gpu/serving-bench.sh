@@ -27,6 +27,10 @@ cli_bench() {
   $B --batch 1 --runs 30 --warmup 5 --static-unet-shapes 8 --no-cuda-graphs --json "$R/cli-b1-static.json" > "$R/cli-b1-static.log" 2>&1
   [[ ${CLI_BENCH:-} == short ]] || \
     $B --batch 8 --runs 10 --warmup 3 --json "$R/cli-b8.json" > "$R/cli-b8.log" 2>&1
+  # cuDNN's convolution algorithm search (Inference:Cuda:CudnnConvAlgoSearch, HEURISTIC by default) side by side
+  for search in EXHAUSTIVE DEFAULT; do
+    $B --batch 1 --runs 30 --warmup 5 --cudnn-conv-algo-search $search --json "$R/cli-b1-cudnn-$search.json" > "$R/cli-b1-cudnn-$search.log" 2>&1
+  done
   $B --shared 32 --runs 3 --warmup 1 > "$R/cli-shared32.log" 2>&1
   $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 > "$R/cli-shared32-ordinary.log" 2>&1
   $B --shared 32 --runs 3 --warmup 1 --static-unet-shapes 0 --no-io-binding > "$R/cli-shared32-nobind.log" 2>&1

@@ -49,14 +49,15 @@ collect > /dev/null
 # _graphs: one fixed-shape UNet session replayed as a CUDA graph (automatic only for UNets of <= 256 MB: each fixed
 # shape holds a copy of the weights, 1.7 GB here)
 # SD_BENCHES=compare: the fp16-against-fp32 check only (the speed figures were taken before)
-variants=("opt_b1_graphs sd15-opt 1 --static-unet-shapes 1" "opt_b1 sd15-opt 1" "opt_b4_graphs sd15-opt 4 --static-unet-shapes 1" "opt_b4 sd15-opt 4")
+variants=("opt_b1_graphs sd15-opt 1 --static-unet-shapes 1" "opt_b1 sd15-opt 1" "opt_b4_graphs sd15-opt 4 --static-unet-shapes 1" "opt_b4 sd15-opt 4"
+  "opt_b1_graphs_exhaustive sd15-opt 1 --static-unet-shapes 1 --cudnn-conv-algo-search EXHAUSTIVE")
 [[ ${SD_BENCHES:-all} == compare ]] && variants=()
 for v in "${variants[@]}"; do
   set -- $v
   [[ -d $M/$2/unet ]] || continue
   (( $(left) > 40 )) || { stamp "$1 skipped: $(left) s left"; continue; }
   timeout $(( $(left) < 150 ? $(left) - 10 : 150 )) "$cli" bench --models $M --model "$2" --prompt "$P" --provider cuda --steps 25 --cfg 7 -W 512 -H 512 \
-    --batch $3 --runs 5 --warmup 2 ${4:-} ${5:-} --json "$R/$1.json" > "$R/$1.log" 2>&1
+    --batch $3 --runs 5 --warmup 2 "${@:4}" --json "$R/$1.json" > "$R/$1.log" 2>&1
   stamp "$1 rc=$?: $(grep -iE 'unet|per image|total|fixed-shape' "$R/$1.log" | head -4 | tr '\n' ' ')"
   collect > /dev/null
 done
