@@ -35,6 +35,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
 {
     private const int VaeFactor = 8;
 
+    // The VAE decoder's host tensors by images a call, kept for the run (a joinable run decodes at many steps: without
+    // them every call allocated its output anew on the large-object heap); disposed when the ONNX phase ends.
+    private readonly Dictionary<int, (TensorBuffer Input, TensorBuffer Output)> _decodeBuffers = [];
+
     /// <summary>
     /// The ONNX phase. Member failures (bad init image, cancelled token, failing progress sink) are recorded on the
     /// member; a failure of a shared call is recorded on every member still running. Throws only
@@ -69,6 +73,13 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
         finally
         {
+            foreach (var (input, output) in _decodeBuffers.Values)
+            {
+                input.Dispose();
+                output.Dispose();
+            }
+
+            _decodeBuffers.Clear();
             foreach (var r in memberRegistrations)
                 r.Dispose();
             if (joining is not null)
@@ -696,12 +707,28 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var width = latentW * VaeFactor;
         var height = latentH * VaeFactor;
         var count = latents.Count;
-        // padded to a power of two (zero latents, their images dropped): a session sees a handful of batch shapes, each
-        // prepared once, instead of a new one for every number of images that happen to finish together
+        // padded to a power of two (rows past the images hold whatever the buffer held; their images are dropped): a
+        // session sees a handful of batch shapes, each prepared once, instead of one for every number of images that
+        // happen to finish together
         var padded = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
         var t0 = Stopwatch.GetTimestamp();
-        using var input = new TensorBuffer(model.LatentType, [padded, channels, latentH, latentW]);
-        using var output = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [padded, 3, height, width]);
+        if (!_decodeBuffers.TryGetValue(padded, out var buffers))
+        {
+            var made = new TensorBuffer(model.LatentType, [padded, channels, latentH, latentW]);
+            try
+            {
+                buffers = (made, new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [padded, 3, height, width]));
+            }
+            catch
+            {
+                made.Dispose();
+                throw;
+            }
+
+            _decodeBuffers[padded] = buffers; // (a run has one latent size: the key is the image count)
+        }
+
+        var (input, output) = buffers;
         var inverseScale = 1.0 / model.Info.ScalingFactor;
         for (var n = 0; n < count; n++)
         {
