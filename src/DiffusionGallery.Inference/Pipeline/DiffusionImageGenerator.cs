@@ -230,18 +230,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             foreach (var item in feed.TakeJoiners(key, room))
             {
                 var member = new BatchMember(index++, item);
-                try
-                {
-                    if (KeyOf(item.Request) is var other && other != key)
-                        throw new ArgumentException($"The request's batch key {other} differs from the run's {key}.");
-                    item.CancellationToken.ThrowIfCancellationRequested();
-                    Validate(item.Request);
-                }
-                catch (Exception ex)
-                {
-                    member.Fail(ex);
-                }
-
+                Check(member, key);
                 joiners.Add(member);
             }
 
@@ -276,6 +265,24 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         }
     }
 
+    /// <summary>
+    /// A member that cannot run fails at once, alone: cancelled, invalid, or (a joiner) of another key than the run's.
+    /// </summary>
+    private void Check(BatchMember member, BatchKey? runKey = null)
+    {
+        try
+        {
+            if (runKey is { } key && KeyOf(member.Request) is var other && other != key)
+                throw new ArgumentException($"The request's batch key {other} differs from the run's {key}.");
+            member.Token.ThrowIfCancellationRequested();
+            Validate(member.Request);
+        }
+        catch (Exception ex)
+        {
+            member.Fail(ex);
+        }
+    }
+
     /// <summary>The batch key every item shares; <see cref="ArgumentException"/> for a null item or one of another key.</summary>
     private BatchKey SharedKeyOf(IReadOnlyList<BatchItem> items)
     {
@@ -303,17 +310,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         Func<DiffusionPipeline, RunJoining>? joinable = null)
     {
         foreach (var member in members)
-        {
-            try
-            {
-                member.Token.ThrowIfCancellationRequested();
-                Validate(member.Request);
-            }
-            catch (Exception ex)
-            {
-                member.Fail(ex);
-            }
-        }
+            Check(member);
 
         if (members.All(m => m.Error is not null))
             return members;

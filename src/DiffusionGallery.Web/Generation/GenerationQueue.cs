@@ -166,7 +166,6 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
         }
     }
 
-    /// <summary>Adds waiting jobs of the head's key, in fair-share order, while they fit (caller holds the lock).</summary>
     /// <summary>Completes at the next <see cref="EnqueueRange"/> (a joinable run's feeder waits on it).</summary>
     public Task NextArrival
     {
@@ -203,6 +202,7 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
         return taken;
     }
 
+    /// <summary>Adds waiting jobs of the head's key, in fair-share order, while they fit (caller holds the lock).</summary>
     private void Fill(List<RunningJob> jobs, BatchSlot head, ref int used, DateTimeOffset now)
     {
         while (head.Key is not null && used < head.MaxImages && NextCompatible(head.Key, head.MaxImages - used) is { } next)

@@ -105,10 +105,11 @@ public sealed partial class GenerationWorker
                 lastStep(); // the worker may take its next run now
                 _endings.Writer.Complete();
                 await saver;
-                // A job that never got an ending (shutting down) stays Running in the database, requeued at start-up.
+                // A job without a saved ending (shutting down, or its save failed) ends in the queue here, unsuccessful; its
+                // row stays Running in the database and is requeued at start-up.
                 List<GenerationQueue.RunningJob> open;
                 lock (_gate) open = [.. _open.Values];
-                foreach (var job in open) _worker.Queue.Complete(job, succeeded.GetValueOrDefault(job.JobId));
+                foreach (var job in open) _worker.Queue.Complete(job);
             }
             _worker.Logger.LogInformation("Joinable run of {Jobs} jobs ({Joined} joined while it ran): {Ms:F0} ms", total, _joined, clock.Elapsed.TotalMilliseconds);
         }

@@ -65,25 +65,10 @@ public sealed class JoinableRunWorkerTests
     public async Task AJobOfAnotherKeyAtTheFrontOfTheQueue_IsNotPassedByLaterJobsThatCouldJoin()
     {
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
-        var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
-        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 24, seed: 1), null, Ct);
-        var submitted = new List<GenerationJob>();
-        var submitting = 0;
-        using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
-        {
-            // (progress may be coalesced on its way to a handler: not "step 4" exactly)
-            if (update is not { State: JobState.Running, Step: >= 4 } || Interlocked.Exchange(ref submitting, 1) == 1) return;
-            // b asks for another step count (another batch key), then c for the running run's key: c must wait behind b
-            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 10, seed: 2), null, Ct));
-            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 24, seed: 3), null, Ct));
-        });
-        using var worker = h.CreateWorker(RealEngine());
-        await worker.StartAsync(Ct);
+        // b asks for another step count (another batch key), then c for the running run's key: c must wait behind b
+        var (a, b, c) = await RunWithTwoLateJobsAsync(h, QueueHarness.Settings("a red circle", steps: 24, seed: 1),
+            QueueHarness.Settings("a green square", steps: 10, seed: 2), QueueHarness.Settings("a blue star", steps: 24, seed: 3));
 
-        var jobs = await WaitForJobsAsync(h, 3);
-        await worker.StopAsync(Ct);
-
-        var (a, b, c) = (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
         // c could have joined the first run, but b came first: nobody joined, and c started after b
         Assert.Equal([1, 1, 1], new[] { a, b, c }.Select(j => j.BatchSize));
         Assert.True(c.StartedAt >= b.StartedAt, "c did not pass b");
@@ -95,27 +80,13 @@ public sealed class JoinableRunWorkerTests
         // one image a run: the run is full with a's job; b's is claimed and loaded while a's runs (one run's worth
         // ahead), so it follows at the step a's ends; c's waits in the queue until there is room again
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0, MaxImagesPerRun = 1 });
-        var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
-        var first = await h.SubmitAsync(ua, QueueHarness.Settings("a red circle", steps: 40, seed: 11), null, Ct);
-        var submitted = new List<GenerationJob>();
         // (progress reaches a handler late and may be coalesced: "half way" is seen at or after a's step 20 and, unless the
         // machine stalls for 20 steps, long before a leaves the run at step 40)
         DateTimeOffset? aHalfWay = null;
-        var submitting = 0;
-        using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
-        {
-            if (update is { State: JobState.Running, Step: >= 20 }) aHalfWay ??= h.Time.GetUtcNow();
-            if (update is not { State: JobState.Running, Step: >= 4 } || Interlocked.Exchange(ref submitting, 1) == 1) return;
-            submitted.Add(await h.SubmitAsync(ub, QueueHarness.Settings("a green square", steps: 40, seed: 12), null, Ct));
-            submitted.Add(await h.SubmitAsync(uc, QueueHarness.Settings("a blue star", steps: 40, seed: 13), null, Ct));
-        });
-        using var worker = h.CreateWorker(RealEngine());
-        await worker.StartAsync(Ct);
+        var (a, b, c) = await RunWithTwoLateJobsAsync(h, QueueHarness.Settings("a red circle", steps: 40, seed: 11),
+            QueueHarness.Settings("a green square", steps: 40, seed: 12), QueueHarness.Settings("a blue star", steps: 40, seed: 13),
+            update => { if (update.Step >= 20) aHalfWay ??= h.Time.GetUtcNow(); });
 
-        var jobs = await WaitForJobsAsync(h, 3);
-        await worker.StopAsync(Ct);
-
-        var (a, b, c) = (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
         Assert.Equal([1, 1, 1], new[] { a, b, c }.Select(j => j.BatchSize)); // nobody shared a UNet call
         Assert.NotNull(aHalfWay);
         Assert.True(b.StartedAt < aHalfWay, "b was claimed and loaded while a ran");
@@ -175,6 +146,33 @@ public sealed class JoinableRunWorkerTests
         await h.CreateRecovery().StartAsync(Ct);
         Assert.NotNull(h.Queue.GetPosition(first.Id));
         Assert.NotNull(h.Queue.GetPosition(joiner));
+    }
+
+    /// <summary>
+    /// a's job runs alone; once it has run 4 steps (or more: progress may be coalesced on its way to a handler) b's and
+    /// then c's are submitted, each by its own user. Returns the three jobs as stored when all have ended.
+    /// </summary>
+    private static async Task<(GenerationJob A, GenerationJob B, GenerationJob C)> RunWithTwoLateJobsAsync(QueueHarness h,
+        GenerationSettings aSettings, GenerationSettings bSettings, GenerationSettings cSettings, Action<JobUpdate>? onProgressOfA = null)
+    {
+        var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
+        var first = await h.SubmitAsync(ua, aSettings, null, Ct);
+        var submitted = new List<GenerationJob>();
+        var submitting = 0;
+        using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
+        {
+            if (update.State != JobState.Running) return;
+            onProgressOfA?.Invoke(update);
+            if (update.Step < 4 || Interlocked.Exchange(ref submitting, 1) == 1) return;
+            submitted.Add(await h.SubmitAsync(ub, bSettings, null, Ct));
+            submitted.Add(await h.SubmitAsync(uc, cSettings, null, Ct));
+        });
+        using var worker = h.CreateWorker(RealEngine());
+        await worker.StartAsync(Ct);
+
+        var jobs = await WaitForJobsAsync(h, 3);
+        await worker.StopAsync(Ct);
+        return (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
     }
 
     private static void AssertSamePixels(Image<Rgb24> expected, Image<Rgb24> actual, string label)
