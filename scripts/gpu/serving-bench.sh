@@ -7,7 +7,8 @@
 # gathered for 25 ms); ordinary = without the fixed shapes; nogather = without gathering; graphs = fixed shapes and
 # CUDA graphs named explicitly (for builds from before they were the default); nojoin = without continuous batching
 # (Generation:JoinRunningRuns false); capN = at most N images a run (Generation:MaxImagesPerRun N, e.g. cap32, cap256);
-# dec0 / dec1 = shared / one-image VAE calls; gen0 = a 256 MB gen0 GC budget.
+# dec0 / dec1 = shared / one-image VAE calls; gen0 = a 256 MB gen0 GC budget; lanesN = N engines on the GPU
+# (Inference:EnginesPerDevice N), lanesNra = the same with ready-ahead forced on (Generation:ReadyAhead true).
 # A staged web-base/ (an older build) can be named as a mode too.
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
@@ -54,6 +55,8 @@ for mode in ${1:-base shared}; do
     dec1) app=web; env="Inference__DecodeImagesPerCall=1" ;;  # every image decoded alone (the default since 743aa2f)
     dec0) app=web; env="Inference__DecodeImagesPerCall=0" ;;  # images finishing together share VAE calls (by latent size)
     gen0) app=web; env="DOTNET_GCgen0size=0x10000000" ;;      # a 256 MB gen0 budget: fewer GC pauses on the loop's thread?
+    lanes*ra) n=${mode#lanes}; app=web; env="Inference__EnginesPerDevice=${n%ra} Generation__ReadyAhead=true" ;;
+    lanes*) app=web; env="Inference__EnginesPerDevice=${mode#lanes}" ;;
     cap*) app=web; env="Generation__MaxImagesPerRun=${mode#cap}" ;;  # e.g. cap32: at most 32 images in one run
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;

@@ -86,6 +86,8 @@ public sealed class InferenceOptions
     /// × text width, see <see cref="Pipeline.BatchMemoryEstimate"/>). 0 = automatic: 512 on CPU, 16384 on CUDA.
     /// </summary>
     public int BatchMemoryBudgetMB { get; set; }
+    /// <summary>Engines sharing this engine's GPU (each runs its own shared runs): the automatic CUDA budget is split among them.</summary>
+    public int EnginesSharingDevice { get; set; } = 1;
     /// <summary>How many models keep their sessions loaded; switching beyond this unloads the least recently used.</summary>
     public int MaxLoadedModels { get; set; } = 1;
     /// <summary>Nearest-neighbour upscale of preview frames (1 = latent resolution, e.g. 16×16 for 128×128 images).</summary>
@@ -121,6 +123,8 @@ public sealed class InferenceOptions
             errors.Add("MaxBatchSize must be between 1 and 64.");
         if (BatchMemoryBudgetMB is < 0 or > 1_048_576)
             errors.Add("BatchMemoryBudgetMB must be between 0 (automatic) and 1048576.");
+        if (EnginesSharingDevice is < 1 or > 16)
+            errors.Add("EnginesSharingDevice must be between 1 and 16.");
         if (StaticUnetShapes is < AutomaticStaticUnetShapes or > 64)
             errors.Add("StaticUnetShapes must be between 0 (off) and 64, or -1 (automatic).");
         if (MaxLoadedModels < 1)
@@ -140,9 +144,13 @@ public sealed class InferenceOptions
         return errors;
     }
 
-    /// <summary>The budget in MB for a provider ("CUDA" or "CPU"): the configured one, or the automatic default.</summary>
+    /// <summary>
+    /// The budget in MB for a provider ("CUDA" or "CPU"): the configured one, or the automatic default (on CUDA, 16384
+    /// split among the <see cref="EnginesSharingDevice"/>).
+    /// </summary>
     public int EffectiveBatchMemoryBudgetMB(string provider) =>
-        BatchMemoryBudgetMB > 0 ? BatchMemoryBudgetMB : string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 16384 : 512;
+        BatchMemoryBudgetMB > 0 ? BatchMemoryBudgetMB
+        : string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 16384 / Math.Max(1, EnginesSharingDevice) : 512;
 
     public void ThrowIfInvalid()
     {

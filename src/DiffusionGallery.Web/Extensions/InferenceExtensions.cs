@@ -18,15 +18,22 @@ public static class InferenceExtensions
         var services = builder.Services;
         services.AddSingleton(sp => CreateEngine(sp, sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EffectiveDevices[0]));
         services.AddSingleton<IImageGenerator>(sp => sp.GetRequiredService<DiffusionImageGenerator>());
-        // One engine (own sessions) per device, for the generation worker; the first is the shared one above.
+        // The generation worker's engines (own sessions each): Inference:EnginesPerDevice per device (one on the CPU),
+        // the first of them the shared one above.
         services.AddSingleton(sp =>
         {
-            var devices = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EffectiveDevices;
+            var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
             var primary = sp.GetRequiredService<DiffusionImageGenerator>();
-            var extra = devices.Skip(1).Select(id => (Id: id, Engine: CreateEngine(sp, id))).ToList();
+            var perDevice = options.EffectiveEnginesPerDevice(primary.ExecutionProvider);
+            var extra = new List<DiffusionGallery.Web.Generation.DeviceEngine>();
+            foreach (var (id, index) in options.EffectiveDevices.Select((id, index) => (id, index)))
+            {
+                for (var lane = index == 0 ? 1 : 0; lane < perDevice; lane++)
+                    extra.Add(DiffusionGallery.Web.Generation.DeviceEngine.For(id, CreateEngine(sp, id)));
+            }
             return new DiffusionGallery.Web.Generation.EngineDevices(
-                [DiffusionGallery.Web.Generation.DeviceEngine.For(devices[0], primary), .. extra.Select(e => DiffusionGallery.Web.Generation.DeviceEngine.For(e.Id, e.Engine))],
-                extra.Select(e => (IDisposable)e.Engine).ToList());
+                [DiffusionGallery.Web.Generation.DeviceEngine.For(options.EffectiveDevices[0], primary), .. extra],
+                extra.Select(e => (IDisposable)e.Generator).ToList());
         });
         services.AddHostedService<ModelWarmup>();
         return builder;
@@ -54,19 +61,27 @@ public static class InferenceExtensions
             MaxLoadedModels = options.MaxLoadedModels,
             Cuda = options.Cuda,
             MaxBatchSize = generation.MaxBatch,
+            // (the automatic GPU memory budget is split among the engines of one GPU)
+            EnginesSharingDevice = options.EnginesPerDevice > 0 ? options.EnginesPerDevice : WebInferenceOptions.AutomaticEnginesPerGpu,
             Log = message => logger.LogInformation("{Message}", message),
         });
     }
 }
 
 /// <summary>Loads the default model before the server accepts requests, then says where to browse.</summary>
-internal sealed class ModelWarmup(DiffusionImageGenerator generator, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWarmup> logger) : IHostedService
+internal sealed class ModelWarmup(DiffusionImageGenerator generator, DiffusionGallery.Web.Generation.EngineDevices engines, IServer server,
+    IHostApplicationLifetime lifetime, ILogger<ModelWarmup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (generator.Models.Count == 0)
             throw new InvalidOperationException("No model found under Inference:ModelsRoot. The bundled model lives in models/tiny-shapes.");
         var model = await generator.LoadModelAsync(null, cancellationToken);
+        // the worker's other engines (other devices, or more than one on a GPU) load theirs too, before the first job
+        foreach (var other in engines.All.Select(e => e.Generator).OfType<DiffusionImageGenerator>().Where(g => !ReferenceEquals(g, generator)))
+            await other.LoadModelAsync(null, cancellationToken);
+        if (engines.All.Count > 1)
+            logger.LogInformation("Generation engines: {Engines} on devices {Devices}", engines.All.Count, string.Join(", ", engines.All.Select(e => e.DeviceId)));
         logger.LogInformation("Model {Model} loaded; execution provider {Provider}{Note}", model.Name, generator.ExecutionProvider,
             generator.ExecutionProviderNote is null ? "" : " (CUDA could not be loaded, see above)");
         lifetime.ApplicationStarted.Register(() =>

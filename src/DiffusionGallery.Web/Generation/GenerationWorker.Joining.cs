@@ -17,6 +17,10 @@ public sealed partial class GenerationWorker
     private int MaxImagesPerRun => options.Value.MaxImagesPerRun;
     private int MaxQueuedJobsPerUser => options.Value.MaxQueuedJobsPerUser;
 
+    /// <summary>Whether a joinable run on this engine keeps jobs ready ahead (<see cref="Options.GenerationOptions.ReadyAhead"/>).</summary>
+    private bool ReadyAheadFor(DeviceEngine engine) =>
+        options.Value.ReadyAhead ?? engines.All.Count(e => e.DeviceId == engine.DeviceId) == 1;
+
     /// <summary>
     /// A shared run open to new jobs (continuous batching, <see cref="Options.GenerationOptions.JoinRunningRuns"/>): the
     /// engine asks it, at each step boundary, for jobs to join (<see cref="IRunFeed.TakeJoiners"/>), and hands it each
@@ -62,7 +66,7 @@ public sealed partial class GenerationWorker
             var max = engine.Batches.MaxBatchImages(initial[0].Request);
             var cap = worker.MaxImagesPerRun;
             _maxImages = Math.Max(initial.Sum(i => i.Running.Images), cap > 0 ? Math.Min(max, cap) : max);
-            _readyAhead = _maxImages;
+            _readyAhead = worker.ReadyAheadFor(engine) ? _maxImages : 0;
         }
 
         public async Task RunAsync(Dictionary<Guid, bool> succeeded, Action lastStep)

@@ -54,6 +54,14 @@ public sealed class GenerationOptions
     /// with other models the joiners run right after, in the same sequence. false = runs are fixed when they start.
     /// </summary>
     public bool JoinRunningRuns { get; set; } = true;
+
+    /// <summary>
+    /// A joinable run keeps one run's worth of jobs claimed and loaded beyond its room, so that when a group of jobs
+    /// finishes together the next group joins at that same step. Unset = automatic: on where a device has one engine;
+    /// off where it has several (Inference:EnginesPerDevice), whose other runs keep the GPU busy meanwhile and would
+    /// otherwise find the queue emptied by the first run's ready-ahead.
+    /// </summary>
+    public bool? ReadyAhead { get; set; }
 }
 
 /// <summary>Cross-field checks the attributes cannot express.</summary>

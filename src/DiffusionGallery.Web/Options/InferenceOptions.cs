@@ -26,6 +26,21 @@ public sealed class InferenceOptions : IValidatableObject
     /// </summary>
     public List<int> Devices { get; set; } = [];
 
+    /// <summary>
+    /// Engines (own sessions, own GPU gate) per GPU, each running its own shared runs from the same fair queue: while one
+    /// run does its host work between UNet calls (sampler steps, VAE decoding, admitting joiners), the other's UNet calls
+    /// keep the GPU busy. Each gets its share of the automatic memory budget. 0 = automatic:
+    /// <see cref="AutomaticEnginesPerGpu"/> on CUDA; the CPU provider always has one (two would share the same cores).
+    /// </summary>
+    [Range(0, 4)] public int EnginesPerDevice { get; set; }
+
+    /// <summary>Engines per GPU when <see cref="EnginesPerDevice"/> is 0.</summary>
+    public const int AutomaticEnginesPerGpu = 1;
+
+    /// <summary>Engines per device for the provider the first engine resolved ("CUDA" or "CPU").</summary>
+    public int EffectiveEnginesPerDevice(string provider) =>
+        !string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase) ? 1 : EnginesPerDevice > 0 ? EnginesPerDevice : AutomaticEnginesPerGpu;
+
     /// <summary>The device ids to serve on: <see cref="Devices"/>, or <see cref="DeviceId"/> alone.</summary>
     public IReadOnlyList<int> EffectiveDevices => Provider == "Cpu" || Devices.Count == 0 ? [DeviceId] : Devices;
 
