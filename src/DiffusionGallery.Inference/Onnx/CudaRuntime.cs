@@ -63,6 +63,7 @@ internal static class CudaRuntime
     public static unsafe IntPtr Allocate(int device, long bytes)
     {
         var api = Require();
+        using var work = CudaGraphCapture.Work();
         Check(api.SetDevice(device), "cudaSetDevice");
         IntPtr pointer;
         Check(api.Malloc(&pointer, (nuint)bytes), "cudaMalloc");
@@ -73,8 +74,10 @@ internal static class CudaRuntime
 
     public static unsafe void Free(IntPtr pointer)
     {
-        if (pointer != IntPtr.Zero && Loaded.Value.Api is { } api)
-            api.Free(pointer);
+        if (pointer == IntPtr.Zero || Loaded.Value.Api is not { } api)
+            return;
+        using var work = CudaGraphCapture.Work();
+        api.Free(pointer);
     }
 
     /// <summary>
@@ -84,6 +87,7 @@ internal static class CudaRuntime
     public static unsafe void CopyToDevice(int device, ReadOnlySpan<byte> source, IntPtr destination)
     {
         var api = Require();
+        using var work = CudaGraphCapture.Work();
         Check(api.SetDevice(device), "cudaSetDevice");
         fixed (byte* from = source)
             Check(api.Memcpy(destination, (IntPtr)from, (nuint)source.Length, MemcpyHostToDevice), "cudaMemcpy (to device)");
@@ -94,6 +98,7 @@ internal static class CudaRuntime
     public static unsafe void CopyToHost(int device, IntPtr source, Span<byte> destination)
     {
         var api = Require();
+        using var work = CudaGraphCapture.Work();
         Check(api.SetDevice(device), "cudaSetDevice");
         fixed (byte* to = destination)
             Check(api.Memcpy((IntPtr)to, source, (nuint)destination.Length, MemcpyDeviceToHost), "cudaMemcpy (to host)");

@@ -40,6 +40,7 @@ public sealed class OnnxGraph : IDisposable
 
     private static OnnxGraph Create(string modelName, string path, string relativePath, SessionFactory factory, CancellationToken cancellationToken)
     {
+        using var work = CudaGraphCapture.Work();
         using var options = factory.CreateSessionOptions();
         using var registration = cancellationToken.Register(() => options.SetLoadCancellationFlag(true));
         try
@@ -56,5 +57,9 @@ public sealed class OnnxGraph : IDisposable
         }
     }
 
-    public void Dispose() => Session.Dispose();
+    public void Dispose()
+    {
+        using var work = CudaGraphCapture.Work();
+        Session.Dispose();
+    }
 }

@@ -663,7 +663,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         ids.Upload();
         StageTimings.AddShared(StageTimings.TensorIo, t0, timings);
         t0 = Stopwatch.GetTimestamp();
-        using var results = model.TextEncoder.Session.Run(runOptions, ["input_ids"], [ids.Value], [model.TextEncoderOutput]);
+        using var results = RunGraph(() => model.TextEncoder.Session.Run(runOptions, ["input_ids"], [ids.Value], [model.TextEncoderOutput]));
         StageTimings.AddShared(StageTimings.TextEncoder, t0, timings);
         t0 = Stopwatch.GetTimestamp();
         var hidden = TensorBuffer.ReadFloats(results[0]);
@@ -686,7 +686,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         pixels.Upload();
         timings.Add(StageTimings.TensorIo, t0);
         t0 = Stopwatch.GetTimestamp();
-        using var results = encoder.Session.Run(runOptions, ["sample"], [pixels.Value], [model.VaeEncoderOutput]);
+        using var results = RunGraph(() => encoder.Session.Run(runOptions, ["sample"], [pixels.Value], [model.VaeEncoderOutput]));
         timings.Add(StageTimings.VaeEncode, t0);
         var latent = TensorBuffer.ReadFloats(results[0]);
         if (latent.Length != itemLength)
@@ -740,7 +740,8 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
 
         input.Upload();
         var t1 = Stopwatch.GetTimestamp();
-        model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
+        using (CudaGraphCapture.Work())
+            model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
         var t2 = Stopwatch.GetTimestamp();
         output.Download();
         var pixels = 3 * width * height;
@@ -770,6 +771,13 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
 
         return images;
+    }
+
+    /// <summary>A session's run as ordinary device work (see <see cref="CudaGraphCapture"/>).</summary>
+    private static T RunGraph<T>(Func<T> run)
+    {
+        using var work = CudaGraphCapture.Work();
+        return run();
     }
 
     private static void DrawNoise(PhiloxNoiseGenerator[] generators, float[] destination, int itemLength, float temperature)

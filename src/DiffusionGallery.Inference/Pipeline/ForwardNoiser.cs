@@ -42,6 +42,7 @@ internal sealed class ForwardNoiser(LoadedModel model, SafeImageDecoder decoder)
                 ImageTensors.ToTensor(image, request.Width, request.Height, pixels.Data);
             pixels.Upload();
             float[] clean;
+            using (CudaGraphCapture.Work())
             using (var encoded = model.VaeEncoder.Session.Run(runOptions, ["sample"], [pixels.Value], [model.VaeEncoderOutput]))
                 clean = TensorBuffer.ReadFloats(encoded[0]);
             var scaling = (float)model.Info.ScalingFactor;
@@ -59,7 +60,8 @@ internal sealed class ForwardNoiser(LoadedModel model, SafeImageDecoder decoder)
                 latent.Data[i] = noised[i] / scaling;
             latent.Upload();
             using var decoded = new TensorBuffer(model.VaeDecoder.Outputs[model.VaeDecoderOutput].ElementDataType, [1, 3, request.Height, request.Width]);
-            model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [latent.Value], [model.VaeDecoderOutput], [decoded.Value]);
+            using (CudaGraphCapture.Work())
+                model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [latent.Value], [model.VaeDecoderOutput], [decoded.Value]);
             decoded.Download();
             using var result = ImageTensors.FromTensor(decoded.Data, request.Width, request.Height);
             var alpha = model.Schedule.AlphasCumprod[request.Timestep];

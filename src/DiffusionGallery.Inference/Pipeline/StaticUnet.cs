@@ -29,6 +29,9 @@ internal sealed class StaticUnet : IDisposable
     private readonly OrtIoBinding _binding;
     private readonly List<FixedTensor> _tensors = [];
     private readonly bool _hostTensors;
+    // ONNX Runtime runs a CUDA-graph session once as usual (allocating), captures its graph on the next run, then replays it
+    private const int RunsUntilCaptured = 2;
+    private int _runs;
 
     private StaticUnet(StaticUnetShape shape, InferenceSession session, FixedTensor sample, FixedTensor timestep, FixedTensor hidden,
         FixedTensor? timestepCond, FixedTensor output, string outputName, bool hostTensors)
@@ -78,6 +81,7 @@ internal sealed class StaticUnet : IDisposable
             shapes["timestep_cond"] = [rows, model.TimestepCondDim];
         var outputShape = new long[] { rows, model.LatentChannels, shape.LatentH, shape.LatentW };
 
+        using var work = CudaGraphCapture.Work();
         using var options = factory.CreateSessionOptions(cudaGraph: cudaDevice is not null);
         foreach (var (name, value) in PinnedDimensions(model, shapes, outputShape))
             options.AddFreeDimensionOverrideByName(name, value);
@@ -149,6 +153,9 @@ internal sealed class StaticUnet : IDisposable
     /// <summary>Runs the bound session (the caller has written the step's inputs and reads <see cref="Output"/> after).</summary>
     public void Run(RunOptions runOptions)
     {
+        // (until its graph is captured, alone in the process: see CudaGraphCapture)
+        using var scope = !_hostTensors && _runs < RunsUntilCaptured ? CudaGraphCapture.Capture() : CudaGraphCapture.Work();
+        _runs++;
         if (_hostTensors)
         {
             _binding.BindInput("sample", Sample.Value);

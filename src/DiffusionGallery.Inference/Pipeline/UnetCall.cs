@@ -1,3 +1,4 @@
+using DiffusionGallery.Inference.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace DiffusionGallery.Inference.Pipeline;
@@ -37,7 +38,11 @@ internal sealed class DirectUnetCall(InferenceSession session, string outputName
         _outputs = [t.Output.View(rows)];
     }
 
-    public void Run(RunOptions runOptions, int rows) => session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+    public void Run(RunOptions runOptions, int rows)
+    {
+        using var work = CudaGraphCapture.Work();
+        session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+    }
 
     public void Dispose()
     {
@@ -66,6 +71,7 @@ internal sealed class BoundUnetCall(InferenceSession session, string outputName,
 
     public void Run(RunOptions runOptions, int rows)
     {
+        using var work = CudaGraphCapture.Work();
         _binding.BindInput("sample", t.Sample.View(rows));
         _binding.BindInput("timestep", t.Timestep.View(rows));
         session.RunWithBinding(runOptions, _binding);

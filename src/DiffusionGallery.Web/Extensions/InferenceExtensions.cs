@@ -26,7 +26,9 @@ public static class InferenceExtensions
             var primary = sp.GetRequiredService<DiffusionImageGenerator>();
             var perDevice = options.EffectiveEnginesPerDevice(primary.ExecutionProvider);
             var extra = new List<DiffusionGallery.Web.Generation.DeviceEngine>();
-            foreach (var (id, index) in options.EffectiveDevices.Select((id, index) => (id, index)))
+            // (Provider Auto without CUDA: one engine on the CPU, whatever devices are listed)
+            var devices = primary.ExecutionProvider == DiffusionGallery.Inference.Onnx.SessionFactory.CudaName ? options.EffectiveDevices : options.EffectiveDevices.Take(1).ToList();
+            foreach (var (id, index) in devices.Select((id, index) => (id, index)))
             {
                 for (var lane = index == 0 ? 1 : 0; lane < perDevice; lane++)
                     extra.Add(DiffusionGallery.Web.Generation.DeviceEngine.For(id, CreateEngine(sp, id)));

@@ -263,6 +263,54 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         }));
     }
 
+    [Fact]
+    public void AutomaticBudget_OnCuda_IsSplitAmongTheEnginesSharingTheDevice_ButNotOnCpuNorAConfiguredOne()
+    {
+        var one = new InferenceOptions { ModelsRoot = Path.GetTempPath() };
+        var two = new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = 2 };
+        var four = new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = 4 };
+
+        Assert.Equal(1, one.EnginesSharingDevice);
+        Assert.Equal(16384, one.EffectiveBatchMemoryBudgetMB("CUDA"));
+        Assert.Equal(one.EffectiveBatchMemoryBudgetMB("CUDA") / 2, two.EffectiveBatchMemoryBudgetMB("CUDA"));
+        Assert.Equal(4096, four.EffectiveBatchMemoryBudgetMB("cuda"));
+        Assert.Equal(512, one.EffectiveBatchMemoryBudgetMB("CPU"));
+        Assert.Equal(512, two.EffectiveBatchMemoryBudgetMB("CPU")); // one engine on the CPU: nothing to split
+        var configured = new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = 2, BatchMemoryBudgetMB = 3000 };
+        Assert.Equal(3000, configured.EffectiveBatchMemoryBudgetMB("CUDA")); // a configured budget is each engine's own
+        Assert.Equal(3000, configured.EffectiveBatchMemoryBudgetMB("CPU"));
+    }
+
+    [Fact]
+    public void MaxBatchImages_OnCpu_IsTheSameWhateverTheEnginesSharingTheDevice()
+    {
+        var folder = Path.GetFullPath(TestPaths.TinyModel);
+        int Max(int sharing)
+        {
+            using var generator = new DiffusionImageGenerator(new InferenceOptions
+            {
+                ModelsRoot = Path.GetDirectoryName(folder)!,
+                DefaultModel = Path.GetFileName(folder),
+                Provider = ExecutionProviderPreference.Cpu,
+                EnginesSharingDevice = sharing,
+            });
+            return generator.MaxBatchImages(Dpm("a", 1));
+        }
+
+        Assert.Equal(Max(1), Max(4));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(17)]
+    public void EnginesSharingDevice_OutOfRange_IsRefusedAtStart(int sharing)
+    {
+        var options = new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = sharing };
+        Assert.Contains(options.Validate(), e => e.Contains("EnginesSharingDevice must be between 1", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(options.ThrowIfInvalid);
+        Assert.Empty(new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = 16 }.Validate());
+    }
+
     private sealed class DemandProgress(Func<int, bool>? wants) : IProgress<GenerationProgress>, IPreviewDemand
     {
         public List<GenerationProgress> Reports { get; } = [];

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using DiffusionGallery.Inference;
 using DiffusionGallery.Inference.Abstractions;
+using DiffusionGallery.Inference.Pipeline;
 using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
@@ -110,6 +112,50 @@ public sealed class JoinableRunWorkerTests
     }
 
     [Fact]
+    public async Task TwoEnginesOnADevice_RunTheNextJobBesideTheFirst_AndNeitherKeepsAJobReadyAhead()
+    {
+        // one image a run, two engines on device 0 (Inference:EnginesPerDevice 2) and Generation:ReadyAhead automatic,
+        // so off: b's job runs on the other engine while a's runs, and c's is not claimed ahead by either run (the
+        // other engine would find the queue emptied by it): it waits in the queue until a run has room again
+        using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0, MaxImagesPerRun = 1 });
+        Assert.Null(h.Options.ReadyAhead);
+        var second = new DiffusionImageGenerator(new DiffusionGallery.Inference.InferenceOptions
+        {
+            ModelsRoot = RepoPaths.Models,
+            DefaultModel = "tiny-shapes",
+            Provider = ExecutionProviderPreference.Cpu,
+        });
+        using var engines = new EngineDevices([DeviceEngine.For(0, BundledModel.Generator), DeviceEngine.For(0, second)], [second]);
+        // (both load their sessions first, as ModelWarmup does, so that neither run waits for that)
+        await BundledModel.Generator.LoadModelAsync(null, Ct);
+        await second.LoadModelAsync(null, Ct);
+        // (progress reaches a handler late and may be coalesced: a step is seen at or after the time it is reached)
+        DateTimeOffset? aHalfWay = null, bQuarterWay = null;
+        var (a, b, c) = await RunWithTwoLateJobsAsync(h, QueueHarness.Settings("a red circle", steps: 40, seed: 21),
+            QueueHarness.Settings("a green square", steps: 40, seed: 22), QueueHarness.Settings("a blue star", steps: 40, seed: 23),
+            update => { if (update.Step >= 20) aHalfWay ??= h.Time.GetUtcNow(); }, engines,
+            update => { if (update.Step >= 10) bQuarterWay ??= h.Time.GetUtcNow(); });
+
+        Assert.Equal([1, 1, 1], new[] { a, b, c }.Select(j => j.BatchSize)); // nobody shared a UNet call
+        Assert.NotNull(aHalfWay);
+        Assert.NotNull(bQuarterWay);
+        Assert.True(b.StartedAt < aHalfWay, "b was claimed while a ran");
+        // (a run keeping b ready for the step a's ends would only start it then)
+        Assert.True(bQuarterWay < a.FinishedAt, "b ran on the other engine beside a");
+        // (with one run's worth ready ahead, the run of a or of b would have claimed c at once, around a's step 4)
+        Assert.True(c.StartedAt > aHalfWay, "c was not claimed ahead while a ran");
+        Assert.True(c.StartedAt > bQuarterWay, "c was not claimed ahead while b ran");
+        Assert.True(a.FinishedAt < c.FinishedAt && b.FinishedAt < c.FinishedAt, "c ran when a run had room again");
+        foreach (var job in new[] { a, b, c })
+        {
+            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
+            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
+            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
+            AssertSamePixels(expected, stored, job.Settings.Prompt);
+        }
+    }
+
+    [Fact]
     public async Task ShuttingDownMidRun_LeavesTheFirstJobAndTheJoinerRunning_AndStartUpRequeuesBoth()
     {
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0 });
@@ -152,26 +198,40 @@ public sealed class JoinableRunWorkerTests
     /// a's job runs alone; once it has run 4 steps (or more: progress may be coalesced on its way to a handler) b's and
     /// then c's are submitted, each by its own user. Returns the three jobs as stored when all have ended.
     /// </summary>
+    /// <param name="engines">The worker's engines (default: the bundled model's one).</param>
+    /// <param name="onProgressOfB">Sees b's progress updates from when its submission returned.</param>
     private static async Task<(GenerationJob A, GenerationJob B, GenerationJob C)> RunWithTwoLateJobsAsync(QueueHarness h,
-        GenerationSettings aSettings, GenerationSettings bSettings, GenerationSettings cSettings, Action<JobUpdate>? onProgressOfA = null)
+        GenerationSettings aSettings, GenerationSettings bSettings, GenerationSettings cSettings, Action<JobUpdate>? onProgressOfA = null,
+        EngineDevices? engines = null, Action<JobUpdate>? onProgressOfB = null)
     {
         var (ua, ub, uc) = (await h.Database.AddUserAsync("a@x.test"), await h.Database.AddUserAsync("b@x.test"), await h.Database.AddUserAsync("c@x.test"));
         var first = await h.SubmitAsync(ua, aSettings, null, Ct);
         var submitted = new List<GenerationJob>();
         var submitting = 0;
+        IDisposable? watchSecond = null;
         using var watchFirst = h.Notifier.Subscribe(first.Id, async update =>
         {
             if (update.State != JobState.Running) return;
             onProgressOfA?.Invoke(update);
             if (update.Step < 4 || Interlocked.Exchange(ref submitting, 1) == 1) return;
-            submitted.Add(await h.SubmitAsync(ub, bSettings, null, Ct));
+            var second = await h.SubmitAsync(ub, bSettings, null, Ct);
+            if (onProgressOfB is not null)
+            {
+                watchSecond = h.Notifier.Subscribe(second.Id, u =>
+                {
+                    if (u.State == JobState.Running) onProgressOfB(u);
+                    return Task.CompletedTask;
+                });
+            }
+            submitted.Add(second);
             submitted.Add(await h.SubmitAsync(uc, cSettings, null, Ct));
         });
-        using var worker = h.CreateWorker(RealEngine());
+        using var worker = h.CreateWorker(engines ?? RealEngine());
         await worker.StartAsync(Ct);
 
         var jobs = await WaitForJobsAsync(h, 3);
         await worker.StopAsync(Ct);
+        watchSecond?.Dispose();
         return (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
     }
 

@@ -28,6 +28,8 @@ public sealed class GenerationOptionsTests
             Assert.True(section.TryGetProperty(property.Name, out var value), $"appsettings.json lacks Generation:{property.Name}");
             if (property.PropertyType == typeof(bool))
                 Assert.Equal((bool)property.GetValue(defaults)!, value.GetBoolean());
+            else if (property.PropertyType == typeof(bool?)) // (null = automatic)
+                Assert.Equal((bool?)property.GetValue(defaults), value.ValueKind == JsonValueKind.Null ? null : value.GetBoolean());
             else
                 Assert.Equal(Convert.ToDouble(property.GetValue(defaults)), value.GetDouble());
         }

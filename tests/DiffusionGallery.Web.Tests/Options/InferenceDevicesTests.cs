@@ -1,10 +1,15 @@
+using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
+using DiffusionGallery.Web.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.Tests.Options;
 
-/// <summary><c>Inference:Devices</c>: one worker and engine per listed GPU, checked at start-up.</summary>
+/// <summary>
+/// <c>Inference:Devices</c>: one worker and engine per listed GPU, checked at start-up; <c>Inference:EnginesPerDevice</c>
+/// engines on each GPU, one on the CPU.
+/// </summary>
 public sealed class InferenceDevicesTests
 {
     private static InferenceOptions Validated(Action<InferenceOptions> change)
@@ -37,5 +42,42 @@ public sealed class InferenceDevicesTests
         var ex = Assert.Throws<OptionsValidationException>(() => Validated(o => o.Devices = [.. devices]));
         Assert.Contains("Inference:Devices", ex.Message);
         Assert.Contains(message, ex.Message);
+    }
+
+    [Fact]
+    public void EnginesPerDevice_IsOneOnTheCpu_TheConfiguredCountOnCuda_AndAutomaticWhenZero()
+    {
+        Assert.Equal(1, Validated(o => o.EnginesPerDevice = 3).EffectiveEnginesPerDevice("CPU")); // two would share the same cores
+        Assert.Equal(1, Validated(o => o.EnginesPerDevice = 4).EffectiveEnginesPerDevice("CPU"));
+        Assert.Equal(1, Validated(_ => { }).EffectiveEnginesPerDevice("CPU"));
+        Assert.Equal(3, Validated(o => o.EnginesPerDevice = 3).EffectiveEnginesPerDevice("CUDA"));
+        Assert.Equal(2, Validated(o => o.EnginesPerDevice = 2).EffectiveEnginesPerDevice("cuda"));
+        Assert.Equal(0, Validated(_ => { }).EnginesPerDevice);
+        Assert.Equal(InferenceOptions.AutomaticEnginesPerGpu, Validated(_ => { }).EffectiveEnginesPerDevice("CUDA"));
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(-1)]
+    public void EnginesPerDevice_OutOfRange_FailsAtStartUp(int engines)
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Validated(o => o.EnginesPerDevice = engines));
+        Assert.Contains(nameof(InferenceOptions.EnginesPerDevice), ex.Message);
+        Assert.Equal(4, Validated(o => o.EnginesPerDevice = 4).EnginesPerDevice);
+    }
+
+    [Fact]
+    public async Task TheAppOnTheCpu_WithTwoEnginesPerDevice_RunsOneEngine()
+    {
+        await using var app = new GalleryAppFactory();
+        app.Settings["Inference:EnginesPerDevice"] = "2";
+
+        var engines = app.Services.GetRequiredService<EngineDevices>();
+
+        Assert.Equal(2, app.Services.GetRequiredService<IOptions<InferenceOptions>>().Value.EnginesPerDevice); // (the setting arrived)
+        var engine = Assert.Single(engines.All);
+        Assert.Equal("CPU", engine.Generator.ExecutionProvider);
+        Assert.Same(app.Services.GetRequiredService<DiffusionGallery.Inference.Pipeline.DiffusionImageGenerator>(), engine.Generator);
+        Assert.Null(app.Services.GetRequiredService<IOptions<GenerationOptions>>().Value.ReadyAhead); // the shipped null: automatic
     }
 }
