@@ -34,6 +34,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
     private readonly SessionFactory _sessions;
     private readonly SafeImageDecoder _imageDecoder = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly DeviceThread _device;
     private readonly LinkedList<LoadedModel> _loaded = new(); // most recently used first
     private IReadOnlyList<ModelInfo> _catalog = [];
     private bool _disposed;
@@ -46,6 +47,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         options.ThrowIfInvalid();
         _options = options;
         _sessions = new SessionFactory(options);
+        _device = new DeviceThread($"Inference device {options.DeviceId}");
         RefreshModels();
     }
 
@@ -346,7 +348,8 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             if (members.Any(m => m.Error is null))
             {
                 var joining = joinable?.Invoke(pipeline);
-                await Task.Run(() => pipeline.RunOnnx(members, cancellationToken, joining), cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                await _device.RunAsync(() => pipeline.RunOnnx(members, cancellationToken, joining)).ConfigureAwait(false);
             }
         }
         catch
@@ -385,7 +388,8 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         try
         {
             var model = await LoadModelCoreAsync(info, cancellationToken).ConfigureAwait(false);
-            return await Task.Run(() => new ForwardNoiser(model, _imageDecoder).Run(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return await _device.RunAsync(() => new ForwardNoiser(model, _imageDecoder).Run(request, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -470,6 +474,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             _loaded.Clear();
         }
 
+        _device.Dispose();
         _gate.Dispose();
     }
 }
