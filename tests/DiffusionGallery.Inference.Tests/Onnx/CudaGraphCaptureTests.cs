@@ -14,36 +14,13 @@ public sealed class CudaGraphCaptureTests
     public async Task ACapture_WaitsForWorkInFlight_AndKeepsNewWorkOutUntilItEnds()
     {
         var order = new List<string>();
-        var workEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var releaseWork = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var captureEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var releaseCapture = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var work = Task.Run(() =>
-        {
-            using (CudaGraphCapture.Work())
-            {
-                lock (order) order.Add("work");
-                workEntered.SetResult();
-                releaseWork.Task.Wait(Ct);
-                lock (order) order.Add("work ends");
-            }
-        }, Ct);
-        await workEntered.Task.WaitAsync(Ct);
-        var capture = Task.Run(() =>
-        {
-            using (CudaGraphCapture.Capture())
-            {
-                lock (order) order.Add("capture");
-                captureEntered.SetResult();
-                releaseCapture.Task.Wait(Ct);
-                lock (order) order.Add("capture ends");
-            }
-        }, Ct);
+        var (work, workEntered, releaseWork) = Hold(CudaGraphCapture.Work, "work", order);
+        await workEntered.WaitAsync(Ct);
+        var (capture, captureEntered, releaseCapture) = Hold(CudaGraphCapture.Capture, "capture", order);
         await Task.Delay(100, Ct);
-        Assert.False(captureEntered.Task.IsCompleted, "the capture waited for the work in flight");
+        Assert.False(captureEntered.IsCompleted, "the capture waited for the work in flight");
         releaseWork.SetResult();
-        await captureEntered.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await captureEntered.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         var later = Task.Run(() =>
         {
             using (CudaGraphCapture.Work())
@@ -55,6 +32,24 @@ public sealed class CudaGraphCaptureTests
         await Task.WhenAll(work, capture, later).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         Assert.Equal(["work", "work ends", "capture", "capture ends", "later work"], order);
+    }
+
+    /// <summary>Takes the gate on another thread and holds it until released; notes when it entered and left.</summary>
+    private static (Task Done, Task Entered, TaskCompletionSource Release) Hold(Func<CudaGraphCapture.Scope> take, string name, List<string> order)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = Task.Run(() =>
+        {
+            using (take())
+            {
+                lock (order) order.Add(name);
+                entered.SetResult();
+                release.Task.Wait(Ct);
+                lock (order) order.Add($"{name} ends");
+            }
+        }, Ct);
+        return (done, entered.Task, release);
     }
 
     [Fact]
