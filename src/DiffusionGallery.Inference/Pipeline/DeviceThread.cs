@@ -13,6 +13,7 @@ internal sealed class DeviceThread : IDisposable
 {
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
+    private bool _disposed;
 
     public DeviceThread(string name)
     {
@@ -23,6 +24,7 @@ internal sealed class DeviceThread : IDisposable
     /// <summary>Runs <paramref name="work"/> on the thread after the work queued before it; awaiting it rethrows what it threw.</summary>
     public Task<T> RunAsync<T>(Func<T> work)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
@@ -50,8 +52,12 @@ internal sealed class DeviceThread : IDisposable
             work();
     }
 
+    /// <summary>Lets the work already queued finish, then ends the thread.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _work.CompleteAdding();
         if (Thread.CurrentThread != _thread)
             _thread.Join();

@@ -38,6 +38,26 @@ public sealed class GenerationBehaviourTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task EveryRun_StepsOnTheEnginesOwnThread_WhereverItWasCalledFrom()
+    {
+        // (ONNX Runtime's CUDA provider keeps per-thread state: runs on changing pool threads made it again and again)
+        var threads = new System.Collections.Concurrent.ConcurrentQueue<(int Id, string? Name)>();
+        var progress = new OnReport(() => threads.Enqueue((Environment.CurrentManagedThreadId, Thread.CurrentThread.Name)));
+
+        await fixture.Generator.GenerateAsync(Request(steps: 3), progress, Ct);
+        await Task.Run(() => fixture.Generator.GenerateAsync(Request(steps: 3), progress, Ct), Ct);
+
+        Assert.Equal(6, threads.Count); // one report a step (a single image steps on the loop's own thread)
+        var thread = Assert.Single(threads.Distinct());
+        Assert.StartsWith("Inference device", thread.Name);
+    }
+
+    private sealed class OnReport(Action report) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value) => report();
+    }
+
+    [Fact]
     public async Task ConcurrentCalls_AreSerializedAndEachGetsItsOwnResult()
     {
         var requests = Enumerable.Range(0, 4).Select(i => Request() with { Seed = 500 + i }).ToList();
