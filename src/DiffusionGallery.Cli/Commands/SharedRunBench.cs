@@ -24,6 +24,20 @@ internal static class SharedRunBench
         }).ToList();
     }
 
+    /// <summary>
+    /// Where a shared run's time went: the stages its members shared (largest figure: the run's) and the sum of those each
+    /// ran alone; "host in loop" is the step loop's wall time that was neither UNet nor tensor copies.
+    /// </summary>
+    private static string Stages(IReadOnlyList<IReadOnlyDictionary<string, TimeSpan>> timings)
+    {
+        double Max(string stage) => timings.Max(t => t.TryGetValue(stage, out var v) ? v.TotalMilliseconds : 0);
+        double Sum(string stage) => timings.Sum(t => t.TryGetValue(stage, out var v) ? v.TotalMilliseconds : 0);
+        var (loop, unet, io) = (Max(StageTimings.Loop), Max(StageTimings.Unet), Max(StageTimings.TensorIo));
+        return $"loop {loop:F1} (host in loop {loop - unet - io:F1}), unet {unet:F1}, tensor_io {io:F1}, text_encoder {Max(StageTimings.TextEncoder):F1}; "
+            + $"summed over members: scheduler {Sum(StageTimings.Scheduler):F1}, preview {Sum(StageTimings.Preview):F1}, noise {Sum(StageTimings.Noise):F1}, "
+            + $"vae_decode {Sum(StageTimings.VaeDecode):F1}, png_encode {Sum(StageTimings.PngEncode):F1}";
+    }
+
     public static async Task<int> RunAsync(DiffusionImageGenerator generator, IReadOnlyList<GenerationRequest> requests, int warmup, int runs, CancellationToken ct)
     {
         var items = requests.Select(r => new BatchItem(r, null, ct)).ToList();
@@ -36,6 +50,7 @@ internal static class SharedRunBench
 
         double shared = 0, sequential = 0;
         var largest = 0;
+        IReadOnlyList<BatchItemOutcome> last = [];
         for (var run = 0; run < runs; run++)
         {
             var started = Stopwatch.GetTimestamp();
@@ -44,6 +59,7 @@ internal static class SharedRunBench
             if (outcomes.FirstOrDefault(o => o.Error is not null) is { } failed)
                 throw failed.Error!;
             largest = outcomes.Max(o => o.Result!.SharedBatchSize);
+            last = outcomes;
 
             started = Stopwatch.GetTimestamp();
             foreach (var r in requests)
@@ -58,6 +74,7 @@ internal static class SharedRunBench
         Console.WriteLine($"{"shared run",-16} {images / shared,10:F2} images/s  (largest UNet call: {largest} images)");
         Console.WriteLine($"{"one by one",-16} {images / sequential,10:F2} images/s");
         Console.WriteLine($"{"speed-up",-16} {sequential / shared,10:F2}x");
+        Console.WriteLine($"last shared run, ms: {Stages(last.Select(o => o.Result!.StageTimings).ToList())}");
         return 0;
     }
 }
