@@ -50,24 +50,30 @@ public static class InferenceExtensions
         if (!Directory.Exists(modelsRoot))
             throw new OptionsValidationException(nameof(WebInferenceOptions.ModelsRoot), typeof(WebInferenceOptions),
                 [$"Inference:ModelsRoot '{modelsRoot}' does not exist. Set Inference__ModelsRoot to the folder holding the model folders."]);
-        return new DiffusionImageGenerator(new EngineOptions
-        {
-            ModelsRoot = modelsRoot,
-            DefaultModel = options.DefaultModel,
-            Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
-            DeviceId = deviceId,
-            IntraOpThreads = options.Threads,
-            AllowSpinning = options.AllowSpinning,
-            UseIoBinding = options.UseIoBinding,
-            StaticUnetShapes = options.StaticUnetShapes,
-            MaxLoadedModels = options.MaxLoadedModels,
-            Cuda = options.Cuda,
-            MaxBatchSize = generation.MaxBatch,
-            // (the automatic GPU memory budget is split among the engines of one GPU)
-            EnginesSharingDevice = options.EnginesPerDevice > 0 ? options.EnginesPerDevice : WebInferenceOptions.AutomaticEnginesPerGpu,
-            Log = message => logger.LogInformation("{Message}", message),
-        });
+        var engineOptions = EngineOptionsFor(options, generation, modelsRoot, deviceId);
+        engineOptions.Log = message => logger.LogInformation("{Message}", message);
+        return new DiffusionImageGenerator(engineOptions);
     }
+
+    /// <summary>The engine's settings from the Inference section (and the Generation section's batch limit), for one device.</summary>
+    internal static EngineOptions EngineOptionsFor(WebInferenceOptions options, GenerationOptions generation, string modelsRoot, int deviceId) => new()
+    {
+        ModelsRoot = modelsRoot,
+        DefaultModel = options.DefaultModel,
+        Provider = Enum.Parse<ExecutionProviderPreference>(options.Provider),
+        DeviceId = deviceId,
+        IntraOpThreads = options.Threads,
+        AllowSpinning = options.AllowSpinning,
+        UseIoBinding = options.UseIoBinding,
+        StaticUnetShapes = options.StaticUnetShapes,
+        MaxLoadedModels = options.MaxLoadedModels,
+        DecodeImagesPerCall = options.DecodeImagesPerCall,
+        BatchMemoryBudgetMB = options.BatchMemoryBudgetMB,
+        Cuda = options.Cuda,
+        MaxBatchSize = generation.MaxBatch,
+        // (the automatic GPU memory budget is split among the engines of one GPU)
+        EnginesSharingDevice = options.EnginesPerDevice > 0 ? options.EnginesPerDevice : WebInferenceOptions.AutomaticEnginesPerGpu,
+    };
 }
 
 /// <summary>Loads the default model before the server accepts requests, then says where to browse.</summary>

@@ -68,6 +68,18 @@ public sealed class InferenceOptions : IValidatableObject
     /// </summary>
     [Range(-1, 64)] public int StaticUnetShapes { get; set; } = DiffusionGallery.Inference.InferenceOptions.AutomaticStaticUnetShapes;
 
+    /// <summary>
+    /// Most images one VAE decode call takes when a run's members finish at the same step: 1 (the default) = every image
+    /// alone; 0 = automatic (64 at 128² down to 1 from 1024², padded to a power of two); see the engine's option.
+    /// </summary>
+    [Range(0, 64)] public int DecodeImagesPerCall { get; set; } = 1;
+
+    /// <summary>
+    /// Memory (MB) a shared run may plan for its UNet activations, which bounds how many images it holds; 0 = automatic:
+    /// 512 on the CPU, 16384 on CUDA (split among <see cref="EnginesPerDevice"/>).
+    /// </summary>
+    [Range(0, 1_048_576)] public int BatchMemoryBudgetMB { get; set; }
+
     /// <summary>How many models keep their sessions loaded at once.</summary>
     [Range(1, 16)] public int MaxLoadedModels { get; set; } = 1;
 
