@@ -7,7 +7,7 @@
 # gathered for 25 ms); ordinary = without the fixed shapes; nogather = without gathering; graphs = fixed shapes and
 # CUDA graphs named explicitly (for builds from before they were the default); nojoin = without continuous batching
 # (Generation:JoinRunningRuns false); capN = at most N images a run (Generation:MaxImagesPerRun N, e.g. cap32, cap256);
-# dec0 / dec1 = shared / one-image VAE calls; gen0 = a 256 MB gen0 GC budget; lanesN = N engines on the GPU
+# dec0 / dec1 = shared / one-image VAE calls; decoff = decoding off the step loop's thread (decoff0: with shared calls); gen0 = a 256 MB gen0 GC budget; lanesN = N engines on the GPU
 # (Inference:EnginesPerDevice N), lanesNra = the same with ready-ahead forced on (Generation:ReadyAhead true).
 # A staged web-base/ (an older build) can be named as a mode too.
 set -u
@@ -53,7 +53,9 @@ for mode in ${1:-base shared}; do
     nogather) app=web; env="Generation__GatherWindowMs=0" ;;
     nojoin) app=web; env="Generation__JoinRunningRuns=false" ;;
     dec1) app=web; env="Inference__DecodeImagesPerCall=1" ;;  # every image decoded alone (the default since 743aa2f)
-    dec0) app=web; env="Inference__DecodeImagesPerCall=0" ;;  # images finishing together share VAE calls (by latent size)
+    dec0) app=web; env="Inference__DecodeImagesPerCall=0" ;;  # (reaches the engine since 03bd949; before, dec0/dec1 changed nothing)
+    decoff) app=web; env="Inference__DecodeOffLoop=true" ;;   # images decoded on the engine's second thread while the loop goes on
+    decoff0) app=web; env="Inference__DecodeOffLoop=true Inference__DecodeImagesPerCall=0" ;;  # both  # images finishing together share VAE calls (by latent size)
     gen0) app=web; env="DOTNET_GCgen0size=0x10000000" ;;      # a 256 MB gen0 budget: fewer GC pauses on the loop's thread?
     lanes*ra) n=${mode#lanes}; app=web; env="Inference__EnginesPerDevice=${n%ra} Generation__ReadyAhead=true" ;;
     lanes*) app=web; env="Inference__EnginesPerDevice=${mode#lanes}" ;;

@@ -100,6 +100,12 @@ public sealed class InferenceOptions
     /// 08:17–08:44), so they are not the default.
     /// </summary>
     public int DecodeImagesPerCall { get; set; } = 1;
+    /// <summary>
+    /// Decode finished images on a second thread of the engine while the step loop goes on (the VAE's calls then overlap
+    /// the next UNet calls), instead of on the loop's thread, which the UNet waits for. Off by default: not yet measured
+    /// on a GPU (on the CPU both threads share the same cores).
+    /// </summary>
+    public bool DecodeOffLoop { get; set; }
     /// <summary>zlib level (0–9) of the PNGs produced; higher is smaller and slower.</summary>
     public int PngCompressionLevel { get; set; } = Imaging.PngWriter.DefaultCompressionLevel;
     /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>

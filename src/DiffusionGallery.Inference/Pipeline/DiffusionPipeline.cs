@@ -31,9 +31,17 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// Cancellation of the call interrupts a running ONNX call through <see cref="RunOptions.Terminate"/>, as does
 /// cancellation of every member; the sessions stay usable afterwards.
 /// </summary>
-internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote)
+/// <param name="decoder">
+/// With <see cref="InferenceOptions.DecodeOffLoop"/>: the engine's decoding thread, where the members that finish at a
+/// step are decoded (and handed on) while the loop goes on with the next step; null = decoded on the loop's thread.
+/// </param>
+internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote,
+    DeviceThread? decoder = null)
 {
     private const int VaeFactor = 8;
+
+    // decodes posted to the decoder thread and not yet waited for (the loop's thread only)
+    private readonly List<Task> _decoding = [];
 
     // The VAE decoder's host tensors by images a call, kept for the run (a joinable run decodes at many steps: without
     // them every call allocated its output anew on the large-object heap); disposed when the ONNX phase ends.
@@ -60,7 +68,14 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         })).ToList();
         try
         {
-            RunCore(all, joining, runOptions, ct);
+            try
+            {
+                RunCore(all, joining, runOptions, ct);
+            }
+            finally
+            {
+                WaitForDecoding(); // every member is decoded (or failed) before the run's outcome is settled
+            }
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
         {
@@ -288,9 +303,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         var rows = 0;
         var leaving = new List<BatchMember>();
         foreach (var m in members.Where(m => m.Error is not null || m.LoopDone))
-            Finish(m, leaving, shape, runOptions);
+            Finish(m, leaving, shape, runOptions, joining);
         Hand(leaving, joining);
         var ending = new List<BatchMember>();
+        var decodeLater = new List<BatchMember>();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -307,7 +323,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 if (m.Token.IsCancellationRequested)
                 {
                     m.Fail(new OperationCanceledException("The generation was cancelled.", m.Token));
-                    Finish(m, leaving, shape, runOptions);
+                    Finish(m, leaving, shape, runOptions, joining);
                     continue;
                 }
 
@@ -404,10 +420,20 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                     ending.Add(m);
             }
 
+            decodeLater.Clear();
+            if (decoder is not null)
+            {
+                decodeLater.AddRange(ending.Where(NeedsDecoding));
+                ending.RemoveAll(NeedsDecoding);
+            }
+
             FinishTogether(ending, leaving, shape, runOptions);
-            // (before Hand: a member handed on is encoded on another thread, so the loop no longer touches its timings)
+            // (before Hand and the decoder: a member handed on is decoded or encoded on another thread, so the loop no
+            // longer touches its timings)
             StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
             Hand(leaving, joining);
+            if (decodeLater.Count > 0)
+                DecodeLater([.. decodeLater], shape, runOptions, joining);
             if (joining is not null)
                 members.RemoveAll(m => m.Handed); // a joinable run may go on for hours: it keeps only those still in it
         }
@@ -473,13 +499,68 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         members.AddRange(joiners);
         Admit(joiners, shape, runOptions, ct);
         foreach (var m in joiners.Where(m => m.Error is not null || m.LoopDone))
-            Finish(m, leaving, shape, runOptions);
+            Finish(m, leaving, shape, runOptions, joining);
         Hand(leaving, joining);
     }
 
-    /// <summary>A member leaves the loop: decoded when it ran its last step, then put on the list of those handed on together.</summary>
-    private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions) =>
-        FinishTogether([m], leaving, shape, runOptions);
+    /// <summary>
+    /// A member leaves the loop: decoded when it ran its last step (on the decoder thread, if there is one), then put on
+    /// the list of those handed on together.
+    /// </summary>
+    private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, RunJoining? joining)
+    {
+        if (decoder is not null && NeedsDecoding(m))
+            DecodeLater([m], shape, runOptions, joining);
+        else
+            FinishTogether([m], leaving, shape, runOptions);
+    }
+
+    /// <summary>Whether a leaving member has images to decode (it ran its last step, without an error, and is not decoded yet).</summary>
+    private static bool NeedsDecoding(BatchMember m) => m.Error is null && m.LoopDone && m.Images is null;
+
+    /// <summary>
+    /// Decodes members that left the loop together on the decoder thread, and hands them on from there, while the loop
+    /// goes on (the loop no longer touches them). Whatever fails there fails those members only.
+    /// </summary>
+    private void DecodeLater(List<BatchMember> ending, RunShape shape, RunOptions runOptions, RunJoining? joining)
+    {
+        _decoding.RemoveAll(t => t.IsCompleted); // (a joinable run may go on for hours)
+        _decoding.Add(decoder!.RunAsync(() =>
+        {
+            var leaving = new List<BatchMember>();
+            try
+            {
+                FinishTogether(ending, leaving, shape, runOptions);
+            }
+            catch (Exception ex)
+            {
+                // (a run being cancelled terminates its ONNX calls: those members end as the run does)
+                var error = runOptions.Terminate ? new OperationCanceledException("The run was stopped.", ex) : ex;
+                foreach (var m in ending.Where(m => m.Error is null && m.Images is null))
+                    Fail(m, error);
+                leaving = ending;
+            }
+
+            Hand(leaving, joining);
+        }));
+    }
+
+    /// <summary>Waits until every decode posted to the decoder thread is done (they record their own failures).</summary>
+    private void WaitForDecoding()
+    {
+        if (_decoding.Count == 0)
+            return;
+        try
+        {
+            Task.WaitAll([.. _decoding]);
+        }
+        catch (AggregateException)
+        {
+            // (each decode fails its own members; nothing is left to report here)
+        }
+
+        _decoding.Clear();
+    }
 
     /// <summary>
     /// Members that left the loop at the same step: those that ran their last step are decoded together (one VAE call

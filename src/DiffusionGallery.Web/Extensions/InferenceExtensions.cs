@@ -68,6 +68,7 @@ public static class InferenceExtensions
         StaticUnetShapes = options.StaticUnetShapes,
         MaxLoadedModels = options.MaxLoadedModels,
         DecodeImagesPerCall = options.DecodeImagesPerCall,
+        DecodeOffLoop = options.DecodeOffLoop,
         BatchMemoryBudgetMB = options.BatchMemoryBudgetMB,
         Cuda = options.Cuda,
         MaxBatchSize = generation.MaxBatch,

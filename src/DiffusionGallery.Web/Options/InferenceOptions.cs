@@ -74,6 +74,9 @@ public sealed class InferenceOptions : IValidatableObject
     /// </summary>
     [Range(0, 64)] public int DecodeImagesPerCall { get; set; } = 1;
 
+    /// <summary>Decode finished images on a second thread of each engine while the step loop goes on (off; see the engine's option).</summary>
+    public bool DecodeOffLoop { get; set; }
+
     /// <summary>
     /// Memory (MB) a shared run may plan for its UNet activations, which bounds how many images it holds; 0 = automatic:
     /// 512 on the CPU, 16384 on CUDA (split among <see cref="EnginesPerDevice"/>).

@@ -114,6 +114,36 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task DecodingOffTheLoop_HandsEachItemOnOnce_WithTheImagesItWouldHaveAlone()
+    {
+        using var generator = TinyModelFixture.NewGenerator(o => o.DecodeOffLoop = true);
+        var feed = new TestFeed();
+        using var cancelled = new CancellationTokenSource();
+        var quitter = new BatchItem(Dpm("a yellow triangle", 63), null, cancelled.Token);
+        var joiner = new BatchItem(Dpm("a blue square on a red background", 62) with { NegativePrompt = "circle", GuidanceScale = 4.5f }, null, Ct);
+        var first = new BatchItem(Dpm("a red circle on a blue background", 61) with { BatchSize = 2 }, new CallbackProgress(p =>
+        {
+            if (p.Step == 2)
+            {
+                feed.Release(joiner);
+                feed.Release(quitter);
+            }
+            if (p.Step == 5) cancelled.Cancel();
+        }), Ct);
+
+        await generator.RunJoinableAsync([first], feed, maxImages: 4, Ct);
+
+        Assert.Equal(3, feed.Finished.Count);
+        Assert.Equal(3, feed.Finished.Select(f => f.Item).Distinct().Count()); // each once
+        Assert.True(feed.OutcomeOf(quitter).Cancelled);
+        foreach (var item in new[] { first, joiner })
+        {
+            var alone = await fixture.Generator.GenerateAsync(item.Request, null, Ct); // (decoded on the loop: the default)
+            ImageAssert.SameImages(alone, Assert.IsType<GenerationResult>(feed.OutcomeOf(item).Result), item.Request.Prompt);
+        }
+    }
+
+    [Fact]
     public async Task CancellingTheRun_HandsEveryItemOnAsCancelled()
     {
         var feed = new TestFeed();

@@ -67,6 +67,31 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task DecodingOffTheLoop_GivesTheSameImages_InSharedAndSingleCalls()
+    {
+        var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 79), null, Ct)).Images[0].Png;
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 31) with { BatchSize = 2 },
+            Dpm("a blue square", 32) with { InitImage = init, Strength = 0.6f }, // finishes later than the others
+            Dpm("a yellow triangle", 33) with { GuidanceScale = 1f },
+            Dpm("a yellow star", 34) with { InitImage = init, Strength = 0f }, // no step at all: decoded at once
+        ];
+        var items = requests.Select(r => new BatchItem(r, null, Ct)).ToList();
+        var loop = await fixture.Generator.GenerateBatchAsync(items, Ct);
+
+        foreach (var perCall in new[] { 1, 0 })
+        {
+            using var offLoop = TinyModelFixture.NewGenerator(o => (o.DecodeOffLoop, o.DecodeImagesPerCall) = (true, perCall));
+            var decoded = await offLoop.GenerateBatchAsync(items, Ct);
+            for (var i = 0; i < requests.Length; i++)
+                ImageAssert.SameImages(loop[i].Result!, Assert.IsType<GenerationResult>(decoded[i].Result), $"request {i}, {perCall} a call");
+            var single = await offLoop.GenerateAsync(requests[0], null, Ct);
+            ImageAssert.SameImages(loop[0].Result!, single, $"alone, {perCall} a call");
+        }
+    }
+
+    [Fact]
     public async Task SharedRun_EulerAncestral_WithTemperatures_MatchesEachRequestRunAlone()
     {
         GenerationRequest[] requests =
