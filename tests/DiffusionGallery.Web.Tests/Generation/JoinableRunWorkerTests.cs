@@ -54,13 +54,7 @@ public sealed class JoinableRunWorkerTests
         Assert.True(b.StartedAt < a.FinishedAt, "the late job started while the first one ran");
         Assert.True(a.FinishedAt < b.FinishedAt, "the first job was saved without waiting for the late one");
         Assert.InRange(firstStepAtJoin, 6, 23);
-        foreach (var job in jobs)
-        {
-            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
-            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
-            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
-            AssertSamePixels(expected, stored, job.Settings.Prompt);
-        }
+        await AssertEachStoredAsAloneAsync(h, jobs);
     }
 
     [Fact]
@@ -102,13 +96,7 @@ public sealed class JoinableRunWorkerTests
             // (b was claimed at a's step 4 of 40: charged from then, it would be ~90 % of the time it was held)
             Assert.True(charged >= 0.01 && charged <= 0.7 * held, $"charged {charged:F3} s of {held:F3} s held");
         }
-        foreach (var job in new[] { b, c })
-        {
-            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
-            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
-            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
-            AssertSamePixels(expected, stored, job.Settings.Prompt);
-        }
+        await AssertEachStoredAsAloneAsync(h, new[] { b, c });
     }
 
     [Fact]
@@ -119,12 +107,7 @@ public sealed class JoinableRunWorkerTests
         // other engine would find the queue emptied by it): it waits in the queue until a run has room again
         using var h = new QueueHarness(new GenerationOptions { GatherWindowMs = 0, MaxImagesPerRun = 1 });
         Assert.Null(h.Options.ReadyAhead);
-        var second = new DiffusionImageGenerator(new DiffusionGallery.Inference.InferenceOptions
-        {
-            ModelsRoot = RepoPaths.Models,
-            DefaultModel = "tiny-shapes",
-            Provider = ExecutionProviderPreference.Cpu,
-        });
+        var second = BundledModel.NewGenerator();
         using var engines = new EngineDevices([DeviceEngine.For(0, BundledModel.Generator), DeviceEngine.For(0, second)], [second]);
         // (both load their sessions first, as ModelWarmup does, so that neither run waits for that)
         await BundledModel.Generator.LoadModelAsync(null, Ct);
@@ -146,13 +129,7 @@ public sealed class JoinableRunWorkerTests
         Assert.True(c.StartedAt > aHalfWay, "c was not claimed ahead while a ran");
         Assert.True(c.StartedAt > bQuarterWay, "c was not claimed ahead while b ran");
         Assert.True(a.FinishedAt < c.FinishedAt && b.FinishedAt < c.FinishedAt, "c ran when a run had room again");
-        foreach (var job in new[] { a, b, c })
-        {
-            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
-            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
-            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
-            AssertSamePixels(expected, stored, job.Settings.Prompt);
-        }
+        await AssertEachStoredAsAloneAsync(h, new[] { a, b, c });
     }
 
     [Fact]
@@ -233,6 +210,18 @@ public sealed class JoinableRunWorkerTests
         await worker.StopAsync(Ct);
         watchSecond?.Dispose();
         return (jobs.Single(j => j.Id == first.Id), jobs.Single(j => j.Id == submitted[0].Id), jobs.Single(j => j.Id == submitted[1].Id));
+    }
+
+    /// <summary>Each job's stored image is the one it would have had alone (within 1/255 per channel).</summary>
+    private static async Task AssertEachStoredAsAloneAsync(QueueHarness h, IEnumerable<GenerationJob> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            var alone = await BundledModel.Generator.GenerateAsync(h.RequestFactory.ToEngineRequest(job.Settings), null, Ct);
+            using var expected = Image.Load<Rgb24>(alone.Images[0].Png);
+            using var stored = await Image.LoadAsync<Rgb24>(h.Store.GetImagePath(job.Images.Single().Id), Ct);
+            AssertSamePixels(expected, stored, job.Settings.Prompt);
+        }
     }
 
     private static void AssertSamePixels(Image<Rgb24> expected, Image<Rgb24> actual, string label)
