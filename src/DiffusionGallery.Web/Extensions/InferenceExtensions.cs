@@ -1,6 +1,7 @@
 using DiffusionGallery.Inference;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Inference.Pipeline;
+using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -22,20 +23,10 @@ public static class InferenceExtensions
         // the first of them the shared one above.
         services.AddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value;
             var primary = sp.GetRequiredService<DiffusionImageGenerator>();
-            var perDevice = options.EffectiveEnginesPerDevice(primary.ExecutionProvider);
-            var extra = new List<DiffusionGallery.Web.Generation.DeviceEngine>();
-            // (Provider Auto without CUDA: one engine on the CPU, whatever devices are listed)
-            var devices = primary.ExecutionProvider == DiffusionGallery.Inference.Onnx.SessionFactory.CudaName ? options.EffectiveDevices : options.EffectiveDevices.Take(1).ToList();
-            foreach (var (id, index) in devices.Select((id, index) => (id, index)))
-            {
-                for (var lane = index == 0 ? 1 : 0; lane < perDevice; lane++)
-                    extra.Add(DiffusionGallery.Web.Generation.DeviceEngine.For(id, CreateEngine(sp, id)));
-            }
-            return new DiffusionGallery.Web.Generation.EngineDevices(
-                [DiffusionGallery.Web.Generation.DeviceEngine.For(options.EffectiveDevices[0], primary), .. extra],
-                extra.Select(e => (IDisposable)e.Generator).ToList());
+            var ids = sp.GetRequiredService<IOptions<WebInferenceOptions>>().Value.EngineDeviceIds(primary.ExecutionProvider);
+            var extra = ids.Skip(1).Select(id => DeviceEngine.For(id, CreateEngine(sp, id))).ToList();
+            return new EngineDevices([DeviceEngine.For(ids[0], primary), .. extra], extra.Select(e => (IDisposable)e.Generator).ToList());
         });
         services.AddHostedService<ModelWarmup>();
         return builder;
@@ -78,7 +69,7 @@ public static class InferenceExtensions
 }
 
 /// <summary>Loads the default model before the server accepts requests, then says where to browse.</summary>
-internal sealed class ModelWarmup(DiffusionImageGenerator generator, DiffusionGallery.Web.Generation.EngineDevices engines, IServer server,
+internal sealed class ModelWarmup(DiffusionImageGenerator generator, EngineDevices engines, IServer server,
     IHostApplicationLifetime lifetime, ILogger<ModelWarmup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)

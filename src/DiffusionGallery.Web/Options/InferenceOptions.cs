@@ -44,6 +44,16 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>The device ids to serve on: <see cref="Devices"/>, or <see cref="DeviceId"/> alone.</summary>
     public IReadOnlyList<int> EffectiveDevices => Provider == "Cpu" || Devices.Count == 0 ? [DeviceId] : Devices;
 
+    /// <summary>
+    /// The device id of each generation engine, for the provider the first engine resolved ("CUDA" or "CPU"): every
+    /// device <see cref="EffectiveEnginesPerDevice"/> times on CUDA; one engine on the CPU (also where Provider Auto found
+    /// no CUDA, whatever devices are listed). The first is the app's shared engine.
+    /// </summary>
+    public IReadOnlyList<int> EngineDeviceIds(string provider) =>
+        string.Equals(provider, "CUDA", StringComparison.OrdinalIgnoreCase)
+            ? [.. EffectiveDevices.SelectMany(id => Enumerable.Repeat(id, EffectiveEnginesPerDevice(provider)))]
+            : [EffectiveDevices[0]];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Devices.Any(d => d is < 0 or > 64))

@@ -67,6 +67,17 @@ public sealed class InferenceDevicesTests
     }
 
     [Fact]
+    public void EngineDeviceIds_RepeatEachGpuPerEngine_ButTheCpuHasOneEngine()
+    {
+        var twoGpus = Validated(o => { o.Provider = "Auto"; o.Devices = [0, 1]; o.EnginesPerDevice = 2; });
+
+        Assert.Equal([0, 0, 1, 1], twoGpus.EngineDeviceIds("CUDA"));
+        Assert.Equal([0], twoGpus.EngineDeviceIds("CPU")); // Auto without CUDA: one engine, whatever is listed
+        Assert.Equal([0, 1], Validated(o => { o.Provider = "Cuda"; o.Devices = [0, 1]; }).EngineDeviceIds("CUDA"));
+        Assert.Equal([3], Validated(o => o.DeviceId = 3).EngineDeviceIds("CUDA"));
+    }
+
+    [Fact]
     public async Task TheAppOnTheCpu_WithTwoEnginesPerDevice_RunsOneEngine()
     {
         await using var app = new GalleryAppFactory();
