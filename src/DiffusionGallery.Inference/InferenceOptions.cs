@@ -106,6 +106,13 @@ public sealed class InferenceOptions
     /// on a GPU (on the CPU both threads share the same cores).
     /// </summary>
     public bool DecodeOffLoop { get; set; }
+    /// <summary>
+    /// Latent values (images × channels × latent height × width) one step's sampler work must reach before it is spread
+    /// over the CPU's cores; below, the step loop's own thread does it. 0 = automatic (1,048,576); 1 = whenever at least 4
+    /// members share the step (the behaviour before 2026-12-07). On an H100 under load, 32 members' sampler steps at
+    /// 128² summed ~1.6 ms a step in parallel (threads shared with the web app) against ~0.1 ms on one core alone.
+    /// </summary>
+    public int SamplerParallelFrom { get; set; }
     /// <summary>zlib level (0–9) of the PNGs produced; higher is smaller and slower.</summary>
     public int PngCompressionLevel { get; set; } = Imaging.PngWriter.DefaultCompressionLevel;
     /// <summary>Receives informational messages (provider choice, model loads). Null = silent.</summary>
@@ -137,6 +144,8 @@ public sealed class InferenceOptions
             errors.Add("MaxLoadedModels must be at least 1.");
         if (PreviewUpscale is < 1 or > 16)
             errors.Add("PreviewUpscale must be between 1 and 16.");
+        if (SamplerParallelFrom < 0)
+            errors.Add("SamplerParallelFrom must be 0 (automatic) or more.");
         if (DecodeImagesPerCall is < 0 or > 64)
             errors.Add("DecodeImagesPerCall must be between 0 (automatic) and 64.");
         if (PngCompressionLevel is < 0 or > 9)

@@ -33,7 +33,8 @@ internal static class SharedRunBench
         double Max(string stage) => timings.Max(t => t.TryGetValue(stage, out var v) ? v.TotalMilliseconds : 0);
         double Sum(string stage) => timings.Sum(t => t.TryGetValue(stage, out var v) ? v.TotalMilliseconds : 0);
         var (loop, unet, io) = (Max(StageTimings.Loop), Max(StageTimings.Unet), Max(StageTimings.TensorIo));
-        return $"loop {loop:F1} (host in loop {loop - unet - io:F1}), unet {unet:F1}, tensor_io {io:F1}, text_encoder {Max(StageTimings.TextEncoder):F1}; "
+        return $"loop {loop:F1} (host in loop {loop - unet - io:F1}: advance {Max(StageTimings.Advance):F1}, leave {Max(StageTimings.Leave):F1}), unet {unet:F1}, tensor_io {io:F1}, "
+            + $"text_encoder {Max(StageTimings.TextEncoder):F1}; "
             + $"summed over members: scheduler {Sum(StageTimings.Scheduler):F1}, preview {Sum(StageTimings.Preview):F1}, noise {Sum(StageTimings.Noise):F1}, "
             + $"vae_decode {Sum(StageTimings.VaeDecode):F1}, png_encode {Sum(StageTimings.PngEncode):F1}";
     }

@@ -313,6 +313,8 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             var stepStart = Stopwatch.GetTimestamp();
             if (joining is not null)
                 Join(members, joining, leaving, shape, runOptions, ct);
+            var joinTicks = Stopwatch.GetTimestamp() - stepStart; // (added to this step's members below: the last step's may be handed on)
+
             var t0 = Stopwatch.GetTimestamp();
             next.Clear();
             var lowest = int.MaxValue;
@@ -370,6 +372,8 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 unet.SetLayout(rows);
             }
 
+            if (joining is not null)
+                StageTimings.AddSharedTicks(StageTimings.Join, joinTicks, activeTimings);
             var images = 0;
             foreach (var m in active)
                 images += m.Batch;
@@ -412,7 +416,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             unetOut.Download(rows);
             StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
 
-            AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, ct);
+            t0 = Stopwatch.GetTimestamp();
+            AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, SamplerParallelFrom(options.SamplerParallelFrom), ct);
+            StageTimings.AddShared(StageTimings.Advance, t0, activeTimings);
+            t0 = Stopwatch.GetTimestamp();
             ending.Clear();
             foreach (var m in active)
             {
@@ -430,6 +437,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             FinishTogether(ending, leaving, shape, runOptions);
             // (before Hand and the decoder: a member handed on is decoded or encoded on another thread, so the loop no
             // longer touches its timings)
+            StageTimings.AddShared(StageTimings.Leave, t0, activeTimings);
             StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
             Hand(leaving, joining);
             if (decodeLater.Count > 0)
@@ -439,15 +447,24 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
     }
 
-    /// <summary>Members from which a step's sampler work is spread over the CPU's cores (the GPU waits for it).</summary>
+    /// <summary>Members from which a step's sampler work may be spread over the CPU's cores (the GPU waits for it).</summary>
     private const int ParallelMembers = 4;
 
     /// <summary>
-    /// CFG, sampler step and progress for every active member after a UNet call, in parallel across members when there
-    /// are several (each touches only its own buffers, samplers and progress sink); a member's failure fails it alone.
+    /// Latent values of one step's sampler work from which it is spread over the cores: <paramref name="configured"/>
+    /// (<see cref="InferenceOptions.SamplerParallelFrom"/>), automatically 1,048,576 (~3 ms of work on one core: 64
+    /// images at 1024², never the bundled model's runs, whose 32 images at 128² take ~0.1 ms a step alone).
+    /// </summary>
+    internal static int SamplerParallelFrom(int configured) => configured > 0 ? configured : 1 << 20;
+
+    /// <summary>
+    /// CFG, sampler step and progress for every active member after a UNet call; in parallel across members (each touches
+    /// only its own buffers, samplers and progress sink) when there are several and the step's latent values reach
+    /// <paramref name="parallelFrom"/>, else on the loop's own thread, which no busy thread pool can hold up. A member's
+    /// failure fails it alone.
     /// </summary>
     private static void AdvanceAll(List<BatchMember> active, List<int> offsets, float[] output, int itemLength, LatentPreviewer previewer, RunShape shape,
-        CancellationToken ct)
+        int parallelFrom, CancellationToken ct)
     {
         void One(int i)
         {
@@ -467,7 +484,10 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 m.LoopDone = true;
         }
 
-        if (active.Count < ParallelMembers || Environment.ProcessorCount == 1)
+        var values = 0L;
+        foreach (var m in active)
+            values += (long)m.Batch * itemLength;
+        if (active.Count < ParallelMembers || values < parallelFrom || Environment.ProcessorCount == 1)
         {
             for (var i = 0; i < active.Count; i++)
                 One(i);

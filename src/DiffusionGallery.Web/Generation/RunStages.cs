@@ -11,7 +11,8 @@ namespace DiffusionGallery.Web.Generation;
 /// </summary>
 public static class RunStages
 {
-    private static readonly string[] Shared = [StageTimings.Loop, StageTimings.TextEncoder, StageTimings.Unet, StageTimings.TensorIo];
+    private static readonly string[] Shared = [StageTimings.Loop, StageTimings.Join, StageTimings.TextEncoder, StageTimings.Unet, StageTimings.TensorIo,
+        StageTimings.Advance, StageTimings.Leave];
     private static readonly string[] Own = [StageTimings.VaeEncode, StageTimings.VaeDecode, StageTimings.Scheduler, StageTimings.Noise,
         StageTimings.Preview, StageTimings.PngEncode];
 

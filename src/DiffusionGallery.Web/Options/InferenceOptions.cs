@@ -88,6 +88,12 @@ public sealed class InferenceOptions : IValidatableObject
     public bool DecodeOffLoop { get; set; }
 
     /// <summary>
+    /// Latent values one step's sampler work must reach before it is spread over the CPU's cores (0 = automatic,
+    /// 1,048,576; 1 = whenever 4 or more jobs share the step); see the engine's option.
+    /// </summary>
+    [Range(0, int.MaxValue)] public int SamplerParallelFrom { get; set; }
+
+    /// <summary>
     /// Memory (MB) a shared run may plan for its UNet activations, which bounds how many images it holds; 0 = automatic:
     /// 512 on the CPU, 16384 on CUDA (split among <see cref="EnginesPerDevice"/>).
     /// </summary>

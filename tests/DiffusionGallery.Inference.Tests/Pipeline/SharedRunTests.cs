@@ -92,6 +92,33 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task SamplerSteps_OnTheLoopsThread_OrInParallel_GiveTheSameImages_AndTheLoopsPartsAreTimed()
+    {
+        // 5 members (4+ may go parallel); the default keeps this small run's sampler work on the loop's thread
+        GenerationRequest[] requests =
+        [
+            Dpm("a red circle on a blue background", 41) with { BatchSize = 2 },
+            Dpm("a blue square", 42) with { GuidanceScale = 1f },
+            Dpm("a yellow triangle", 43) with { NegativePrompt = "red", GuidanceScale = 5f },
+            Dpm("a green star", 44) with { GuidanceRescale = 0.5f },
+            Dpm("a white circle", 45),
+        ];
+        var items = requests.Select(r => new BatchItem(r, null, Ct)).ToList();
+        var onLoop = await fixture.Generator.GenerateBatchAsync(items, Ct);
+        using var parallel = TinyModelFixture.NewGenerator(o => o.SamplerParallelFrom = 1);
+        var spread = await parallel.GenerateBatchAsync(items, Ct);
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            ImageAssert.SameImages(Assert.IsType<GenerationResult>(onLoop[i].Result), Assert.IsType<GenerationResult>(spread[i].Result), $"request {i}");
+            var timings = onLoop[i].Result!.StageTimings;
+            Assert.True(timings[StageTimings.Advance] > TimeSpan.Zero, $"request {i}: no sampler time in the loop");
+            Assert.True(timings[StageTimings.Advance] + timings[StageTimings.Leave] + timings[StageTimings.Unet] <= timings[StageTimings.Loop],
+                $"request {i}: the loop's parts exceed it");
+        }
+    }
+
+    [Fact]
     public async Task SharedRun_EulerAncestral_WithTemperatures_MatchesEachRequestRunAlone()
     {
         GenerationRequest[] requests =
