@@ -107,6 +107,12 @@ public sealed class InferenceOptions
     /// </summary>
     public bool DecodeOffLoop { get; set; }
     /// <summary>
+    /// Admit members that join a running shared run (tokens, text encoder, samplers, noise, an init image's encoding) on a
+    /// second thread of the engine; they enter the loop at the first step boundary after that is done, instead of the
+    /// loop waiting for it at every step at which someone joins. Off by default: measured on a GPU only after it was built.
+    /// </summary>
+    public bool AdmitOffLoop { get; set; }
+    /// <summary>
     /// Latent values (images × channels × latent height × width) one step's sampler work must reach before it is spread
     /// over the CPU's cores; below, the step loop's own thread does it. 0 = automatic (1,048,576); 1 = whenever at least 4
     /// members share the step (the behaviour before 2026-12-07). On an H100 under load, 32 members' sampler steps at

@@ -61,6 +61,9 @@ internal sealed class BatchMember(int index, BatchItem item)
     /// <summary>Set once the member has run its last step (or had none to run).</summary>
     public bool LoopDone { get; set; }
 
+    /// <summary>A joiner being admitted on the engine's side thread: in the run, not yet in its loop (the loop's thread only).</summary>
+    public bool Admitting { get; set; }
+
     /// <summary>Handed to <see cref="RunJoining.Finished"/> (joinable runs only; once per member).</summary>
     public bool Handed { get; set; }
 

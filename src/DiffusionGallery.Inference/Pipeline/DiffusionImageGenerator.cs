@@ -35,7 +35,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
     private readonly SafeImageDecoder _imageDecoder = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly DeviceThread _device;
-    private readonly DeviceThread? _decoder;
+    private readonly DeviceThread? _side;
     private readonly LinkedList<LoadedModel> _loaded = new(); // most recently used first
     private IReadOnlyList<ModelInfo> _catalog = [];
     private bool _disposed;
@@ -49,7 +49,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         _options = options;
         _sessions = new SessionFactory(options);
         _device = new DeviceThread($"Inference device {options.DeviceId}");
-        _decoder = options.DecodeOffLoop ? new DeviceThread($"Inference device {options.DeviceId} decoder") : null;
+        _side = options.DecodeOffLoop || options.AdmitOffLoop ? new DeviceThread($"Inference device {options.DeviceId} side") : null;
         RefreshModels();
     }
 
@@ -338,7 +338,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
                     }
                 }
 
-                pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason, _decoder);
+                pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason, _side);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -477,7 +477,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         }
 
         _device.Dispose();
-        _decoder?.Dispose();
+        _side?.Dispose();
         _gate.Dispose();
     }
 }

@@ -31,17 +31,23 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// Cancellation of the call interrupts a running ONNX call through <see cref="RunOptions.Terminate"/>, as does
 /// cancellation of every member; the sessions stay usable afterwards.
 /// </summary>
-/// <param name="decoder">
-/// With <see cref="InferenceOptions.DecodeOffLoop"/>: the engine's decoding thread, where the members that finish at a
-/// step are decoded (and handed on) while the loop goes on with the next step; null = decoded on the loop's thread.
+/// <param name="side">
+/// The engine's side thread (with <see cref="InferenceOptions.DecodeOffLoop"/> or <see cref="InferenceOptions.AdmitOffLoop"/>):
+/// where the members that finish at a step are decoded (and handed on), and where members that join a running run are
+/// admitted (tokens, text encoder, samplers, noise), while the loop goes on with the next step; null = both on the loop's thread.
 /// </param>
 internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote,
-    DeviceThread? decoder = null)
+    DeviceThread? side = null)
 {
     private const int VaeFactor = 8;
 
-    // decodes posted to the decoder thread and not yet waited for (the loop's thread only)
+    // decodes posted to the side thread and not yet waited for (the loop's thread only)
     private readonly List<Task> _decoding = [];
+
+    // joiners being admitted on the side thread, not yet in the loop (the loop's thread only)
+    private readonly List<(List<BatchMember> Members, Task Admitted)> _admitting = [];
+
+    private DeviceThread? Decoder => options.DecodeOffLoop ? side : null;
 
     // The VAE decoder's host tensors by images a call, kept for the run (a joinable run decodes at many steps: without
     // them every call allocated its output anew on the large-object heap); disposed when the ONNX phase ends.
@@ -320,7 +326,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             var lowest = int.MaxValue;
             foreach (var m in members)
             {
-                if (m.Error is not null || m.LoopDone)
+                if (m.Admitting || m.Error is not null || m.LoopDone)
                     continue;
                 if (m.Token.IsCancellationRequested)
                 {
@@ -337,7 +343,12 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             if (!perRowTimestep)
                 next.RemoveAll(m => m.Step != lowest);
             if (next.Count == 0)
-                break;
+            {
+                if (_admitting.Count == 0)
+                    break;
+                Task.WaitAny([.. _admitting.Select(a => a.Admitted)], ct); // nothing to step until a joiner is admitted
+                continue;
+            }
 
             foreach (var m in next)
             {
@@ -428,7 +439,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             }
 
             decodeLater.Clear();
-            if (decoder is not null)
+            if (Decoder is not null)
             {
                 decodeLater.AddRange(ending.Where(NeedsDecoding));
                 ending.RemoveAll(NeedsDecoding);
@@ -504,10 +515,15 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
     }
 
-    /// <summary>Admits what the feed offers while there is room (the loop's tensors hold <see cref="RunJoining.MaxImages"/>).</summary>
+    /// <summary>
+    /// Admits what the feed offers while there is room (the loop's tensors hold <see cref="RunJoining.MaxImages"/>):
+    /// on the loop's thread, or (<see cref="InferenceOptions.AdmitOffLoop"/>) on the side thread, from where they enter
+    /// the loop at the first step boundary after their admission is done.
+    /// </summary>
     private void Join(List<BatchMember> members, RunJoining joining, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, CancellationToken ct)
     {
-        var running = members.Where(m => m.Error is null && !m.LoopDone).Sum(m => m.Batch);
+        EnterAdmitted(members, leaving, shape, runOptions, joining);
+        var running = members.Where(m => m.Admitting || (m.Error is null && !m.LoopDone)).Sum(m => m.Batch);
         var room = joining.MaxImages - running;
         if (room <= 0)
             return;
@@ -517,9 +533,52 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         if (joiners.Sum(m => m.Batch) > room)
             throw new InvalidOperationException($"The feed gave {joiners.Sum(m => m.Batch)} images for {room} free places.");
         members.AddRange(joiners);
+        if (options.AdmitOffLoop && side is not null)
+        {
+            var admitting = joiners.ToList();
+            foreach (var m in admitting)
+                m.Admitting = true;
+            _admitting.Add((admitting, side.RunAsync(() => AdmitAside(admitting, shape, runOptions, ct))));
+            return;
+        }
+
         Admit(joiners, shape, runOptions, ct);
         foreach (var m in joiners.Where(m => m.Error is not null || m.LoopDone))
             Finish(m, leaving, shape, runOptions, joining);
+        Hand(leaving, joining);
+    }
+
+    /// <summary>Admission on the side thread: whatever fails there fails those joiners only.</summary>
+    private void AdmitAside(List<BatchMember> joiners, RunShape shape, RunOptions runOptions, CancellationToken ct)
+    {
+        try
+        {
+            Admit(joiners, shape, runOptions, ct);
+        }
+        catch (Exception ex)
+        {
+            var error = runOptions.Terminate || ct.IsCancellationRequested ? new OperationCanceledException("The run was stopped.", ex) : ex;
+            foreach (var m in joiners.Where(m => m.Error is null))
+                Fail(m, error);
+        }
+    }
+
+    /// <summary>Joiners whose admission on the side thread is done enter the loop (those that failed, or have no step, leave).</summary>
+    private void EnterAdmitted(List<BatchMember> members, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, RunJoining joining)
+    {
+        if (_admitting.Count == 0)
+            return;
+        foreach (var (admitted, _) in _admitting.Where(a => a.Admitted.IsCompleted))
+        {
+            foreach (var m in admitted)
+            {
+                m.Admitting = false;
+                if (m.Error is not null || m.LoopDone)
+                    Finish(m, leaving, shape, runOptions, joining);
+            }
+        }
+
+        _admitting.RemoveAll(a => a.Admitted.IsCompleted);
         Hand(leaving, joining);
     }
 
@@ -529,7 +588,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// </summary>
     private void Finish(BatchMember m, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, RunJoining? joining)
     {
-        if (decoder is not null && NeedsDecoding(m))
+        if (Decoder is not null && NeedsDecoding(m))
             DecodeLater([m], shape, runOptions, joining);
         else
             FinishTogether([m], leaving, shape, runOptions);
@@ -545,7 +604,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     private void DecodeLater(List<BatchMember> ending, RunShape shape, RunOptions runOptions, RunJoining? joining)
     {
         _decoding.RemoveAll(t => t.IsCompleted); // (a joinable run may go on for hours)
-        _decoding.Add(decoder!.RunAsync(() =>
+        _decoding.Add(Decoder!.RunAsync(() =>
         {
             var leaving = new List<BatchMember>();
             try
@@ -565,14 +624,21 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }));
     }
 
-    /// <summary>Waits until every decode posted to the decoder thread is done (they record their own failures).</summary>
+    /// <summary>
+    /// Waits until every decode and admission posted to the side thread is done (they record their own failures); the
+    /// joiners admitted then are still unhanded members of the run, which its end settles.
+    /// </summary>
     private void WaitForDecoding()
     {
-        if (_decoding.Count == 0)
+        var admissions = _admitting.Select(a => a.Admitted).ToList();
+        foreach (var m in _admitting.SelectMany(a => a.Members))
+            m.Admitting = false;
+        _admitting.Clear();
+        if (_decoding.Count == 0 && admissions.Count == 0)
             return;
         try
         {
-            Task.WaitAll([.. _decoding]);
+            Task.WaitAll([.. _decoding, .. admissions]);
         }
         catch (AggregateException)
         {

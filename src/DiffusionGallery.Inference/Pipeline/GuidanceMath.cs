@@ -1,12 +1,26 @@
+using System.Numerics;
+
 namespace DiffusionGallery.Inference.Pipeline;
 
 /// <summary>Classifier-free guidance and its rescale (Lin et al. 2023, diffusers <c>rescale_noise_cfg</c>).</summary>
 public static class GuidanceMath
 {
-    /// <summary>guided = uncond + scale·(cond − uncond).</summary>
+    /// <summary>guided = uncond + scale·(cond − uncond), over SIMD vectors (the same float operations in the same order).</summary>
     public static void Combine(ReadOnlySpan<float> uncond, ReadOnlySpan<float> cond, float scale, Span<float> guided)
     {
-        for (var i = 0; i < guided.Length; i++)
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = Vector<float>.Count;
+            var factor = new Vector<float>(scale);
+            for (; i <= guided.Length - width; i += width)
+            {
+                var u = new Vector<float>(uncond[i..]);
+                (u + factor * (new Vector<float>(cond[i..]) - u)).CopyTo(guided[i..]);
+            }
+        }
+
+        for (; i < guided.Length; i++)
             guided[i] = uncond[i] + scale * (cond[i] - uncond[i]);
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using DiffusionGallery.Inference.Abstractions;
 
 namespace DiffusionGallery.Inference.Scheduling;
@@ -38,7 +39,27 @@ public sealed class DpmSolverMultistepSampler : Sampler
     {
         var (alphaS0, scaleS0) = AlphaSigma(Sigmas[step]);
         var (alphaT, scaleT) = AlphaSigma(Sigmas[step + 1]);
-        for (var i = 0; i < sample.Length; i++)
+        var lambdaT = Math.Log(alphaT) - Math.Log(scaleT);
+        var lambdaS0 = Math.Log(alphaS0) - Math.Log(scaleS0);
+        var h = lambdaT - lambdaS0;
+        var ratio = scaleT / scaleS0;
+        var expTerm = alphaT * (Math.Exp(-h) - 1);
+        var lastStep = step == StepCount - 1;
+        var firstOrder = _previousDenoised is null || _lowerOrderSteps < 1 || lastStep;
+        var r0 = 1.0;
+        if (!firstOrder)
+        {
+            var (alphaS1, scaleS1) = AlphaSigma(Sigmas[step - 1]);
+            var lambdaS1 = Math.Log(alphaS1) - Math.Log(scaleS1);
+            r0 = (lambdaS0 - lambdaS1) / h;
+        }
+
+        var coefficients = new StepCoefficients(alphaS0, scaleS0, ratio, expTerm, r0);
+        var done = IsEpsilon && !firstOrder ? StepEpsilonVector(coefficients, modelOutput, sample, denoised, _previousDenoised)
+            : IsEpsilon ? StepEpsilonVector(coefficients, modelOutput, sample, denoised, null)
+            : 0;
+        // the rest (and every element of v-prediction and sample models) element by element, with the same arithmetic
+        for (var i = done; i < sample.Length; i++)
         {
             double x = sample[i], m = modelOutput[i];
             denoised[i] = IsEpsilon ? (float)((x - scaleS0 * m) / alphaS0)
@@ -46,26 +67,17 @@ public sealed class DpmSolverMultistepSampler : Sampler
                 : (float)m;
         }
 
-        var lambdaT = Math.Log(alphaT) - Math.Log(scaleT);
-        var lambdaS0 = Math.Log(alphaS0) - Math.Log(scaleS0);
-        var h = lambdaT - lambdaS0;
-        var ratio = scaleT / scaleS0;
-        var expTerm = alphaT * (Math.Exp(-h) - 1);
-        var lastStep = step == StepCount - 1;
-        if (_previousDenoised is null || _lowerOrderSteps < 1 || lastStep)
+        if (firstOrder)
         {
-            for (var i = 0; i < sample.Length; i++)
+            for (var i = done; i < sample.Length; i++)
                 sample[i] = (float)(ratio * sample[i] - expTerm * denoised[i]);
         }
         else
         {
-            var (alphaS1, scaleS1) = AlphaSigma(Sigmas[step - 1]);
-            var lambdaS1 = Math.Log(alphaS1) - Math.Log(scaleS1);
-            var r0 = (lambdaS0 - lambdaS1) / h;
-            for (var i = 0; i < sample.Length; i++)
+            for (var i = done; i < sample.Length; i++)
             {
                 double d0 = denoised[i];
-                var d1 = (d0 - _previousDenoised[i]) / r0;
+                var d1 = (d0 - _previousDenoised![i]) / r0;
                 sample[i] = (float)(ratio * sample[i] - expTerm * d0 - 0.5 * expTerm * d1);
             }
         }
@@ -73,6 +85,49 @@ public sealed class DpmSolverMultistepSampler : Sampler
         _previousDenoised ??= new float[sample.Length];
         denoised.CopyTo(_previousDenoised);
         _lowerOrderSteps++;
+    }
+
+    /// <summary>One step's constants: σ-space α and s at the current sigma, the update's ratio and exponential term, r₀.</summary>
+    internal readonly record struct StepCoefficients(double AlphaS0, double ScaleS0, double Ratio, double ExpTerm, double R0);
+
+    /// <summary>
+    /// The ε-prediction step over whole SIMD vectors, in double precision with the scalar loop's operations in the same
+    /// order (each float widened exactly, each result rounded once to float), so its results are bit for bit the scalar
+    /// loop's; <paramref name="previous"/> null = first order. Returns how many elements it did (the rest are the
+    /// caller's). At 128² (1,024 values an image) this is most of a shared run's sampler time on the step loop's thread.
+    /// </summary>
+    internal static int StepEpsilonVector(in StepCoefficients c, ReadOnlySpan<float> modelOutput, Span<float> sample, Span<float> denoised, float[]? previous)
+    {
+        if (!Vector.IsHardwareAccelerated)
+            return 0;
+        var width = Vector<float>.Count;
+        var end = sample.Length - sample.Length % width;
+        var (alpha, scale, ratio, expTerm, r0) = (new Vector<double>(c.AlphaS0), new Vector<double>(c.ScaleS0), new Vector<double>(c.Ratio),
+            new Vector<double>(c.ExpTerm), new Vector<double>(c.R0));
+        var halfExp = new Vector<double>(0.5 * c.ExpTerm);
+        for (var i = 0; i < end; i += width)
+        {
+            Vector.Widen(new Vector<float>(sample[i..]), out var xLow, out var xHigh);
+            Vector.Widen(new Vector<float>(modelOutput[i..]), out var mLow, out var mHigh);
+            var d = Vector.Narrow((xLow - scale * mLow) / alpha, (xHigh - scale * mHigh) / alpha);
+            d.CopyTo(denoised[i..]);
+            Vector.Widen(d, out var dLow, out var dHigh);
+            Vector<float> next;
+            if (previous is null)
+            {
+                next = Vector.Narrow(ratio * xLow - expTerm * dLow, ratio * xHigh - expTerm * dHigh);
+            }
+            else
+            {
+                Vector.Widen(new Vector<float>(previous.AsSpan(i)), out var pLow, out var pHigh);
+                next = Vector.Narrow(ratio * xLow - expTerm * dLow - halfExp * ((dLow - pLow) / r0),
+                    ratio * xHigh - expTerm * dHigh - halfExp * ((dHigh - pHigh) / r0));
+            }
+
+            next.CopyTo(sample[i..]);
+        }
+
+        return end;
     }
 
     private static (double Alpha, double Scale) AlphaSigma(double sigma)

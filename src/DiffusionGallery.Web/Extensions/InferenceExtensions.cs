@@ -60,6 +60,7 @@ public static class InferenceExtensions
         MaxLoadedModels = options.MaxLoadedModels,
         DecodeImagesPerCall = options.DecodeImagesPerCall,
         DecodeOffLoop = options.DecodeOffLoop,
+        AdmitOffLoop = options.AdmitOffLoop,
         SamplerParallelFrom = options.SamplerParallelFrom,
         BatchMemoryBudgetMB = options.BatchMemoryBudgetMB,
         Cuda = options.Cuda,

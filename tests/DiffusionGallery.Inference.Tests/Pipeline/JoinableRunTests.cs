@@ -144,6 +144,42 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task AdmittingOffTheLoop_JoinersRunAsAlone_ABadOneFailsAlone_AndALateOneStillRuns()
+    {
+        using var generator = TinyModelFixture.NewGenerator(o => o.AdmitOffLoop = true);
+        var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 70), null, Ct)).Images[0].Png;
+        var feed = new TestFeed();
+        var late = new BatchItem(Dpm("a red star", 75), null, Ct); // released at the last joiner's last step: the loop has nothing else
+        var joiner = new BatchItem(Dpm("a blue square on a red background", 72) with { NegativePrompt = "circle", GuidanceScale = 4.5f },
+            new CallbackProgress(p => { if (p.Step == 8) feed.Release(late); }), Ct);
+        var remix = new BatchItem(Dpm("a yellow star", 73) with { InitImage = init, Strength = 0.5f }, null, Ct);
+        var broken = new BatchItem(Dpm("a white circle", 74) with { InitImage = [0x89, 0x50, 0x4E, 0x47, 1, 2, 3], Strength = 0.5f }, null, Ct);
+        var first = new BatchItem(Dpm("a red circle on a blue background", 71) with { BatchSize = 2 }, new CallbackProgress(p =>
+        {
+            if (p.Step == 2)
+            {
+                feed.Release(joiner);
+                feed.Release(remix);
+                feed.Release(broken);
+            }
+        }), Ct);
+
+        await generator.RunJoinableAsync([first], feed, maxImages: 5, Ct);
+
+        Assert.Equal(5, feed.Finished.Count);
+        Assert.Equal(5, feed.Finished.Select(f => f.Item).Distinct().Count()); // each once
+        Assert.NotNull(feed.OutcomeOf(broken).Error);
+        Assert.False(feed.OutcomeOf(broken).Cancelled);
+        Assert.All(feed.FreeImagesAsked, free => Assert.InRange(free, 1, 5)); // joiners being admitted hold their places
+        Assert.Equal(1, feed.OutcomeOf(late).Result!.SharedBatchSize); // it ran alone, after the others had left
+        foreach (var item in new[] { first, joiner, remix, late })
+        {
+            var alone = await fixture.Generator.GenerateAsync(item.Request, null, Ct); // (admitted on the loop: the default)
+            ImageAssert.SameImages(alone, Assert.IsType<GenerationResult>(feed.OutcomeOf(item).Result), item.Request.Prompt);
+        }
+    }
+
+    [Fact]
     public async Task CancellingTheRun_HandsEveryItemOnAsCancelled()
     {
         var feed = new TestFeed();
