@@ -114,8 +114,9 @@ public sealed class InferenceOptions
     public bool AdmitOffLoop { get; set; }
     /// <summary>
     /// Latent values (images × channels × latent height × width) one step's sampler work must reach before it is spread
-    /// over the CPU's cores; below, the step loop's own thread does it. 0 = automatic (1,048,576); 1 = whenever at least 4
-    /// members share the step (the behaviour before 2026-12-07). On an H100 under load, 32 members' sampler steps at
+    /// over the CPU's cores; below, the step loop's own thread does it. A value that needs fresh noise (ancestral
+    /// samplers) counts 32 times. 0 = automatic (1,048,576); 1 = whenever at least 4 members share the step (the
+    /// behaviour before 2026-12-07). On an H100 under load, 32 members' sampler steps at
     /// 128² summed ~1.6 ms a step in parallel (threads shared with the web app) against ~0.1 ms on one core alone.
     /// </summary>
     public int SamplerParallelFrom { get; set; }

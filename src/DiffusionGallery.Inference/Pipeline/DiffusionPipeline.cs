@@ -461,17 +461,22 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// <summary>Members from which a step's sampler work may be spread over the CPU's cores (the GPU waits for it).</summary>
     private const int ParallelMembers = 4;
 
+    /// <summary>How many stepped latent values one freshly drawn noise value counts as, in <see cref="AdvanceAll"/>'s choice.</summary>
+    private const int NoiseCostFactor = 32;
+
     /// <summary>
     /// Latent values of one step's sampler work from which it is spread over the cores: <paramref name="configured"/>
-    /// (<see cref="InferenceOptions.SamplerParallelFrom"/>), automatically 1,048,576 (~3 ms of work on one core: 64
-    /// images at 1024², never the bundled model's runs, whose 32 images at 128² take ~0.1 ms a step alone).
+    /// (<see cref="InferenceOptions.SamplerParallelFrom"/>), automatically 1,048,576 (~1 ms of DPM++ 2M work on one core
+    /// of the CPU machine with the SIMD step, 64 images at 1024²: never the bundled model's DPM++ runs, whose 32 images at
+    /// 128² take ~0.04 ms a step alone; its Euler a runs from 32 images, whose noise takes ~3 ms a step alone).
     /// </summary>
     internal static int SamplerParallelFrom(int configured) => configured > 0 ? configured : 1 << 20;
 
     /// <summary>
     /// CFG, sampler step and progress for every active member after a UNet call; in parallel across members (each touches
-    /// only its own buffers, samplers and progress sink) when there are several and the step's latent values reach
-    /// <paramref name="parallelFrom"/>, else on the loop's own thread, which no busy thread pool can hold up. A member's
+    /// only its own buffers, samplers and progress sink) when there are several and the step's latent values (a value
+    /// that needs fresh noise counted <see cref="NoiseCostFactor"/> times) reach <paramref name="parallelFrom"/>, else on
+    /// the loop's own thread, which no busy thread pool can hold up. A member's
     /// failure fails it alone.
     /// </summary>
     private static void AdvanceAll(List<BatchMember> active, List<int> offsets, float[] output, int itemLength, LatentPreviewer previewer, RunShape shape,
@@ -495,9 +500,11 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
                 m.LoopDone = true;
         }
 
+        // a latent value drawn fresh from the noise generator (ancestral samplers, every step) costs as much as ~32 that
+        // are only stepped (Philox + Box–Muller in double, ~100 ns a value on this project's CPU machine, against ~1 ns)
         var values = 0L;
         foreach (var m in active)
-            values += (long)m.Batch * itemLength;
+            values += (long)m.Batch * itemLength * (m.Samplers[0].NeedsNoise(m.Step) ? NoiseCostFactor : 1);
         if (active.Count < ParallelMembers || values < parallelFrom || Environment.ProcessorCount == 1)
         {
             for (var i = 0; i < active.Count; i++)
