@@ -26,7 +26,7 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
 
         await page.GotoAsync("lab");
         await WaitForCircuitAsync(page);
-        await page.GetByTestId("reference-file").SetInputFilesAsync(picture);
+        await ChooseFileAsync(page, "reference-file", picture);
 
         var frames = page.GetByTestId("lab-forward-frame");
         await Assertions.Expect(frames).ToHaveCountAsync(7, new() { Timeout = 60_000 });
@@ -78,7 +78,7 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
         await steps.FillAsync("10");
         await steps.PressAsync("Tab");
         await page.GetByTestId("reference-panel").GetByText("Reference image").First.ClickAsync();
-        await page.GetByTestId("reference-file").SetInputFilesAsync(picture);
+        await ChooseFileAsync(page, "reference-file", picture);
         await Assertions.Expect(page.GetByTestId("reference-chosen")).ToContainTextAsync("upload");
 
         var seen = new List<string>();
@@ -101,6 +101,19 @@ public sealed class LabJourneyTests(BrowserFixture fixture) : IClassFixture<Brow
             await page.GetByTestId("reference-panel").ScrollIntoViewIfNeededAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "generate-reference.png") });
         }
+    }
+
+    /// <summary>
+    /// Sets a Blazor InputFile's file once the component listens: its script attaches the change listener after the
+    /// component's first render reaches the browser, so a file set before that (a loaded machine, an early test step)
+    /// was silently lost and the test waited for frames that never came.
+    /// </summary>
+    private static async Task ChooseFileAsync(IPage page, string testId, string path)
+    {
+        var input = page.GetByTestId(testId);
+        await page.WaitForFunctionAsync("el => el._blazorInputFileNextFileId !== undefined", await input.ElementHandleAsync(),
+            new() { Timeout = 30_000 });
+        await input.SetInputFilesAsync(path);
     }
 
     private static async Task RegisterAsync(IPage page)
