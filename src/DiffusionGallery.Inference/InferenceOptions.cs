@@ -96,14 +96,16 @@ public sealed class InferenceOptions
     /// Most images one VAE decode call takes when members finish at the same step (1, the default = every image alone;
     /// 0 = automatic: by latent size, 64 at 128² down to 1 from 1024²). Calls are padded to a power of two images, so a
     /// session sees a handful of shapes only. Shared calls made 8 images 3.2 → 1.3 ms on an H100, but under mixed load
-    /// some calls took ~20 ms and busy runs were slower than with one image a call (docs/benchmarks.md, 2026-12-07
-    /// 08:17–08:44), so they are not the default.
+    /// some calls took ~20 ms, and through the web app (which passes this setting since 2026-12-07 11:20) 32 users got
+    /// 115–151 images/s against 176–196 with one image a call (docs/benchmarks.md, 2026-12-07 12:18), so they are not
+    /// the default.
     /// </summary>
     public int DecodeImagesPerCall { get; set; } = 1;
     /// <summary>
     /// Decode finished images on a second thread of the engine while the step loop goes on (the VAE's calls then overlap
-    /// the next UNet calls), instead of on the loop's thread, which the UNet waits for. Off by default: not yet measured
-    /// on a GPU (on the CPU both threads share the same cores).
+    /// the next UNet calls), instead of on the loop's thread, which the UNet waits for. Off by default: on an H100 it took
+    /// the decoding out of the loop but the loop's other parts grew and images/s stayed within noise (docs/benchmarks.md,
+    /// 2026-12-07 12:18); on the CPU both threads share the same cores.
     /// </summary>
     public bool DecodeOffLoop { get; set; }
     /// <summary>
