@@ -22,6 +22,18 @@ public sealed class RunStagesTests
     }
 
     [Fact]
+    public void The_loops_parts_are_shared_stages_reported_after_the_loop_in_its_order()
+    {
+        GenerationResult?[] results =
+        [
+            Succeeded(("loop", 120), ("join", 20), ("unet", 60), ("advance", 15), ("leave", 10), ("scheduler", 7)),
+            Succeeded(("loop", 130), ("join", 25), ("unet", 61), ("advance", 16), ("leave", 12), ("scheduler", 8)),
+        ];
+
+        Assert.Equal("loop 130.0, join 25.0, unet 61.0, advance 16.0, leave 12.0, scheduler 15.0", RunStages.Describe(results));
+    }
+
+    [Fact]
     public void A_run_without_a_result_says_so() =>
         Assert.Equal("no results", RunStages.Describe([null]));
 }
