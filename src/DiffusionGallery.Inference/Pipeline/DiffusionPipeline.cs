@@ -476,8 +476,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// CFG, sampler step and progress for every active member after a UNet call; in parallel across members (each touches
     /// only its own buffers, samplers and progress sink) when there are several and the step's latent values (a value
     /// that needs fresh noise counted <see cref="NoiseCostFactor"/> times) reach <paramref name="parallelFrom"/>, else on
-    /// the loop's own thread, which no busy thread pool can hold up. A member's
-    /// failure fails it alone.
+    /// the loop's own thread, which no busy thread pool can hold up. A member's failure fails it alone.
     /// </summary>
     private static void AdvanceAll(List<BatchMember> active, List<int> offsets, float[] output, int itemLength, LatentPreviewer previewer, RunShape shape,
         int parallelFrom, CancellationToken ct)
