@@ -115,6 +115,15 @@ public sealed class InferenceOptions
     /// </summary>
     public bool AdmitOffLoop { get; set; }
     /// <summary>
+    /// Decode through fixed-shape VAE decoder sessions (one per images a call × latent size, up to
+    /// <see cref="StaticVaeDecoderShapes"/>, each with its own copy of the decoder's weights), replayed as CUDA graphs on
+    /// CUDA with <see cref="CudaProviderSettings.CudaGraphs"/>, as the UNet's fixed shapes are: a one-image decode at 128² is
+    /// launch-bound. Off by default: not yet measured on a GPU.
+    /// </summary>
+    public bool StaticVaeDecoder { get; set; }
+    /// <summary>Most fixed-shape VAE decoder sessions a model keeps (<see cref="StaticVaeDecoder"/>).</summary>
+    public const int StaticVaeDecoderShapes = 4;
+    /// <summary>
     /// Latent values (images × channels × latent height × width) one step's sampler work must reach before it is spread
     /// over the CPU's cores; below, the step loop's own thread does it. A value that needs fresh noise (ancestral
     /// samplers) counts 32 times. 0 = automatic (1,048,576); 1 = whenever at least 4 members share the step (the

@@ -64,6 +64,9 @@ public sealed class LoadedModel : IDisposable
     /// <summary>The fixed-shape UNets (<see cref="InferenceOptions.StaticUnetShapes"/>); null when that is off.</summary>
     internal Pipeline.StaticUnetCache? StaticUnets { get; set; }
 
+    /// <summary>Fixed-shape VAE decoders (with <see cref="InferenceOptions.StaticVaeDecoder"/>); null = the ordinary session only.</summary>
+    internal Pipeline.StaticVaeDecoderCache? StaticVaeDecoders { get; set; }
+
     /// <summary>Creates, validates and returns the sessions of a model folder. Cancellable between and inside graph loads.</summary>
     public static async Task<LoadedModel> LoadAsync(ModelInfo info, SessionFactory factory, CancellationToken cancellationToken)
     {
@@ -159,6 +162,7 @@ public sealed class LoadedModel : IDisposable
     public void Dispose()
     {
         StaticUnets?.Dispose();
+        StaticVaeDecoders?.Dispose();
         TextEncoder.Dispose();
         Unet.Dispose();
         VaeDecoder.Dispose();

@@ -61,6 +61,13 @@ internal sealed class TensorBuffer : IDisposable
             HalfConversion.ToSingle(_half, Data);
     }
 
+    /// <summary>The graph-typed bytes: what <see cref="Upload"/> wrote, and what <see cref="Download"/> reads.</summary>
+    public Span<byte> TypedBytes =>
+        _half is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_half.AsSpan())
+        : _int64 is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_int64.AsSpan())
+        : _int32 is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_int32.AsSpan())
+        : System.Runtime.InteropServices.MemoryMarshal.AsBytes(Data.AsSpan());
+
     public void Dispose() => Value.Dispose();
 
     /// <summary>Reads any float or fp16 ORT-allocated output as floats.</summary>

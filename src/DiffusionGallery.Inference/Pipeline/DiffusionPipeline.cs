@@ -913,8 +913,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
 
         input.Upload();
         var t1 = Stopwatch.GetTimestamp();
-        using (CudaGraphCapture.Work())
-            model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
+        RunVaeDecoder(new StaticVaeShape(padded, latentH, latentW), input, output, runOptions);
         var t2 = Stopwatch.GetTimestamp();
         output.Download();
         var pixels = 3 * width * height;
@@ -944,6 +943,32 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
 
         return images;
+    }
+
+    /// <summary>
+    /// One VAE decoder call: through the model's fixed-shape decoder for this shape where
+    /// <see cref="InferenceOptions.StaticVaeDecoder"/> made one (a refused call turns that path off, with a log line,
+    /// and the ordinary session runs instead), else through the ordinary session.
+    /// </summary>
+    private void RunVaeDecoder(StaticVaeShape shape, TensorBuffer input, TensorBuffer output, RunOptions runOptions)
+    {
+        if (model.StaticVaeDecoders is { } cache && cache.TryGet(shape, out var decoder))
+        {
+            try
+            {
+                decoder.Input.Write(input.TypedBytes);
+                decoder.Run(runOptions);
+                decoder.Output.Read(output.TypedBytes);
+                return;
+            }
+            catch (OnnxRuntimeException ex) when (!runOptions.Terminate)
+            {
+                cache.Disable($"a call for {shape} failed: {ex.Message.Split('\n')[0]}");
+            }
+        }
+
+        using (CudaGraphCapture.Work())
+            model.VaeDecoder.Session.Run(runOptions, ["latent_sample"], [input.Value], [model.VaeDecoderOutput], [output.Value]);
     }
 
     /// <summary>A session's run as ordinary device work (see <see cref="CudaGraphCapture"/>).</summary>

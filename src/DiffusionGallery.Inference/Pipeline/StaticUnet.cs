@@ -83,7 +83,7 @@ internal sealed class StaticUnet : IDisposable
 
         using var work = CudaGraphCapture.Work();
         using var options = factory.CreateSessionOptions(cudaGraph: cudaDevice is not null);
-        foreach (var (name, value) in PinnedDimensions(model, shapes, outputShape))
+        foreach (var (name, value) in FixedShapes.PinnedDimensions(model.Unet, shapes, model.UnetOutput, outputShape))
             options.AddFreeDimensionOverrideByName(name, value);
         var session = new InferenceSession(Path.Combine(model.Info.Folder, model.Unet.RelativePath), options);
         var made = new List<FixedTensor>();
@@ -108,33 +108,6 @@ internal sealed class StaticUnet : IDisposable
             session.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Each symbolic dimension name of the UNet's inputs and output with the value this shape gives it.</summary>
-    private static Dictionary<string, long> PinnedDimensions(LoadedModel model, Dictionary<string, long[]> inputs, long[] output)
-    {
-        var pinned = new Dictionary<string, long>(StringComparer.Ordinal);
-        void Pin(string what, NodeMetadata meta, long[] values)
-        {
-            if (meta.Dimensions.Length != values.Length)
-                throw new NotSupportedException($"{what} has {meta.Dimensions.Length} dimensions; expected {values.Length}");
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (meta.Dimensions[i] > 0)
-                    continue;
-                var name = meta.SymbolicDimensions[i];
-                if (string.IsNullOrEmpty(name))
-                    throw new NotSupportedException($"dimension {i} of {what} is dynamic without a name, so it cannot be pinned");
-                if (pinned.TryGetValue(name, out var earlier) && earlier != values[i])
-                    throw new NotSupportedException($"dimension '{name}' would be both {earlier} and {values[i]}");
-                pinned[name] = values[i];
-            }
-        }
-
-        foreach (var (name, values) in inputs)
-            Pin(name, model.Unet.Inputs[name], values);
-        Pin(model.UnetOutput, model.Unet.Outputs[model.UnetOutput], output);
-        return pinned;
     }
 
     /// <summary>

@@ -61,6 +61,7 @@ public static class InferenceExtensions
         DecodeImagesPerCall = options.DecodeImagesPerCall,
         DecodeOffLoop = options.DecodeOffLoop,
         AdmitOffLoop = options.AdmitOffLoop,
+        StaticVaeDecoder = options.StaticVaeDecoder,
         SamplerParallelFrom = options.SamplerParallelFrom,
         BatchMemoryBudgetMB = options.BatchMemoryBudgetMB,
         Cuda = options.Cuda,

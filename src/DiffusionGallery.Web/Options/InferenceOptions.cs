@@ -90,6 +90,9 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>Admit jobs that join a running run on a second thread of each engine while the step loop goes on (off; see the engine's option).</summary>
     public bool AdmitOffLoop { get; set; }
 
+    /// <summary>Decode through fixed-shape VAE decoder sessions, replayed as CUDA graphs on CUDA (off; see the engine's option).</summary>
+    public bool StaticVaeDecoder { get; set; }
+
     /// <summary>
     /// Latent values one step's sampler work must reach before it is spread over the CPU's cores (0 = automatic,
     /// 1,048,576; 1 = whenever 4 or more jobs share the step); see the engine's option.
