@@ -26,6 +26,16 @@ public static class CudaGraphCapture
         return new Scope(exclusive: true);
     }
 
+    /// <summary>Runs of a session with CUDA graphs on before its graph is captured: one ordinary run (allocating), then the capture.</summary>
+    private const int RunsUntilCaptured = 2;
+
+    /// <summary>
+    /// The scope of one run of a fixed-shape session (counted in <paramref name="runs"/>): alone in the process while the
+    /// session may still capture its graph (<paramref name="replaysGraph"/>, its first two runs), ordinary work after.
+    /// </summary>
+    public static Scope FixedShapeRun(bool replaysGraph, ref int runs) =>
+        replaysGraph && runs++ < RunsUntilCaptured ? Capture() : Work();
+
     /// <summary>Held until disposed (on the thread that took it).</summary>
     public readonly struct Scope(bool exclusive) : IDisposable
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -63,10 +64,10 @@ internal sealed class TensorBuffer : IDisposable
 
     /// <summary>The graph-typed bytes: what <see cref="Upload"/> wrote, and what <see cref="Download"/> reads.</summary>
     public Span<byte> TypedBytes =>
-        _half is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_half.AsSpan())
-        : _int64 is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_int64.AsSpan())
-        : _int32 is not null ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_int32.AsSpan())
-        : System.Runtime.InteropServices.MemoryMarshal.AsBytes(Data.AsSpan());
+        _half is not null ? MemoryMarshal.AsBytes(_half.AsSpan())
+        : _int64 is not null ? MemoryMarshal.AsBytes(_int64.AsSpan())
+        : _int32 is not null ? MemoryMarshal.AsBytes(_int32.AsSpan())
+        : MemoryMarshal.AsBytes(Data.AsSpan());
 
     public void Dispose() => Value.Dispose();
 

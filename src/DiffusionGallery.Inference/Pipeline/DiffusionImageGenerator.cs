@@ -424,19 +424,16 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         _options.Log?.Invoke($"Loading model '{info.Name}' from {info.Folder} on {_sessions.Provider}.");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = await LoadedModel.LoadAsync(info, _sessions, cancellationToken).ConfigureAwait(false);
+        var cudaGraphs = _options.Cuda.CudaGraphs && _sessions.Provider == SessionFactory.CudaName;
         var shapes = StaticUnetShapesFor(info);
         if (shapes > 0)
         {
-            var cudaGraphs = _options.Cuda.CudaGraphs && _sessions.Provider == SessionFactory.CudaName;
             model.StaticUnets = new StaticUnetCache(model, _sessions, shapes, cudaGraphs, _options.DeviceId, _options.Log);
             _options.Log?.Invoke($"Fixed-shape UNet sessions for up to {shapes} shapes{(cudaGraphs ? ", replayed as CUDA graphs" : "")}.");
         }
 
         if (_options.StaticVaeDecoder)
-        {
-            var cudaGraphs = _options.Cuda.CudaGraphs && _sessions.Provider == SessionFactory.CudaName;
             model.StaticVaeDecoders = new StaticVaeDecoderCache(model, _sessions, InferenceOptions.StaticVaeDecoderShapes, cudaGraphs, _options.DeviceId, _options.Log);
-        }
         _options.Log?.Invoke($"Model '{info.Name}' loaded in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms (hash {model.ShortHash}).");
         lock (_loaded)
         {

@@ -80,7 +80,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             }
             finally
             {
-                WaitForDecoding(); // every member is decoded (or failed) before the run's outcome is settled
+                WaitForSideWork(); // every member is decoded (or failed) before the run's outcome is settled
             }
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
@@ -563,11 +563,15 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
         }
         catch (Exception ex)
         {
-            var error = runOptions.Terminate || ct.IsCancellationRequested ? new OperationCanceledException("The run was stopped.", ex) : ex;
+            var error = StoppedOr(ex, runOptions);
             foreach (var m in joiners.Where(m => m.Error is null))
                 Fail(m, error);
         }
     }
+
+    /// <summary>A side-thread failure as its members end: a run being stopped terminates its ONNX calls, and they end as the run does.</summary>
+    private static Exception StoppedOr(Exception ex, RunOptions runOptions) =>
+        runOptions.Terminate ? new OperationCanceledException("The run was stopped.", ex) : ex;
 
     /// <summary>Joiners whose admission on the side thread is done enter the loop (those that failed, or have no step, leave).</summary>
     private void EnterAdmitted(List<BatchMember> members, List<BatchMember> leaving, RunShape shape, RunOptions runOptions, RunJoining joining)
@@ -619,8 +623,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
             }
             catch (Exception ex)
             {
-                // (a run being cancelled terminates its ONNX calls: those members end as the run does)
-                var error = runOptions.Terminate ? new OperationCanceledException("The run was stopped.", ex) : ex;
+                var error = StoppedOr(ex, runOptions);
                 foreach (var m in ending.Where(m => m.Error is null && m.Images is null))
                     Fail(m, error);
                 leaving = ending;
@@ -634,7 +637,7 @@ internal sealed class DiffusionPipeline(LoadedModel model, InferenceOptions opti
     /// Waits until every decode and admission posted to the side thread is done (they record their own failures); the
     /// joiners admitted then are still unhanded members of the run, which its end settles.
     /// </summary>
-    private void WaitForDecoding()
+    private void WaitForSideWork()
     {
         var admissions = _admitting.Select(a => a.Admitted).ToList();
         foreach (var m in _admitting.SelectMany(a => a.Members))

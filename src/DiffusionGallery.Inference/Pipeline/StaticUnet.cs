@@ -29,8 +29,6 @@ internal sealed class StaticUnet : IDisposable
     private readonly OrtIoBinding _binding;
     private readonly List<FixedTensor> _tensors = [];
     private readonly bool _hostTensors;
-    // ONNX Runtime runs a CUDA-graph session once as usual (allocating), captures its graph on the next run, then replays it
-    private const int RunsUntilCaptured = 2;
     private int _runs;
 
     private StaticUnet(StaticUnetShape shape, InferenceSession session, FixedTensor sample, FixedTensor timestep, FixedTensor hidden,
@@ -127,8 +125,7 @@ internal sealed class StaticUnet : IDisposable
     public void Run(RunOptions runOptions)
     {
         // (until its graph is captured, alone in the process: see CudaGraphCapture)
-        using var scope = !_hostTensors && _runs < RunsUntilCaptured ? CudaGraphCapture.Capture() : CudaGraphCapture.Work();
-        _runs++;
+        using var scope = CudaGraphCapture.FixedShapeRun(replaysGraph: !_hostTensors, ref _runs);
         if (_hostTensors)
         {
             _binding.BindInput("sample", Sample.Value);

@@ -17,8 +17,6 @@ internal readonly record struct StaticVaeShape(int Images, int LatentH, int Late
 /// </summary>
 internal sealed class StaticVaeDecoder : IDisposable
 {
-    // ONNX Runtime runs a CUDA-graph session once as usual (allocating), captures its graph on the next run, then replays it
-    private const int RunsUntilCaptured = 2;
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _binding;
     private readonly bool _hostTensors;
@@ -75,8 +73,7 @@ internal sealed class StaticVaeDecoder : IDisposable
     public void Run(RunOptions runOptions)
     {
         // (until its graph is captured, alone in the process: see CudaGraphCapture)
-        using var scope = !_hostTensors && _runs < RunsUntilCaptured ? CudaGraphCapture.Capture() : CudaGraphCapture.Work();
-        _runs++;
+        using var scope = CudaGraphCapture.FixedShapeRun(replaysGraph: !_hostTensors, ref _runs);
         if (_hostTensors)
             _binding.BindInput("latent_sample", Input.Value); // (a host input is copied when bound)
         _session.RunWithBinding(runOptions, _binding);

@@ -52,6 +52,36 @@ public sealed class CudaGraphCaptureTests
         return (done, entered.Task, release);
     }
 
+    [Theory]
+    [InlineData(true, new[] { true, true, false, false })] // one ordinary run, the capture, then replays
+    [InlineData(false, new[] { false, false, false, false })] // a session without a graph never captures
+    public async Task AFixedShapeSession_RunsAloneUntilItsGraphIsCaptured(bool replaysGraph, bool[] alone)
+    {
+        var others = new List<Task>();
+        var seen = await Task.Run(() => RunsAlone(replaysGraph, alone.Length, others), Ct); // (a scope is held and released on one thread)
+
+        await Task.WhenAll(others).WaitAsync(TimeSpan.FromSeconds(10), Ct); // work that waited got in after the run
+        Assert.Equal(alone, seen);
+    }
+
+    /// <summary>For each of <paramref name="count"/> runs of one session: whether ordinary work on another thread was kept out during it.</summary>
+    private static bool[] RunsAlone(bool replaysGraph, int count, List<Task> others)
+    {
+        var runs = 0;
+        var seen = new bool[count];
+        for (var i = 0; i < count; i++)
+        {
+            using (CudaGraphCapture.FixedShapeRun(replaysGraph, ref runs))
+            {
+                var other = Task.Run(() => { using (CudaGraphCapture.Work()) { } }, Ct);
+                others.Add(other);
+                seen[i] = !other.Wait(200, Ct);
+            }
+        }
+
+        return seen;
+    }
+
     [Fact]
     public void WorkInsideACapture_OnTheSameThread_DoesNotWait()
     {
