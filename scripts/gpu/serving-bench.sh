@@ -59,6 +59,7 @@ for mode in ${1:-base shared}; do
     statvae) app=web; env="Inference__StaticVaeDecoder=true" ;;   # fixed-shape VAE decoder sessions (CUDA graphs)
     statoff) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true" ;;   # those, and admission off the loop
     statall) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true" ;;   # fixed-shape decoder, admission and decoding off the loop
+    quickjit) app=web; env="DOTNET_TC_QuickJitForLoops=1" ;;   # methods with loops start as tier-0 code (the web app before 2026-12-07 15:00)
     par) app=web; env="Inference__SamplerParallelFrom=1" ;;   # sampler steps in parallel across members whenever 4+ (before 2026-12-07)
     decoff) app=web; env="Inference__DecodeOffLoop=true" ;;   # images decoded on the engine's second thread while the loop goes on
     decoff0) app=web; env="Inference__DecodeOffLoop=true Inference__DecodeImagesPerCall=0" ;;  # both  # images finishing together share VAE calls (by latent size)
