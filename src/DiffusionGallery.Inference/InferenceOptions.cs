@@ -105,20 +105,24 @@ public sealed class InferenceOptions
     /// Decode finished images on a second thread of the engine while the step loop goes on (the VAE's calls then overlap
     /// the next UNet calls), instead of on the loop's thread, which the UNet waits for. Off by default: on an H100 it took
     /// the decoding out of the loop but the loop's other parts grew and images/s stayed within noise (docs/benchmarks.md,
-    /// 2026-12-07 12:18); on the CPU both threads share the same cores.
+    /// 2026-12-07 12:18; again with <see cref="AdmitOffLoop"/> at 15:05: GPU busy 45 → 56 %, images/s and p50 the same,
+    /// p95 a little higher); on the CPU both threads share the same cores.
     /// </summary>
     public bool DecodeOffLoop { get; set; }
     /// <summary>
     /// Admit members that join a running shared run (tokens, text encoder, samplers, noise, an init image's encoding) on a
     /// second thread of the engine; they enter the loop at the first step boundary after that is done, instead of the
-    /// loop waiting for it at every step at which someone joins. Off by default: measured on a GPU only after it was built.
+    /// loop waiting for it at every step at which someone joins. Off by default: on an H100 (docs/benchmarks.md, 2026-12-07
+    /// 15:05) images/s stayed within the spread between runs, alone and with <see cref="DecodeOffLoop"/> (GPU busy 45 → 56 %
+    /// at depth 8), and the one call that used it also found a race in it (fixed since, not yet measured again).
     /// </summary>
     public bool AdmitOffLoop { get; set; }
     /// <summary>
     /// Decode through fixed-shape VAE decoder sessions (one per images a call × latent size, up to
     /// <see cref="StaticVaeDecoderShapes"/>, each with its own copy of the decoder's weights), replayed as CUDA graphs on
     /// CUDA with <see cref="CudaProviderSettings.CudaGraphs"/>, as the UNet's fixed shapes are: a one-image decode at 128² is
-    /// launch-bound. Off by default: not yet measured on a GPU.
+    /// launch-bound. Off by default: on an H100 (docs/benchmarks.md, 2026-12-07) alone no faster (call 1), and with
+    /// admission and decoding off the loop GPU busy 61 % at depth 8 and 67 % with 32 users, images/s within the spread.
     /// </summary>
     public bool StaticVaeDecoder { get; set; }
     /// <summary>Most fixed-shape VAE decoder sessions a model keeps (<see cref="StaticVaeDecoder"/>).</summary>
