@@ -66,7 +66,9 @@ public sealed class SecurityJourneyTests(BrowserFixture fixture) : IClassFixture
     public async Task CspCrawl_EveryPage_SignedOutAndSignedIn_NoViolations()
     {
         var page = await fixture.NewPageAsync();
+        // short waits for a circuit that static pages never start; a page load itself may take longer on a busy machine
         page.Context.SetDefaultTimeout(5_000);
+        page.Context.SetDefaultNavigationTimeout(30_000);
         var problems = await WatchAsync(page);
         string[] signedOut =
         [
