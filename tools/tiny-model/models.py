@@ -45,6 +45,11 @@ def _use_sdpa() -> bool:
 
 
 class Attention(nn.Module):
+    # training with --attention-loss (train.py) sets keep_probs on some cross-attention layers: they take the
+    # matmul/softmax path (SDPA gives no probabilities) and keep them in `probs` [B, heads, queries, keys] for the loss
+    keep_probs = False
+    probs = None
+
     def __init__(self, dim: int, context_dim: int | None = None, heads: int = 4):
         super().__init__()
         context_dim = context_dim or dim
@@ -61,13 +66,16 @@ class Attention(nn.Module):
         q = self.q(x).reshape(b, n, h, d // h).transpose(1, 2)
         k = self.k(context).reshape(b, context.shape[1], h, d // h).transpose(1, 2)
         v = self.v(context).reshape(b, context.shape[1], h, d // h).transpose(1, 2)
-        if _use_sdpa():  # the same scale (1/sqrt(head dim)) and additive mask, fused
+        if _use_sdpa() and not self.keep_probs:  # the same scale (1/sqrt(head dim)) and additive mask, fused
             a = _SDPA(q, k, v, attn_mask=None if mask is None else mask.to(q.dtype))
             return self.out(a.transpose(1, 2).reshape(b, n, d))
         w = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(d // h))
         if mask is not None:
             w = w + mask
-        a = torch.matmul(w.softmax(dim=-1), v)
+        p = w.softmax(dim=-1)
+        if self.keep_probs:
+            self.probs = p
+        a = torch.matmul(p, v)
         return self.out(a.transpose(1, 2).reshape(b, n, d))
 
 

@@ -53,22 +53,78 @@ CAPTIONS_PER_SCENE = 3
 BUCKETS = [(128, 128, 0.62, 0.5), (256, 256, 0.16, 0.25), (96, 128, 0.11, 0.125), (128, 96, 0.11, 0.125)]
 
 
-def _render_chunk(job: tuple[int, int, int, int, int, int, str]):
+def _render_chunk(job: tuple[int, int, int, int, int, int, str, bool]):
     """Scenes [start, start+n) of one bucket: chunk k of bucket b draws from Random(seed * 1_000_003 + 7919 * b + k),
-    so the data set is the same whatever the number of worker processes."""
-    seed, b, k, n, width, height, tokenizer_dir = job
+    so the data set is the same whatever the number of worker processes. objects (--attention-loss): also each
+    caption's object word positions and each scene's object masks (no random draws: the same scenes either way)."""
+    seed, b, k, n, width, height, tokenizer_dir, objects = job
     tok = clip_tokenizer.ClipTokenizer.load(Path(tokenizer_dir))
     rng = random.Random(seed * 1_000_003 + 7919 * b + k)
     images = np.empty((n, height, width, 3), np.uint8)
     tokens = np.empty((n, CAPTIONS_PER_SCENE, 77), np.int32)
     shapes = np.empty((n, height // 8, width // 8), np.bool_)
+    if objects:
+        words = object_word_ids(tok)
+        object_words = np.empty((n, CAPTIONS_PER_SCENE, MAX_OBJECTS, OBJECT_WORDS), np.int8)
+        objects_blocks = np.empty((n, MAX_OBJECTS, height // 8, width // 8), np.bool_)
     for i in range(n):
         scene = shapes_world.sample_scene(rng)
         images[i] = shapes_world.render(scene, width, height)
         for c in range(CAPTIONS_PER_SCENE):
             tokens[i, c] = tok.encode(shapes_world.caption_scene(rng, scene))[0]
+            if objects:
+                object_words[i, c] = object_word_positions(tokens[i, c], scene, words)
         shapes[i] = shape_blocks(images[i], scene)
-    return images, tokens, shapes
+        if objects:
+            objects_blocks[i] = object_blocks(scene, shapes[i])
+    return (images, tokens, shapes) + ((object_words, objects_blocks) if objects else ())
+
+
+# --attention-loss: a caption names up to MAX_OBJECTS objects, each by up to OBJECT_WORDS words (size, colour, kind);
+# a count caption ("three small red circles") names one object: all its shapes
+MAX_OBJECTS, OBJECT_WORDS = 3, 3
+
+
+def object_word_ids(tok) -> tuple[set[int], set[int], set[int]]:
+    """Token ids of the kind words (singular and plural), the colour words and the size words (one token each)."""
+    vocab = shapes_world.caption_vocabulary()
+    kinds = vocab["kinds"] + [shapes_world.PLURALS.get(w, w + "s") for w in vocab["kinds"]]
+    ids = []
+    for group in (kinds, vocab["colours"], vocab["sizes"]):
+        pieces = [tok.tokenize(w) for w in group]
+        assert all(len(p) == 1 for p in pieces), f"a word of {group} is not one token"
+        ids.append({p[0] for p in pieces})
+    return tuple(ids)
+
+
+def object_word_positions(ids, scene, words) -> np.ndarray:
+    """int8 [MAX_OBJECTS, OBJECT_WORDS]: the caption positions of each object's size, colour and kind word (-1: none),
+    objects in the order of scene.shapes (the caption grammar names them in that order: "a (size) colour kind ...")."""
+    kinds, colours, sizes = words
+    out = np.full((MAX_OBJECTS, OBJECT_WORDS), -1, np.int8)
+    at = [i for i, t in enumerate(ids) if t in kinds]
+    if len(at) != (1 if scene.layout == "count" else len(scene.shapes)):
+        return out  # not a caption of this grammar: no attention loss
+    for o, i in enumerate(at):
+        out[o, 2] = i
+        if ids[i - 1] in colours:
+            out[o, 1] = i - 1
+            if ids[i - 2] in sizes:
+                out[o, 0] = i - 2
+    return out
+
+
+def object_blocks(scene, blocks: np.ndarray) -> np.ndarray:
+    """bool [MAX_OBJECTS, H/8, W/8]: the latent pixels each named object covers (a count scene: object 0, all shapes):
+    the shape weight's blocks (shape_blocks), each given to the shape nearest to it in units of the shape's radius."""
+    h, w = blocks.shape
+    ys, xs = (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
+    owner = np.argmin([np.hypot((xs[None] - s.fx) * w, (ys[:, None] - s.fy) * h) / (s.radius * min(h, w))
+                       for s in scene.shapes], axis=0)
+    out = np.zeros((MAX_OBJECTS, h, w), np.bool_)
+    for k in range(len(scene.shapes)):
+        out[0 if scene.layout == "count" else k] |= blocks & (owner == k)
+    return out
 
 
 def shape_blocks(image: np.ndarray, scene) -> np.ndarray:
@@ -78,12 +134,14 @@ def shape_blocks(image: np.ndarray, scene) -> np.ndarray:
     return differs.reshape(h // 8, 8, w // 8, 8).any(axis=(1, 3))
 
 
-def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int) -> list[dict]:
-    """One dict per size bucket: images, tokens, shapes (latent-pixel masks), width, height, step share."""
+def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int, objects: bool = False) -> list[dict]:
+    """One dict per size bucket: images, tokens, shapes (latent-pixel masks), width, height, step share; objects: also
+    object_words [n, captions, MAX_OBJECTS, OBJECT_WORDS] and object_blocks [n, MAX_OBJECTS, H/8, W/8] (--attention-loss)."""
     jobs = []
     for b, (w, h, share, _) in enumerate(BUCKETS):
         nb = max(8, int(n * share))
-        jobs += [(seed, b, k, min(CHUNK, nb - start), w, h, str(tokenizer_dir)) for k, start in enumerate(range(0, nb, CHUNK))]
+        jobs += [(seed, b, k, min(CHUNK, nb - start), w, h, str(tokenizer_dir), objects)
+                 for k, start in enumerate(range(0, nb, CHUNK))]
     if processes > 1:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             parts = pool.map(_render_chunk, jobs, chunksize=1)
@@ -94,6 +152,8 @@ def render_dataset(n: int, seed: int, tokenizer_dir: Path, processes: int) -> li
         mine = [p for p, j in zip(parts, jobs) if j[1] == b]
         images, tokens, shapes = (np.concatenate([p[i] for p in mine]) for i in range(3))
         buckets.append({"images": images, "tokens": tokens, "shapes": shapes, "width": w, "height": h, "share": step_share})
+        if objects:
+            buckets[-1]["object_words"], buckets[-1]["object_blocks"] = (np.concatenate([p[i] for p in mine]) for i in (3, 4))
     return buckets
 
 
@@ -196,6 +256,28 @@ def lr_at(frac: float, peak: float, warm: float = 0.03) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (frac - warm) / (1 - warm)))))
 
 
+def attention_loss(layers, positions: torch.Tensor, blocks: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Mean over the named objects' words and the layers of 1 - the share of the word's cross-attention map (heads
+    averaged, normalised over the image) that lies on its object's latent pixels (TokenCompose's token loss).
+    layers: Attention modules that kept their probabilities [B, heads, h*w, 77]; positions: long [B, MAX_OBJECTS,
+    OBJECT_WORDS] (-1: none); blocks: bool [B, MAX_OBJECTS, H, W] at the latent size; keep: bool [B] (no caption dropout)."""
+    b, o, k = positions.shape
+    ok = ((positions >= 0) & keep[:, None, None] & blocks.flatten(2).any(-1)[:, :, None]).reshape(b, o * k).float()
+    where = positions.clamp(min=0).reshape(b, 1, 1, o * k)
+    total = 0.0
+    for layer in layers:
+        p, layer.probs = layer.probs, None
+        heads, n = p.shape[1], p.shape[2]
+        f = int(round(math.sqrt(blocks.shape[2] * blocks.shape[3] / n)))  # 1, 2, 4: the layer's latent downsampling
+        m = F.max_pool2d(blocks.float(), f) if f > 1 else blocks.float()
+        m = m.flatten(2).repeat_interleave(k, dim=1)  # [B, objects x words, h*w]
+        a = torch.gather(p, 3, where.expand(b, heads, n, o * k)).float().mean(1)  # [B, h*w, objects x words]
+        a = a / a.sum(1, keepdim=True).clamp_min(1e-8)
+        inside = torch.einsum("bnk,bkn->bk", a, m)
+        total = total + ((1 - inside) * ok).sum() / ok.sum().clamp_min(1)
+    return total / len(layers)
+
+
 def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device, ckpt_dir: Path, init: dict | None = None):
     """Each step takes its batch from one size bucket (by the buckets' step shares), batch size scaled by the
     inverse area so every step costs about the same (--batch is the 128x128 batch)."""
@@ -219,11 +301,17 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
             log("unet forward: torch.compile (the first steps of each size bucket compile)")
         else:
             log(f"--compile: torch {torch.__version__} has no torch.compile; eager")
+    # --attention-loss: these cross-attention layers keep their probabilities (matmul/softmax path) for the loss
+    att_weight = getattr(args, "attention_loss", 0.0)
+    att_layers = [getattr(unet, name).cross for name in args.attention_loss_layers] if att_weight else []
+    for layer in att_layers:
+        layer.keep_probs = True
     below_t = args.shape_weight_below_t
     above_fraction = args.shape_weight_above / args.shape_weight if args.shape_weight else 0.0
     log(f"attention {'scaled_dot_product_attention' if args.attention == 'sdpa' and has_fast_attention() else 'matmul/softmax'}, "
         f"optimiser {'fused ' if opt.defaults.get('fused') else ''}AdamW, channels_last {args.channels_last}, "
-        f"shape weight {args.shape_weight} at t < {below_t}" + (f", {args.shape_weight_above} above" if below_t < T else ""))
+        f"shape weight {args.shape_weight} at t < {below_t}" + (f", {args.shape_weight_above} above" if below_t < T else "")
+        + (f", attention loss {att_weight} at {','.join(args.attention_loss_layers)}" if att_weight else ""))
     ac = sd15_alphas_cumprod().to(device)
     snr = ac / (1 - ac)
     gen = torch.Generator(device=device).manual_seed(args.seed + 2)
@@ -234,6 +322,9 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         data.append({"lat": bk["latents"].to(device), "tok": torch.from_numpy(bk["tokens"]).to(device),
                      "pw": (1 + args.shape_weight * torch.from_numpy(bk["shapes"]).to(device).float())[:, None],
                      "batch": max(4, int(round(args.batch * 128 * 128 / (bk["width"] * bk["height"]) / 4)) * 4)})
+        if att_weight:
+            data[-1]["object_words"] = torch.from_numpy(bk["object_words"]).to(device)
+            data[-1]["object_blocks"] = torch.from_numpy(bk["object_blocks"]).to(device)
     shares = np.array([bk["share"] for bk in buckets])
     pick = np.random.default_rng(args.seed + 3)
     empty = torch.tensor(empty_ids, dtype=torch.int32, device=device)
@@ -243,7 +334,7 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
     start, step, last_ckpt = time.time(), 0, time.time()
     budget = args.unet_minutes * 60 if args.unet_minutes else None
     cap = args.max_minutes * 60 if args.max_minutes else None
-    avg, losses = 0.0, []
+    avg, losses, att_avg, att_losses = 0.0, [], 0.0, []
     while True:
         # the learning-rate schedule follows whichever ends first: the step count or the time budget
         elapsed = time.time() - start
@@ -283,6 +374,10 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
             low = (t < below_t).float()[:, None, None, None]
             pw = 1 + (pw - 1) * (low + (1 - low) * above_fraction)
         loss = (w * (pw * (pred.float() - noise) ** 2).mean(dim=(1, 2, 3)) / pw.mean(dim=(1, 2, 3))).mean()
+        if att_weight:
+            att = attention_loss(att_layers, d["object_words"][idx, which].long(), d["object_blocks"][idx], ~drop)
+            att_losses.append(att.detach())
+            loss = loss + att_weight * att
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -298,8 +393,12 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
             for value in torch.stack(losses).tolist():  # one sync per 100 steps
                 avg = 0.98 * avg + 0.02 * value if avg else value
             losses.clear()
+            for value in (torch.stack(att_losses).tolist() if att_losses else []):
+                att_avg = 0.98 * att_avg + 0.02 * value if att_avg else value
+            att_losses.clear()
             rate = step / max(elapsed, 1e-9)
-            log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s")
+            log(f"unet step {step} frac {frac:.3f} loss {avg:.4f} lr {opt.param_groups[0]['lr']:.2e} {rate:.1f} steps/s"
+                + (f" attention loss {att_avg:.4f}" if att_weight else ""))
         if time.time() - last_ckpt > 600:
             done = step + (int(init.get("step", 0)) if init else 0)
             torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": done, "unet_channels": list(channels),
@@ -308,6 +407,8 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
             last_ckpt = time.time()
         step += 1
     log(f"unet done: {step} steps of batch {args.batch} in {(time.time() - start) / 60:.1f} min")
+    for layer in att_layers:
+        layer.keep_probs = False
     if args.channels_last:  # checkpoints and the export in the usual layout
         ema[1] = ema[1].to(memory_format=torch.contiguous_format)
     return ema[0], ema[1], step
@@ -353,6 +454,11 @@ def main() -> None:
     p.add_argument("--attention", choices=["sdpa", "matmul"], default="sdpa",
                    help="training attention: torch's fused scaled_dot_product_attention where the torch version has it "
                         "(>= 2.0), else matmul/softmax; the export is always matmul/softmax")
+    p.add_argument("--attention-loss", type=float, default=0.0,
+                   help="weight of a layout loss on the cross-attention maps (0: off): each object word of the caption "
+                        "(size, colour, kind) should attend to its object's latent pixels (1 - the map's share there)")
+    p.add_argument("--attention-loss-layers", type=lambda v: v.split(","), default=["a0", "a1", "ua1", "ua0"],
+                   help="UNet blocks whose cross-attention the loss reads (default: the latent and half size levels)")
     p.add_argument("--compile", action="store_true", help="torch.compile the UNet forward in training (CUDA; compile time "
                                                           "counts against the UNet's minutes)")
     p.add_argument("--channels-last", action="store_true", help="UNet in channels_last memory format in training")
@@ -395,6 +501,8 @@ def main() -> None:
         p.error(f"--vae-bucket-shares needs {len(BUCKETS)} shares, not all 0")
     if not 0 <= args.shape_weight_above <= max(args.shape_weight, 0):
         p.error("--shape-weight-above must be between 0 and --shape-weight")
+    if args.attention_loss < 0 or not set(args.attention_loss_layers) <= {"a0", "a1", "a2", "ua2", "ua1", "ua0"}:
+        p.error("--attention-loss must be >= 0 and --attention-loss-layers a list of a0,a1,a2,ua2,ua1,ua0")
     if not 0 < args.shape_weight_below_t <= T:
         p.error(f"--shape-weight-below-t must be in 1..{T}")
     out = Path(args.out)
@@ -405,7 +513,7 @@ def main() -> None:
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
     log(f"vocabulary {len(tok.encoder)} tokens")
     # render before touching CUDA: the worker processes are forked
-    buckets = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes)
+    buckets = render_dataset(args.scenes, args.seed, out / "tokenizer", args.processes, objects=args.attention_loss > 0)
     log(f"rendered {' + '.join(str(len(b['images'])) + ' at ' + str(b['width']) + 'x' + str(b['height']) for b in buckets)}"
         f" scenes with {args.processes} processes in {time.time() - t0:.0f} s")
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -492,6 +600,8 @@ def main() -> None:
              "scaling_factor": scaling, "unet_steps": steps, "batch": args.batch, "lr": args.lr,
              "shape_weight": args.shape_weight, "shape_weight_below_t": args.shape_weight_below_t,
              "shape_weight_above": args.shape_weight_above,
+             **({"attention_loss": args.attention_loss, "attention_loss_layers": args.attention_loss_layers}
+                if args.attention_loss else {}),
              "layouts": dict(shapes_world.LAYOUTS), "decoder_finetune_steps": decoder_steps,
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
