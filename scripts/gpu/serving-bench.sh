@@ -94,4 +94,6 @@ for mode in ${1:-base shared}; do
   grep -hE "Run of|Joinable run" "$R/app-$mode.log" | sed -E "s/.*(Run of|Joinable run)/\1/" > "$R/runs-$mode.log" || true
   kill $pid; wait $pid 2>/dev/null
 done
+# where each mode's jobs spent their time in the step loop at its busiest load (into serving-logs.txt via gpu.txt)
+python3 scripts/gpu/loop-life.py "$R" ${1:-base shared} >> "$R/gpu.txt" 2>&1 || true
 python3 scripts/gpu/collect.py "$R" "$OUT" serving --extra "$R/gpu.txt"
