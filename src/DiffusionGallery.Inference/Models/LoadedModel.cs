@@ -56,6 +56,9 @@ public sealed class LoadedModel : IDisposable
     internal bool HasTimestepCond => Unet.Inputs.ContainsKey("timestep_cond");
     internal int TimestepCondDim => HasTimestepCond && Unet.Inputs["timestep_cond"].Dimensions[1] > 0 ? Unet.Inputs["timestep_cond"].Dimensions[1] : 256;
     internal TensorElementType TimestepCondType => Unet.Inputs["timestep_cond"].ElementDataType;
+    /// <summary>Pixels per latent cell along each side: the VAE's downsampling in the diffusers (SD) layout.</summary>
+    internal const int VaeFactor = 8;
+
     internal int LatentChannels => Unet.Inputs["sample"].Dimensions[1] > 0 ? Unet.Inputs["sample"].Dimensions[1] : 4;
 
     /// <summary>Whether the model is a Latent Consistency Model (LCM scheduler config or a timestep_cond input).</summary>

@@ -1,3 +1,5 @@
+using DiffusionGallery.Inference.Models;
+
 namespace DiffusionGallery.Inference.Pipeline;
 
 /// <summary>
@@ -13,14 +15,13 @@ public static class BatchMemoryEstimate
     public const int DefaultHiddenSize = 768;
     /// <summary>No run holds more images than this, whatever the budget.</summary>
     public const int MaxImagesPerRun = 256;
-    private const int VaeFactor = 8;
     private const int RowsPerImage = 2;
     private const int LiveFeatureMaps = 16;
     private const int AttentionHeads = 8;
 
     public static long BytesPerImage(int width, int height, int hiddenSize)
     {
-        long pixels = Math.Max(1, width / VaeFactor) * (long)Math.Max(1, height / VaeFactor);
+        long pixels = Math.Max(1, width / LoadedModel.VaeFactor) * (long)Math.Max(1, height / LoadedModel.VaeFactor);
         var perRow = pixels * Math.Max(1, hiddenSize) * LiveFeatureMaps * sizeof(float) + pixels * pixels * AttentionHeads * sizeof(float);
         return RowsPerImage * perRow;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiffusionGallery.Inference.Imaging;
+using DiffusionGallery.Inference.Models;
 using DiffusionGallery.Inference.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;
@@ -135,8 +136,8 @@ internal sealed partial class DiffusionPipeline
     private Image<Rgb24>[] DecodeImages(List<ReadOnlyMemory<float>> latents, RunShape shape, RunOptions runOptions, List<(StageTimings Timings, int Images)> shares)
     {
         var (channels, latentH, latentW, itemLength) = (shape.Channels, shape.LatentH, shape.LatentW, shape.ItemLength);
-        var width = latentW * VaeFactor;
-        var height = latentH * VaeFactor;
+        var width = latentW * LoadedModel.VaeFactor;
+        var height = latentH * LoadedModel.VaeFactor;
         var count = latents.Count;
         // padded to a power of two (rows past the images hold whatever the buffer held; their images are dropped): a
         // session sees a handful of batch shapes, each prepared once, instead of one for every number of images that

@@ -39,8 +39,6 @@ namespace DiffusionGallery.Inference.Pipeline;
 internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote,
     DeviceThread? side = null)
 {
-    private const int VaeFactor = 8;
-
     /// <summary>
     /// The ONNX phase. Member failures (bad init image, cancelled token, failing progress sink) are recorded on the
     /// member; a failure of a shared call is recorded on every member still running. Throws only
@@ -146,7 +144,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     private void RunCore(List<BatchMember> members, RunJoining? joining, RunOptions runOptions, CancellationToken ct)
     {
         var first = members[0].Request;
-        var shape = new RunShape(model.LatentChannels, first.Height / VaeFactor, first.Width / VaeFactor, first.Steps,
+        var shape = new RunShape(model.LatentChannels, first.Height / LoadedModel.VaeFactor, first.Width / LoadedModel.VaeFactor, first.Steps,
             first.Sampler == SamplerKind.Lcm && model.HasTimestepCond);
         var admitted = Admit(members, shape, runOptions, ct);
         if (admitted is null)

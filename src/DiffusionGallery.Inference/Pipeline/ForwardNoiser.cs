@@ -54,7 +54,7 @@ internal sealed class ForwardNoiser(LoadedModel model, SafeImageDecoder decoder)
             ForwardDiffusion.AddNoise(model.Schedule, request.Timestep, clean, noise, noised);
             ct.ThrowIfCancellationRequested();
 
-            int h = request.Height / 8, w = request.Width / 8, c = model.LatentChannels;
+            int h = request.Height / LoadedModel.VaeFactor, w = request.Width / LoadedModel.VaeFactor, c = model.LatentChannels;
             using var latent = new TensorBuffer(model.LatentType, [1, c, h, w]);
             for (var i = 0; i < noised.Length; i++)
                 latent.Data[i] = noised[i] / scaling;

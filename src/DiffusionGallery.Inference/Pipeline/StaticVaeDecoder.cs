@@ -45,9 +45,8 @@ internal sealed class StaticVaeDecoder : IDisposable
     /// </summary>
     public static StaticVaeDecoder Create(LoadedModel model, SessionFactory factory, StaticVaeShape shape, int? cudaDevice)
     {
-        const int vaeFactor = 8;
         var inputShape = new long[] { shape.Images, model.LatentChannels, shape.LatentH, shape.LatentW };
-        var outputShape = new long[] { shape.Images, 3, shape.LatentH * vaeFactor, shape.LatentW * vaeFactor };
+        var outputShape = new long[] { shape.Images, 3, shape.LatentH * LoadedModel.VaeFactor, shape.LatentW * LoadedModel.VaeFactor };
         using var work = CudaGraphCapture.Work();
         using var options = factory.CreateSessionOptions(cudaGraph: cudaDevice is not null);
         // (the input's dimensions only: the exported decoder names its output's height and width as its input's)
