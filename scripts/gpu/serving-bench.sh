@@ -45,7 +45,8 @@ cli_bench() {
 RUNS=${RUNS:-1 32 rest 0,8 16 rest 1,32 8 rest 9,8 16 hub 41,1 32 rest-poll 49,8 16 rest-poll 50}
 BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 16 hub 41}
 port=5100
-for mode in ${1:-base shared}; do
+modes=${1:-base shared}   # (each load run below sets the positional parameters)
+for mode in $modes; do
   case $mode in
     base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1 Generation__GatherWindowMs=0 Generation__JoinRunningRuns=false Inference__StaticUnetShapes=0" ;;
     shared) app=web; env="" ;;
@@ -95,5 +96,5 @@ for mode in ${1:-base shared}; do
   kill $pid; wait $pid 2>/dev/null
 done
 # where each mode's jobs spent their time in the step loop at its busiest load (into serving-logs.txt via gpu.txt)
-python3 scripts/gpu/loop-life.py "$R" ${1:-base shared} >> "$R/gpu.txt" 2>&1 || true
+python3 scripts/gpu/loop-life.py "$R" $modes >> "$R/gpu.txt" 2>&1 || true
 python3 scripts/gpu/collect.py "$R" "$OUT" serving --extra "$R/gpu.txt"
