@@ -37,15 +37,16 @@ internal sealed unsafe class FixedTensor : IDisposable
     public long ByteLength { get; }
     public OrtValue Value { get; }
 
-    /// <summary>Copies <paramref name="bytes"/> to the start of the tensor (the rest keeps what it held).</summary>
-    public void Write(ReadOnlySpan<byte> bytes)
+    /// <summary>Copies <paramref name="bytes"/> into the tensor from byte <paramref name="offset"/> on (the rest keeps what it held).</summary>
+    public void Write(ReadOnlySpan<byte> bytes, long offset = 0)
     {
-        if (bytes.Length > ByteLength)
-            throw new ArgumentOutOfRangeException(nameof(bytes), $"{bytes.Length} bytes do not fit a tensor of {ByteLength}.");
+        if (offset < 0 || bytes.Length > ByteLength - offset)
+            throw new ArgumentOutOfRangeException(nameof(bytes), $"{bytes.Length} bytes at {offset} do not fit a tensor of {ByteLength}.");
+        var target = _data + (nint)offset;
         if (_cudaDevice is { } device)
-            CudaRuntime.CopyToDevice(device, bytes, _data);
+            CudaRuntime.CopyToDevice(device, bytes, target);
         else
-            bytes.CopyTo(new Span<byte>((void*)_data, bytes.Length));
+            bytes.CopyTo(new Span<byte>((void*)target, bytes.Length));
     }
 
     /// <summary>Copies the first <c>destination.Length</c> bytes of the tensor out.</summary>

@@ -292,7 +292,9 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
         var activeTimings = new List<StageTimings>();
         var next = new List<BatchMember>();
         var offsets = new List<int>(); // first UNet row of active[i]
-        var rows = 0;
+        var layout = new RowLayout<BatchMember>(m => m.RowsPerStep, unet.RowsComputed, capacity);
+        var written = new List<RowRange>();
+        var rows = 0; // the rows the UNet call covers (members' rows and the gaps left between them)
         var leaving = new List<BatchMember>();
         foreach (var m in members.Where(m => m.Error is not null || m.LoopDone))
             Finish(m, leaving, shape, runOptions, joining);
@@ -344,29 +346,33 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
 
             if (!next.SequenceEqual(active))
             {
-                // The set of members changed (one joined or left): lay out their rows again.
+                // The set of members changed (one joined or left): members that stay keep their rows; only the rows of
+                // those placed now get their text embeddings (and LCM's guidance embedding) written and uploaded.
                 (active, next) = (next, active);
-                rows = 0;
-                offsets.Clear();
-                foreach (var m in active)
+                written.Clear();
+                foreach (var m in layout.Update(active))
                 {
-                    offsets.Add(rows);
+                    var first = layout.OffsetOf(m);
                     for (var r = 0; r < m.RowsPerStep; r++)
                     {
                         var source = m.UseCfg && r < m.Batch ? m.NegativeRow : m.PositiveRow;
-                        m.Hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Row(rows + r));
+                        m.Hidden.AsSpan(source * block, block).CopyTo(hiddenStates.Row(first + r));
                         if (timestepCond is not null)
-                            GuidanceMath.GuidanceEmbedding(m.Request.GuidanceScale, timestepCond.Row(rows + r));
+                            GuidanceMath.GuidanceEmbedding(m.Request.GuidanceScale, timestepCond.Row(first + r));
                     }
 
-                    rows += m.RowsPerStep;
+                    written.Add(new RowRange(first, m.RowsPerStep));
+                    hiddenStates.Upload(first, m.RowsPerStep);
+                    timestepCond?.Upload(first, m.RowsPerStep);
                 }
 
-                hiddenStates.Upload(rows);
-                timestepCond?.Upload(rows);
+                rows = layout.Span;
+                offsets.Clear();
+                foreach (var m in active)
+                    offsets.Add(layout.OffsetOf(m));
                 activeTimings.Clear();
                 activeTimings.AddRange(active.Select(m => m.Timings));
-                unet.SetLayout(rows);
+                unet.SetLayout(rows, written);
             }
 
             if (joining is not null)

@@ -21,6 +21,9 @@ internal class FixedShapeCache<TKey, TSession>(string modelName, string graphNam
     public string? DisabledBecause => _disabledBecause;
     public int Count => _sessions.Count;
 
+    /// <summary>Whether <see cref="TryGet"/> would give a fixed-shape session for <paramref name="key"/> (unless making it fails).</summary>
+    public bool Serves(TKey key) => _disabledBecause is null && (_sessions.ContainsKey(key) || _sessions.Count < limit);
+
     /// <summary>The fixed-shape session for <paramref name="key"/>, made now if there is room; false to use the ordinary session.</summary>
     public bool TryGet(TKey key, out TSession session)
     {

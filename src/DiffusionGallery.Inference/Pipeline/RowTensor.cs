@@ -87,22 +87,38 @@ internal sealed class RowTensor : IDisposable
         };
     }
 
-    /// <summary>Converts the first <paramref name="rows"/> rows into the typed buffer the graph reads (no-op for float).</summary>
-    public void Upload(int rows)
+    /// <summary>The graph-typed bytes of the rows in <paramref name="range"/>.</summary>
+    public Span<byte> TypedBytes(RowRange range) => TypedBytes(range.Start + range.Count)[ByteOffset(range.Start)..];
+
+    /// <summary>Where <paramref name="row"/> starts in the graph-typed bytes.</summary>
+    public int ByteOffset(int row) => row * RowLength * ElementSize;
+
+    private int ElementSize => ElementType switch
     {
-        var length = Scalar ? 1 : rows * RowLength;
+        TensorElementType.Float16 => 2,
+        TensorElementType.Int64 => 8,
+        _ => 4,
+    };
+
+    /// <summary>Converts the first <paramref name="rows"/> rows into the typed buffer the graph reads (no-op for float).</summary>
+    public void Upload(int rows) => Upload(0, rows);
+
+    /// <summary>Converts <paramref name="count"/> rows from <paramref name="firstRow"/> into the typed buffer (no-op for float).</summary>
+    public void Upload(int firstRow, int count)
+    {
+        var (start, length) = Scalar ? (0, 1) : (firstRow * RowLength, count * RowLength);
         if (_half is not null)
         {
-            Onnx.HalfConversion.ToHalf(Data.AsSpan(0, length), _half.AsSpan(0, length));
+            Onnx.HalfConversion.ToHalf(Data.AsSpan(start, length), _half.AsSpan(start, length));
         }
         else if (_int64 is not null)
         {
-            for (var i = 0; i < length; i++)
+            for (var i = start; i < start + length; i++)
                 _int64[i] = (long)Math.Round(Data[i]);
         }
         else if (_int32 is not null)
         {
-            for (var i = 0; i < length; i++)
+            for (var i = start; i < start + length; i++)
                 _int32[i] = (int)Math.Round(Data[i]);
         }
     }

@@ -11,4 +11,7 @@ internal sealed class StaticUnetCache(LoadedModel model, SessionFactory factory,
 {
     /// <summary>The fixed-shape UNet for <paramref name="shape"/>, made now if there is room; false to use the ordinary session.</summary>
     public bool TryGet(StaticUnetShape shape, bool timestepCond, out StaticUnet unet) => TryGet((shape, timestepCond), out unet);
+
+    /// <summary>Whether a call of this shape would run on a fixed-shape UNet (see <see cref="FixedShapeCache{TKey,TSession}.Serves"/>).</summary>
+    public bool Serves(StaticUnetShape shape, bool timestepCond) => Serves((shape, timestepCond));
 }

@@ -16,8 +16,14 @@ internal sealed record UnetTensors(RowTensor Sample, RowTensor Timestep, RowTens
 /// </summary>
 internal interface IUnetCall : IDisposable
 {
-    void SetLayout(int rows);
+    /// <param name="rows">The rows the calls cover from now on.</param>
+    /// <param name="written">The rows whose embeddings were written since the last layout (the others are as they were).</param>
+    void SetLayout(int rows, IReadOnlyList<RowRange> written);
+
     void Run(RunOptions runOptions, int rows);
+
+    /// <summary>The rows a call over the first <paramref name="rows"/> computes (see <see cref="RowLayout{T}"/>).</summary>
+    int RowsComputed(int rows) => rows;
 }
 
 /// <summary>Every input passed at every call (ONNX Runtime copies them to the device each time on CUDA).</summary>
@@ -30,7 +36,7 @@ internal sealed class DirectUnetCall(InferenceSession session, string outputName
     private OrtValue[] _inputs = [];
     private OrtValue[] _outputs = [];
 
-    public void SetLayout(int rows)
+    public void SetLayout(int rows, IReadOnlyList<RowRange> written)
     {
         _inputs = t.TimestepCond is null
             ? [t.Sample.View(rows), t.Timestep.View(rows), t.Hidden.View(rows)]
@@ -59,7 +65,7 @@ internal sealed class BoundUnetCall(InferenceSession session, string outputName,
 {
     private readonly OrtIoBinding _binding = session.CreateIoBinding();
 
-    public void SetLayout(int rows)
+    public void SetLayout(int rows, IReadOnlyList<RowRange> written)
     {
         _binding.ClearBoundInputs();
         _binding.ClearBoundOutputs();
@@ -83,7 +89,8 @@ internal sealed class BoundUnetCall(InferenceSession session, string outputName,
 
 /// <summary>
 /// The model's fixed-shape UNet for the run's row count (rounded up to a power of two) and latent size, from its
-/// <see cref="StaticUnetCache"/>: the embeddings are copied into that UNet's tensors at <see cref="SetLayout"/>, the
+/// <see cref="StaticUnetCache"/>: the embeddings are copied into that UNet's tensors at <see cref="SetLayout"/> (only
+/// the rows written since the last layout while the UNet stays the same; all of them when this run switches to it), the
 /// latents and timestep before each call, the output rows back after it. Where the cache has no such UNet (full,
 /// or refused), or a call is refused, the <paramref name="fallback"/> runs instead.
 /// </summary>
@@ -92,16 +99,30 @@ internal sealed class StaticUnetCall(StaticUnetCache cache, int latentH, int lat
     private StaticUnet? _unet;
     private int _fallbackLayout = -1; // rows the fallback was last laid out for; -1 = stale
 
-    public void SetLayout(int rows)
+    public void SetLayout(int rows, IReadOnlyList<RowRange> written)
     {
         _fallbackLayout = -1;
+        var previous = _unet;
         _unet = cache.TryGet(StaticUnetShape.For(rows, latentH, latentW), t.TimestepCond is not null, out var unet) ? unet : null;
         if (_unet is null)
             return;
-        _unet.Hidden.Write(t.Hidden.TypedBytes(rows));
-        if (t.TimestepCond is not null)
-            _unet.TimestepCond!.Write(t.TimestepCond.TypedBytes(rows));
+        // (another UNet, or one this run used before another, holds other rows: all of them are written)
+        IReadOnlyList<RowRange> changed = ReferenceEquals(_unet, previous) ? written : [new RowRange(0, rows)];
+        foreach (var range in changed)
+        {
+            _unet.Hidden.Write(t.Hidden.TypedBytes(range), t.Hidden.ByteOffset(range.Start));
+            if (t.TimestepCond is not null)
+                _unet.TimestepCond!.Write(t.TimestepCond.TypedBytes(range), t.TimestepCond.ByteOffset(range.Start));
+        }
+
         _unet.LayoutWritten();
+    }
+
+    /// <summary>A fixed-shape UNet computes its power of two of rows; the ordinary session, where it stands in, each row.</summary>
+    public int RowsComputed(int rows)
+    {
+        var shape = StaticUnetShape.For(rows, latentH, latentW);
+        return cache.Serves(shape, t.TimestepCond is not null) ? shape.Rows : rows;
     }
 
     public void Run(RunOptions runOptions, int rows)
@@ -125,7 +146,7 @@ internal sealed class StaticUnetCall(StaticUnetCache cache, int latentH, int lat
 
         if (_fallbackLayout != rows)
         {
-            fallback.SetLayout(rows);
+            fallback.SetLayout(rows, [new RowRange(0, rows)]);
             _fallbackLayout = rows;
         }
 

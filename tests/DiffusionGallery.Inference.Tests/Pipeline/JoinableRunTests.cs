@@ -15,41 +15,10 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
 
     private static GenerationRequest Dpm(string prompt, long seed) => SharedRunRequests.Dpm(prompt, seed) with { Steps = 8 };
 
-    /// <summary>A feed whose joiners become available when released; records what the engine asked and got back.</summary>
-    private sealed class TestFeed : IRunFeed
-    {
-        private readonly ConcurrentQueue<BatchItem> _released = new();
-        public List<int> FreeImagesAsked { get; } = [];
-        public List<(BatchItem Item, BatchItemOutcome Outcome)> Finished { get; } = [];
-        public void Release(BatchItem item) => _released.Enqueue(item);
-
-        public IReadOnlyList<BatchItem> TakeJoiners(BatchKey key, int freeImages)
-        {
-            lock (FreeImagesAsked) FreeImagesAsked.Add(freeImages);
-            var taken = new List<BatchItem>();
-            while (_released.TryPeek(out var next) && next.Request.BatchSize <= freeImages - taken.Sum(t => t.Request.BatchSize) && _released.TryDequeue(out next))
-                taken.Add(next);
-            return taken;
-        }
-
-        public List<int> EndedTogether { get; } = [];
-
-        void IRunFeed.Finished(IReadOnlyList<(BatchItem Item, BatchItemOutcome Outcome)> ended)
-        {
-            lock (Finished)
-            {
-                Finished.AddRange(ended);
-                EndedTogether.Add(ended.Count);
-            }
-        }
-
-        public BatchItemOutcome OutcomeOf(BatchItem item) => Finished.Single(f => ReferenceEquals(f.Item, item)).Outcome;
-    }
-
     [Fact]
     public async Task AnItemJoiningMidRun_GetsTheImagesItWouldHaveAlone_AndFinishesAfterTheFirst()
     {
-        var feed = new TestFeed();
+        var feed = new TestRunFeed();
         var joinerSteps = new ConcurrentQueue<int>();
         var firstStepWhenJoinerStarted = -1;
         var firstStep = 0;
@@ -86,7 +55,7 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     [Fact]
     public async Task JoinersThatDoNotFit_WaitForRoom_AndBadOrCancelledJoinersFailAlone()
     {
-        var feed = new TestFeed();
+        var feed = new TestRunFeed();
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         var invalid = new BatchItem(Dpm("a green square", 43) with { GuidanceScale = -1f }, null, Ct);
@@ -117,7 +86,7 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     public async Task DecodingOffTheLoop_HandsEachItemOnOnce_WithTheImagesItWouldHaveAlone()
     {
         using var generator = TinyModelFixture.NewGenerator(o => o.DecodeOffLoop = true);
-        var feed = new TestFeed();
+        var feed = new TestRunFeed();
         using var cancelled = new CancellationTokenSource();
         var quitter = new BatchItem(Dpm("a yellow triangle", 63), null, cancelled.Token);
         var joiner = new BatchItem(Dpm("a blue square on a red background", 62) with { NegativePrompt = "circle", GuidanceScale = 4.5f }, null, Ct);
@@ -148,7 +117,7 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     {
         using var generator = TinyModelFixture.NewGenerator(o => o.AdmitOffLoop = true);
         var init = (await fixture.Generator.GenerateAsync(Dpm("a green square", 70), null, Ct)).Images[0].Png;
-        var feed = new TestFeed();
+        var feed = new TestRunFeed();
         var late = new BatchItem(Dpm("a red star", 75), null, Ct); // released at the last joiner's last step: the loop has nothing else
         var joiner = new BatchItem(Dpm("a blue square on a red background", 72) with { NegativePrompt = "circle", GuidanceScale = 4.5f },
             new CallbackProgress(p => { if (p.Step == 8) feed.Release(late); }), Ct);
@@ -182,7 +151,7 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     [Fact]
     public async Task CancellingTheRun_HandsEveryItemOnAsCancelled()
     {
-        var feed = new TestFeed();
+        var feed = new TestRunFeed();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var joiner = new BatchItem(Dpm("a green square", 52), null, Ct);
         var first = new BatchItem(Dpm("a red circle", 51), new CallbackProgress(p =>

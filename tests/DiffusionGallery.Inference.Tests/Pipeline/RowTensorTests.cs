@@ -40,4 +40,25 @@ public sealed class RowTensorTests
 
         Assert.Equal(Enumerable.Range(0, 12).Select(i => i * 0.5f - 2f), tensor.Data);
     }
+
+    [Fact]
+    public void Float16_UploadOfSomeRows_ConvertsOnlyThem_AndTheirTypedBytesStartAtTheirOffset()
+    {
+        using var tensor = new RowTensor(TensorElementType.Float16, capacity: 4, rowShape: [3]);
+        Values.CopyTo(tensor.Data, 0);
+
+        tensor.Upload(firstRow: 1, count: 2); // rows 1–2: values 3–8
+
+        var graphSees = tensor.View(4).GetTensorDataAsSpan<Float16>();
+        for (var i = 0; i < 12; i++)
+        {
+            var expected = i is >= 3 and < 9 ? (Float16)Values[i] : default;
+            Assert.True(expected.Equals(graphSees[i]) || (float.IsNaN(Values[i]) && float.IsNaN((float)graphSees[i])), $"element {i}");
+        }
+
+        var bytes = tensor.TypedBytes(new RowRange(1, 2));
+        Assert.Equal(6 * 2, bytes.Length);
+        Assert.Equal(3 * 2, tensor.ByteOffset(1));
+        Assert.True(bytes.SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(graphSees.Slice(3, 6))));
+    }
 }

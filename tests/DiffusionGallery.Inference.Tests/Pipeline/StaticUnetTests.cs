@@ -47,6 +47,45 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task MembersKeepTheirRows_AJoinerFillsTheGapOfOneWhoLeft_AndEveryoneGetsTheImagesTheyWouldHaveAlone()
+    {
+        // 8 steps each. a (2 rows) runs alone; b, c (2 rows each) and d (1 row, CFG 1) join at a's step 3 (rows 2–6: the
+        // 8-row shape); a leaves after its step 8, leaving rows 0–1 as a gap (5 live rows: still the 8-row shape), in
+        // which b, c and d run a step; e (2 rows) then joins into that gap — only its embeddings are written — and runs
+        // on alone (the 2-row shape) once b, c and d have left.
+        using var engine = Generator(staticShapes: 8);
+        var feed = new TestRunFeed();
+        GenerationRequest Request(string prompt, long seed) => Dpm(prompt, seed) with { Steps = 8 };
+        var e = new BatchItem(Request("a blue star on a yellow background", 65) with { NegativePrompt = "circle" }, null, Ct);
+        var (b, c) = (new BatchItem(Request("a green square", 62), null, Ct), new BatchItem(Request("a yellow triangle", 63), null, Ct));
+        var d = new BatchItem(Request("a red circle", 64) with { GuidanceScale = 1f }, new CallbackProgress(p =>
+        {
+            if (p.Step == 7) feed.Release(e);
+        }), Ct);
+        var a = new BatchItem(Request("a red circle on a blue background", 61), new CallbackProgress(p =>
+        {
+            if (p.Step != 2) return;
+            feed.Release(b);
+            feed.Release(c);
+            feed.Release(d);
+        }), Ct);
+
+        await engine.RunJoinableAsync([a], feed, maxImages: 4, Ct);
+
+        Assert.Equal([a, b, c, d, e], feed.Finished.Select(f => f.Item).OrderBy(i => i.Request.Seed));
+        Assert.Equal(4, feed.OutcomeOf(e).Result!.SharedBatchSize); // e shared calls with b, c and d: it joined before they left
+        foreach (var (item, outcome) in feed.Finished)
+        {
+            var alone = await fixture.Generator.GenerateAsync(item.Request, null, Ct);
+            ImageAssert.SameImages(alone, Assert.IsType<GenerationResult>(outcome.Result), item.Request.Prompt);
+        }
+
+        var cache = (await engine.LoadModelAsync(null, Ct)).StaticUnets!;
+        Assert.Null(cache.DisabledBecause);
+        Assert.Equal(2, cache.Count); // 2 rows (a alone, e alone) and 8 rows (everything in between)
+    }
+
+    [Fact]
     public async Task ShapesBeyondTheLimit_UseTheOrdinarySession_WithTheSameImages()
     {
         using var engine = Generator(staticShapes: 1);
@@ -61,6 +100,9 @@ public sealed class StaticUnetTests(TinyModelFixture fixture)
         var cache = (await engine.LoadModelAsync(null, Ct)).StaticUnets!;
         Assert.Equal(1, cache.Count);
         Assert.Null(cache.DisabledBecause);
+        // (what a run's row layout asks: gaps are free only in rows a fixed-shape UNet computes anyway)
+        Assert.True(cache.Serves(StaticUnetShape.For(2, 16, 16), timestepCond: false)); // the one it has
+        Assert.False(cache.Serves(StaticUnetShape.For(4, 16, 16), timestepCond: false)); // no room for another
     }
 
     [Fact]
