@@ -9,7 +9,8 @@
 # (Generation:JoinRunningRuns false); capN = at most N images a run (Generation:MaxImagesPerRun N, e.g. cap32, cap256);
 # dec0 / dec1 = shared / one-image VAE calls; decoff = decoding off the step loop's thread (decoff0: with shared calls); gen0 = a 256 MB gen0 GC budget; lanesN = N engines on the GPU
 # (Inference:EnginesPerDevice N), lanesNra = the same with ready-ahead forced on (Generation:ReadyAhead true).
-# A staged web-base/ (an older build) can be named as a mode too.
+# A staged web-base/ (an older build) can be named as a mode too, alone (its defaults) or as APP+MODE with a mode's
+# settings (e.g. web-base+statall: the baseline build with statall's settings, beside statall on this build).
 set -u
 OUT=${OUT:-/tmp/out}; R=${SERVRES:-/tmp/servres}; mkdir -p "$OUT" "$R"
 for d in "$GPU_APP"/*/; do ln -sf ../libonnxruntime_providers_cuda.so "$d/libonnxruntime_providers_cuda.so"; done
@@ -47,7 +48,9 @@ BASE_RUNS=${BASE_RUNS:-1 32 rest-poll 49,8 16 rest-poll 50,32 8 rest-poll 58,8 1
 port=5100
 modes=${1:-base shared}   # (each load run below sets the positional parameters)
 for mode in $modes; do
-  case $mode in
+  on=""; settings=$mode
+  if [[ $mode == *+* ]]; then on=${mode%%+*}; settings=${mode#*+}; fi
+  case $settings in
     base) app=web; env="Generation__MaxImagesPerRun=1 Generation__RunsInFlight=1 Generation__GatherWindowMs=0 Generation__JoinRunningRuns=false Inference__StaticUnetShapes=0" ;;
     shared) app=web; env="" ;;
     ordinary) app=web; env="Inference__StaticUnetShapes=0" ;;
@@ -65,12 +68,13 @@ for mode in $modes; do
     decoff) app=web; env="Inference__DecodeOffLoop=true" ;;   # images decoded on the engine's second thread while the loop goes on
     decoff0) app=web; env="Inference__DecodeOffLoop=true Inference__DecodeImagesPerCall=0" ;;  # both  # images finishing together share VAE calls (by latent size)
     gen0) app=web; env="DOTNET_GCgen0size=0x10000000" ;;      # a 256 MB gen0 budget: fewer GC pauses on the loop's thread?
-    lanes*ra) n=${mode#lanes}; app=web; env="Inference__EnginesPerDevice=${n%ra} Generation__ReadyAhead=true" ;;
-    lanes*) app=web; env="Inference__EnginesPerDevice=${mode#lanes}" ;;
-    cap*) app=web; env="Generation__MaxImagesPerRun=${mode#cap}" ;;  # e.g. cap32: at most 32 images in one run
+    lanes*ra) n=${settings#lanes}; app=web; env="Inference__EnginesPerDevice=${n%ra} Generation__ReadyAhead=true" ;;
+    lanes*) app=web; env="Inference__EnginesPerDevice=${settings#lanes}" ;;
+    cap*) app=web; env="Generation__MaxImagesPerRun=${settings#cap}" ;;  # e.g. cap32: at most 32 images in one run
     graphs) app=web; env="Inference__StaticUnetShapes=8 Inference__Cuda__CudaGraphs=true" ;;
     *) app=$mode; env="" ;;
   esac
+  [[ -n $on ]] && app=$on
   port=$((port + 1)); data=/tmp/data-$mode; rm -rf "$data"; mkdir -p "$data"; url=http://127.0.0.1:$port
   # shellcheck disable=SC2086 # $env and APP_ENV are lists of NAME=VALUE settings
   web_start "$data" "$url" "$models" Cuda "$R/app-$mode.log" $env ${APP_ENV:-} -- "$GPU_APP/$app/DiffusionGallery.Web"
