@@ -361,7 +361,11 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
                             GuidanceMath.GuidanceEmbedding(m.Request.GuidanceScale, timestepCond.Row(first + r));
                     }
 
-                    written.Add(new RowRange(first, m.RowsPerStep));
+                    // (members placed side by side — all of them when the rows were packed — make one range: one device copy)
+                    if (written.Count > 0 && written[^1].Start + written[^1].Count == first)
+                        written[^1] = written[^1] with { Count = written[^1].Count + m.RowsPerStep };
+                    else
+                        written.Add(new RowRange(first, m.RowsPerStep));
                     hiddenStates.Upload(first, m.RowsPerStep);
                     timestepCond?.Upload(first, m.RowsPerStep);
                 }

@@ -91,14 +91,7 @@ internal sealed class RowTensor : IDisposable
     public Span<byte> TypedBytes(RowRange range) => TypedBytes(range.Start + range.Count)[ByteOffset(range.Start)..];
 
     /// <summary>Where <paramref name="row"/> starts in the graph-typed bytes.</summary>
-    public int ByteOffset(int row) => row * RowLength * ElementSize;
-
-    private int ElementSize => ElementType switch
-    {
-        TensorElementType.Float16 => 2,
-        TensorElementType.Int64 => 8,
-        _ => 4,
-    };
+    public int ByteOffset(int row) => TypedBytes(row).Length;
 
     /// <summary>Converts the first <paramref name="rows"/> rows into the typed buffer the graph reads (no-op for float).</summary>
     public void Upload(int rows) => Upload(0, rows);
