@@ -63,6 +63,8 @@ for mode in $modes; do
     statvae) app=web; env="Inference__StaticVaeDecoder=true" ;;   # fixed-shape VAE decoder sessions (CUDA graphs)
     statoff) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true" ;;   # those, and admission off the loop
     statall) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true" ;;   # fixed-shape decoder, admission and decoding off the loop
+    devlat) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__LatentsOnDevice=true" ;;   # statall with the latents kept on the device (the latent step graph)
+    devcap*) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__LatentsOnDevice=true Generation__MaxImagesPerRun=${settings#devcap}" ;;   # devlat with at most N images a run
     statcap*) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Generation__MaxImagesPerRun=${settings#statcap}" ;;   # statall with at most N images a run (e.g. statcap64)
     quickjit) app=web; env="DOTNET_TC_QuickJitForLoops=1" ;;   # methods with loops start as tier-0 code (the web app before 2026-12-07 15:00)
     par) app=web; env="Inference__SamplerParallelFrom=1" ;;   # sampler steps in parallel across members whenever 4+ (before 2026-12-07)

@@ -125,6 +125,13 @@ public sealed class InferenceOptions
     /// admission and decoding off the loop GPU busy 61 % at depth 8 and 67 % with 32 users, images/s within the spread.
     /// </summary>
     public bool StaticVaeDecoder { get; set; }
+    /// <summary>
+    /// Keep a shared run's latents where its fixed-shape UNet runs (device memory on CUDA) between steps: CFG and the
+    /// sampler step run as a small graph beside the UNet (<see cref="Pipeline.LatentStepGraph"/>) for DPM++ 2M and Euler
+    /// (the others, and CFG rescale, step on the host), and only a member's entry, previews and final latents cross to
+    /// the host. Needs fixed-shape UNets (<see cref="StaticUnetShapes"/>). Off by default until measured on a GPU.
+    /// </summary>
+    public bool LatentsOnDevice { get; set; }
     /// <summary>Most fixed-shape VAE decoder sessions a model keeps (<see cref="StaticVaeDecoder"/>).</summary>
     public const int StaticVaeDecoderShapes = 4;
     /// <summary>

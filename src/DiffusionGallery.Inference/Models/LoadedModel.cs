@@ -67,6 +67,9 @@ public sealed class LoadedModel : IDisposable
     /// <summary>The fixed-shape UNets (<see cref="InferenceOptions.StaticUnetShapes"/>); null when that is off.</summary>
     internal Pipeline.StaticUnetCache? StaticUnets { get; set; }
 
+    /// <summary>The latent step graph (with <see cref="InferenceOptions.LatentsOnDevice"/> and fixed-shape UNets); null = steps on the host.</summary>
+    internal Pipeline.LatentStepGraph? LatentStep { get; set; }
+
     /// <summary>Fixed-shape VAE decoders (with <see cref="InferenceOptions.StaticVaeDecoder"/>); null = the ordinary session only.</summary>
     internal Pipeline.StaticVaeDecoderCache? StaticVaeDecoders { get; set; }
 
@@ -166,6 +169,7 @@ public sealed class LoadedModel : IDisposable
     {
         StaticUnets?.Dispose();
         StaticVaeDecoders?.Dispose();
+        LatentStep?.Dispose();
         TextEncoder.Dispose();
         Unet.Dispose();
         VaeDecoder.Dispose();

@@ -13,11 +13,14 @@ namespace DiffusionGallery.Inference.Onnx;
 internal sealed unsafe class FixedTensor : IDisposable
 {
     private readonly int? _cudaDevice;
+    private readonly TensorElementType _elementType;
+    private readonly Dictionary<long, OrtValue> _views = [];
     private IntPtr _data;
 
     public FixedTensor(TensorElementType elementType, long[] shape, int? cudaDevice)
     {
         _cudaDevice = cudaDevice;
+        _elementType = elementType;
         Shape = shape;
         ByteLength = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(elementType);
         if (cudaDevice is { } device)
@@ -49,15 +52,38 @@ internal sealed unsafe class FixedTensor : IDisposable
             bytes.CopyTo(new Span<byte>((void*)target, bytes.Length));
     }
 
-    /// <summary>Copies the first <c>destination.Length</c> bytes of the tensor out.</summary>
-    public void Read(Span<byte> destination)
+    /// <summary>Copies <c>destination.Length</c> bytes of the tensor out, from byte <paramref name="offset"/> on.</summary>
+    public void Read(Span<byte> destination, long offset = 0)
     {
-        if (destination.Length > ByteLength)
-            throw new ArgumentOutOfRangeException(nameof(destination), $"{destination.Length} bytes are more than the tensor's {ByteLength}.");
+        if (offset < 0 || destination.Length > ByteLength - offset)
+            throw new ArgumentOutOfRangeException(nameof(destination), $"{destination.Length} bytes at {offset} are more than the tensor's {ByteLength}.");
+        var source = _data + (nint)offset;
         if (_cudaDevice is { } device)
-            CudaRuntime.CopyToHost(device, _data, destination);
+            CudaRuntime.CopyToHost(device, source, destination);
         else
-            new ReadOnlySpan<byte>((void*)_data, destination.Length).CopyTo(destination);
+            new ReadOnlySpan<byte>((void*)source, destination.Length).CopyTo(destination);
+    }
+
+    /// <summary>
+    /// The tensor's first <paramref name="rows"/> rows (along its first dimension) as a value of their own over the same
+    /// memory (cached; disposed with the tensor): a graph of a smaller batch reads or writes them in place.
+    /// </summary>
+    public OrtValue View(long rows)
+    {
+        if (rows < 1 || rows > Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows of a tensor of {Shape[0]}.");
+        if (rows == Shape[0])
+            return Value;
+        if (_views.TryGetValue(rows, out var view))
+            return view;
+        long[] shape = [rows, .. Shape[1..]];
+        var bytes = ByteLength / Shape[0] * rows;
+        using var info = _cudaDevice is { } device
+            ? new OrtMemoryInfo("Cuda", OrtAllocatorType.DeviceAllocator, device, OrtMemType.Default)
+            : null;
+        view = OrtValue.CreateTensorValueWithData(info ?? OrtMemoryInfo.DefaultInstance, _elementType, shape, _data, bytes);
+        _views[rows] = view;
+        return view;
     }
 
     private static int ElementSize(TensorElementType type) => type switch
@@ -70,6 +96,9 @@ internal sealed unsafe class FixedTensor : IDisposable
 
     public void Dispose()
     {
+        foreach (var view in _views.Values)
+            view.Dispose();
+        _views.Clear();
         Value.Dispose();
         if (_data == IntPtr.Zero)
             return;

@@ -432,6 +432,14 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
             _options.Log?.Invoke($"Fixed-shape UNet sessions for up to {shapes} shapes{(cudaGraphs ? ", replayed as CUDA graphs" : "")}.");
         }
 
+        if (_options.LatentsOnDevice && model.StaticUnets is not null)
+        {
+            var unetType = model.Unet.Outputs[model.UnetOutput].ElementDataType;
+            model.LatentStep = unetType == model.SampleType ? LatentStepGraph.TryCreate(_sessions, unetType, out var why) : null;
+            _options.Log?.Invoke(model.LatentStep is not null ? "Latents stay on the device between steps (DPM++ 2M and Euler)."
+                : $"Latents stay on the host: the UNet's sample is {model.SampleType} and its output {unetType}.");
+        }
+
         if (_options.StaticVaeDecoder)
             model.StaticVaeDecoders = new StaticVaeDecoderCache(model, _sessions, InferenceOptions.StaticVaeDecoderShapes, cudaGraphs, _options.DeviceId, _options.Log);
         _options.Log?.Invoke($"Model '{info.Name}' loaded in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms (hash {model.ShortHash}).");

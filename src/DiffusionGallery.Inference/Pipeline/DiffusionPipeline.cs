@@ -286,6 +286,10 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
         using var timestepCond = shape.UseTimestepCond ? new RowTensor(model.TimestepCondType, capacity, [model.TimestepCondDim]) : null;
         using var unetOut = new RowTensor(model.Unet.Outputs[model.UnetOutput].ElementDataType, capacity, [channels, latentH, latentW]);
         using var unet = CreateUnetCall(new UnetTensors(sample, timestep, hiddenStates, timestepCond, unetOut), latentH, latentW);
+        using var onDevice = model.LatentStep is { } stepGraph && unet is StaticUnetCall && perRowTimestep && !shape.UseTimestepCond
+            ? new DeviceLatents(stepGraph, checked((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity)), channels, latentH, latentW,
+                model.StaticUnets!.TensorDevice)
+            : null;
         var previewer = new LatentPreviewer(model.Info.PreviewFactors, options.PreviewUpscale);
 
         var active = new List<BatchMember>();
@@ -387,6 +391,22 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             foreach (var m in active)
                 m.SharedBatchSize = Math.Max(m.SharedBatchSize, images);
 
+            if (onDevice is not null && StepOnDevice(onDevice, (StaticUnetCall)unet, active, offsets, rows, sample, timestep, shape, previewer,
+                    activeTimings, runOptions, ct))
+            {
+                EndStep(stepStart);
+                continue;
+            }
+
+            if (onDevice is { Held.Count: > 0 })
+            {
+                // back to stepping on the host (a member that cannot step there joined, or no fixed-shape UNet): the
+                // members' latents and history come back first (counted with the tensor copies below)
+                onDevice.Forget(active);
+                foreach (var m in onDevice.Held.ToList())
+                    onDevice.Fetch(m, itemLength);
+            }
+
             // Pack the scaled latents: [uncond; cond] rows per member with CFG, one row per image otherwise; and each
             // row's timestep (the member's own step).
             for (var i = 0; i < active.Count; i++)
@@ -426,7 +446,13 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             t0 = Stopwatch.GetTimestamp();
             AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, SamplerParallelFrom(options.SamplerParallelFrom), ct);
             StageTimings.AddShared(StageTimings.Advance, t0, activeTimings);
-            t0 = Stopwatch.GetTimestamp();
+            EndStep(stepStart);
+        }
+
+        // members that ended this step leave (decoded here, or later on the engine's side thread)
+        void EndStep(long stepStart)
+        {
+            var t0 = Stopwatch.GetTimestamp();
             ending.Clear();
             foreach (var m in active)
             {
@@ -452,6 +478,82 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             if (joining is not null)
                 members.RemoveAll(m => m.Handed); // a joinable run may go on for hours: it keeps only those still in it
         }
+    }
+
+    /// <summary>A member whose every step can run in the latent step graph: DPM++ 2M or Euler, without CFG rescale.</summary>
+    private static bool StepsLinearly(BatchMember m) => m.Request.GuidanceRescale == 0 && m.Samplers[0].StepsLinearly;
+
+    /// <summary>
+    /// One step with the latents kept where the fixed-shape UNet runs (<see cref="DeviceLatents"/>): members that
+    /// entered (or moved) are placed, the UNet runs on the inputs the last step left in its sample tensor, the latent step
+    /// graph takes every member's step, progress is reported (a due preview reads that member's denoised rows) and the
+    /// latents of members that ended come back. False, before anything ran, when this step cannot run so (a member that
+    /// steps on the host, no fixed-shape UNet, or a refused UNet call): the caller steps on the host.
+    /// </summary>
+    private static bool StepOnDevice(DeviceLatents onDevice, StaticUnetCall unet, List<BatchMember> active, List<int> offsets, int rows,
+        RowTensor sample, RowTensor timestep, RunShape shape, LatentPreviewer previewer, List<StageTimings> activeTimings, RunOptions runOptions,
+        CancellationToken ct)
+    {
+        if (unet.Current is not { } fixedUnet || !active.TrueForAll(StepsLinearly))
+            return false;
+        var itemLength = shape.ItemLength;
+        var t0 = Stopwatch.GetTimestamp();
+        onDevice.Forget(active);
+        if (!ReferenceEquals(onDevice.Unet, fixedUnet))
+        {
+            // another fixed-shape UNet (another power of two of rows): its sample tensor holds none of the inputs
+            foreach (var m in onDevice.Held.ToList())
+                onDevice.Fetch(m, itemLength);
+            onDevice.Unet = fixedUnet;
+        }
+
+        // members the layout moved are read back before any member is written
+        for (var i = 0; i < active.Count; i++)
+        {
+            var at = onDevice.OffsetOf(active[i]);
+            if (at >= 0 && at != offsets[i])
+                onDevice.Fetch(active[i], itemLength);
+        }
+
+        for (var i = 0; i < active.Count; i++)
+        {
+            var m = active[i];
+            if (onDevice.OffsetOf(m) < 0)
+                onDevice.Place(m, offsets[i], itemLength, sample);
+            timestep.Data.AsSpan(offsets[i], m.RowsPerStep).Fill((float)m.Samplers[0].Timesteps[m.Step]);
+        }
+
+        timestep.Upload(rows);
+        StageTimings.AddShared(StageTimings.TensorIo, t0, activeTimings);
+        t0 = Stopwatch.GetTimestamp();
+        if (!unet.RunOnDevice(runOptions, rows))
+            return false;
+        StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
+
+        t0 = Stopwatch.GetTimestamp();
+        onDevice.Step(runOptions, fixedUnet.Shape.Rows, shape.Steps);
+        StageTimings.AddShared(StageTimings.Advance, t0, activeTimings);
+        foreach (var m in active)
+        {
+            try
+            {
+                Report(m, m.Step, previewer, shape.Channels, shape.LatentH, shape.LatentW, member => onDevice.FetchDenoised(member, itemLength));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                Fail(m, ex);
+            }
+
+            m.Step++;
+            if (m.Step < shape.Steps)
+                continue;
+            m.LoopDone = true;
+            t0 = Stopwatch.GetTimestamp();
+            onDevice.Fetch(m, itemLength); // its final latents, for the decoder
+            m.Timings.Add(StageTimings.TensorIo, t0);
+        }
+
+        return true;
     }
 
     /// <summary>Members from which a step's sampler work may be spread over the CPU's cores (the GPU waits for it).</summary>
@@ -560,7 +662,8 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     }
 
     /// <summary>Progress for one member; its preview only when due and, via <see cref="IPreviewDemand"/>, wanted.</summary>
-    private static void Report(BatchMember m, int step, LatentPreviewer previewer, int channels, int latentH, int latentW)
+    private static void Report(BatchMember m, int step, LatentPreviewer previewer, int channels, int latentH, int latentW,
+        Action<BatchMember>? beforePreview = null)
     {
         if (m.Progress is null)
             return;
@@ -570,7 +673,10 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
         var interval = m.Request.PreviewInterval;
         IReadOnlyList<PreviewFrame>? previews = null;
         if (interval > 0 && (done % interval == 0 || done == total) && (m.Progress is not IPreviewDemand demand || demand.WantsPreview(done, total)))
+        {
+            beforePreview?.Invoke(m);
             previews = previewer.Render(m.Denoised, m.Batch, channels, latentH, latentW);
+        }
         var loopElapsed = Stopwatch.GetElapsedTime(m.LoopStart);
         var eta = TimeSpan.FromTicks(loopElapsed.Ticks / done * (total - done));
         var sampler = m.Samplers[0];

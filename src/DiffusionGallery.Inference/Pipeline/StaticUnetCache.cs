@@ -9,6 +9,9 @@ internal sealed class StaticUnetCache(LoadedModel model, SessionFactory factory,
         key => StaticUnet.Create(model, factory, key.Shape, key.TimestepCond, cudaGraphs ? cudaDevice : null), key => key.Shape.ToString(),
         limit, cudaGraphs, log)
 {
+    /// <summary>The CUDA device whose memory the UNets' tensors are in (with CUDA graphs); null = host memory.</summary>
+    public int? TensorDevice { get; } = cudaGraphs ? cudaDevice : null;
+
     /// <summary>The fixed-shape UNet for <paramref name="shape"/>, made now if there is room; false to use the ordinary session.</summary>
     public bool TryGet(StaticUnetShape shape, bool timestepCond, out StaticUnet unet) => TryGet((shape, timestepCond), out unet);
 

@@ -118,6 +118,32 @@ internal sealed class StaticUnetCall(StaticUnetCache cache, int latentH, int lat
         _unet.LayoutWritten();
     }
 
+    /// <summary>The fixed-shape UNet the calls of the current layout run on; null = the fallback.</summary>
+    public StaticUnet? Current => _unet;
+
+    /// <summary>
+    /// A call whose latents are already in <see cref="Current"/>'s sample tensor (<see cref="DeviceLatents"/>): writes the
+    /// timesteps, runs, and leaves the output where it is. False when there is no fixed-shape UNet or the call was refused
+    /// (that path is then off, as in <see cref="Run"/>): the caller steps on the host instead.
+    /// </summary>
+    public bool RunOnDevice(RunOptions runOptions, int rows)
+    {
+        if (_unet is not { } unet)
+            return false;
+        try
+        {
+            unet.Timestep.Write(t.Timestep.TypedBytes(rows));
+            unet.Run(runOptions);
+            return true;
+        }
+        catch (OnnxRuntimeException ex) when (!runOptions.Terminate)
+        {
+            _unet = null;
+            cache.Disable($"a call for {unet.Shape} failed: {ex.Message.Split('\n')[0]}");
+            return false;
+        }
+    }
+
     /// <summary>A fixed-shape UNet computes its power of two of rows; the ordinary session, where it stands in, each row.</summary>
     public int RowsComputed(int rows)
     {

@@ -35,7 +35,33 @@ public sealed class DpmSolverMultistepSampler : Sampler
             destination[i] = (float)(alpha * clean[i] + scale * noise[i]);
     }
 
-    public override void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised)
+    public override bool StepsLinearly => true;
+
+    /// <summary>
+    /// D from the model output (ε: (x − s·m)/α; v: α·x − s·m; sample: m), then x' = ratio·x − e·D for a first-order
+    /// step and x' = ratio·x − e·D − ½e·(D − P)/r₀ for a second-order one (e = α_t·(e^{−h} − 1)).
+    /// </summary>
+    public override bool TakeLinearStep(int step, out LinearStep coefficients)
+    {
+        var c = Coefficients(step, out var firstOrder);
+        var (cSkip, cOut) = IsEpsilon ? (1 / c.AlphaS0, -c.ScaleS0 / c.AlphaS0)
+            : IsVPrediction ? (c.AlphaS0, -c.ScaleS0)
+            : (0, 1);
+        coefficients = firstOrder
+            ? new LinearStep(cSkip, cOut, c.Ratio, -c.ExpTerm, 0)
+            : new LinearStep(cSkip, cOut, c.Ratio, -c.ExpTerm - 0.5 * c.ExpTerm / c.R0, 0.5 * c.ExpTerm / c.R0);
+        _previousDenoised = null; // (the history is the caller's now, until it hands it back)
+        _lowerOrderSteps++;
+        return true;
+    }
+
+    public override void AdoptHistory(ReadOnlySpan<float> previousDenoised)
+    {
+        _previousDenoised ??= new float[previousDenoised.Length];
+        previousDenoised.CopyTo(_previousDenoised);
+    }
+
+    private StepCoefficients Coefficients(int step, out bool firstOrder)
     {
         var (alphaS0, scaleS0) = AlphaSigma(Sigmas[step]);
         var (alphaT, scaleT) = AlphaSigma(Sigmas[step + 1]);
@@ -45,7 +71,7 @@ public sealed class DpmSolverMultistepSampler : Sampler
         var ratio = scaleT / scaleS0;
         var expTerm = alphaT * (Math.Exp(-h) - 1);
         var lastStep = step == StepCount - 1;
-        var firstOrder = _previousDenoised is null || _lowerOrderSteps < 1 || lastStep;
+        firstOrder = _lowerOrderSteps < 1 || lastStep;
         var r0 = 1.0;
         if (!firstOrder)
         {
@@ -54,7 +80,15 @@ public sealed class DpmSolverMultistepSampler : Sampler
             r0 = (lambdaS0 - lambdaS1) / h;
         }
 
-        var coefficients = new StepCoefficients(alphaS0, scaleS0, ratio, expTerm, r0);
+        return new StepCoefficients(alphaS0, scaleS0, ratio, expTerm, r0);
+    }
+
+    public override void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised)
+    {
+        var coefficients = Coefficients(step, out var firstOrder);
+        var (alphaS0, scaleS0, ratio, expTerm, r0) = coefficients;
+        if (!firstOrder && _previousDenoised is null)
+            throw new InvalidOperationException("A second-order step needs the previous denoised prediction: linear steps were taken without handing it back (AdoptHistory).");
         var done = IsEpsilon && !firstOrder ? StepEpsilonVector(coefficients, modelOutput, sample, denoised, _previousDenoised)
             : IsEpsilon ? StepEpsilonVector(coefficients, modelOutput, sample, denoised, null)
             : 0;

@@ -9,6 +9,18 @@ public sealed class EulerSampler(NoiseSchedule schedule, int steps, bool karras)
 
     public override bool NeedsNoise(int step) => false;
 
+    public override bool StepsLinearly => true;
+
+    /// <summary>x' = x + (x − D)/σ·dt = (1 + dt/σ)·x − (dt/σ)·D.</summary>
+    public override bool TakeLinearStep(int step, out LinearStep coefficients)
+    {
+        var sigma = Sigmas[step];
+        var dt = Sigmas[step + 1] - sigma;
+        var (cSkip, cOut) = OriginalSigmaCoefficients(sigma);
+        coefficients = new LinearStep(cSkip, cOut, 1 + dt / sigma, -dt / sigma, 0);
+        return true;
+    }
+
     public override void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised)
     {
         var sigma = Sigmas[step];

@@ -55,6 +55,33 @@ public abstract class Sampler
     /// </summary>
     public abstract void Step(int step, ReadOnlySpan<float> modelOutput, Span<float> sample, ReadOnlySpan<float> noise, Span<float> denoised);
 
+    /// <summary>Whether <see cref="TakeLinearStep"/> gives every step (see there).</summary>
+    public virtual bool StepsLinearly => false;
+
+    /// <summary>
+    /// The next step (<paramref name="step"/>) as a <see cref="LinearStep"/>, when this sampler's update is linear in
+    /// the latents at that step (no fresh noise, no clipping): the caller applies it instead of calling <see cref="Step"/>,
+    /// and the sampler counts the step as taken. Returns false (and takes nothing) when it is not; then, or to go back to
+    /// <see cref="Step"/> later, the caller hands the sampler the denoised prediction of the last step taken
+    /// (<see cref="AdoptHistory"/>) where it keeps one.
+    /// </summary>
+    public virtual bool TakeLinearStep(int step, out LinearStep coefficients)
+    {
+        coefficients = default;
+        return false;
+    }
+
+    /// <summary>After linear steps taken elsewhere: the last step's denoised prediction, for a multistep sampler's next <see cref="Step"/>.</summary>
+    public virtual void AdoptHistory(ReadOnlySpan<float> previousDenoised)
+    {
+    }
+
+    /// <summary>(c_skip, c_out) of the σ-parameterised x̂₀ (sample = x₀ + σ·ε), as <see cref="PredictOriginalSigma"/> computes it.</summary>
+    protected (double CSkip, double COut) OriginalSigmaCoefficients(double sigma) =>
+        IsEpsilon ? (1, -sigma)
+        : IsVPrediction ? (1 / (sigma * sigma + 1), -sigma / Math.Sqrt(sigma * sigma + 1))
+        : (0, 1);
+
     /// <summary>Noises a clean latent to the noise level of <paramref name="step"/> (img2img start).</summary>
     public virtual void AddNoise(int step, ReadOnlySpan<float> clean, ReadOnlySpan<float> noise, Span<float> destination) =>
         ForwardDiffusion.AddNoise(clean, noise, Schedule.AlphaCumprodAt((int)Math.Round(_timesteps[step])), destination);

@@ -62,6 +62,7 @@ public static class InferenceExtensions
         DecodeOffLoop = options.DecodeOffLoop,
         AdmitOffLoop = options.AdmitOffLoop,
         StaticVaeDecoder = options.StaticVaeDecoder,
+        LatentsOnDevice = options.LatentsOnDevice,
         SamplerParallelFrom = options.SamplerParallelFrom,
         BatchMemoryBudgetMB = options.BatchMemoryBudgetMB,
         Cuda = options.Cuda,

@@ -93,6 +93,9 @@ public sealed class InferenceOptions : IValidatableObject
     /// <summary>Decode through fixed-shape VAE decoder sessions, replayed as CUDA graphs on CUDA (off; see the engine's option).</summary>
     public bool StaticVaeDecoder { get; set; }
 
+    /// <summary>Keep shared runs' latents on the device between steps, the sampler step in a graph beside the UNet (off; see the engine's option).</summary>
+    public bool LatentsOnDevice { get; set; }
+
     /// <summary>
     /// Latent values one step's sampler work must reach before it is spread over the CPU's cores (0 = automatic,
     /// 1,048,576; 1 = whenever 4 or more jobs share the step); see the engine's option.
