@@ -119,6 +119,42 @@ public sealed class LatentsOnDeviceTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task Fp16Unet_TheFp16Graph_GivesTheHostsLatents()
+    {
+        // the bundled model rewritten with fp16 tensors (as SD exports are): the graph reads fp16 outputs and writes fp16 inputs
+        var root = Path.Combine(Path.GetTempPath(), $"dg-devlat-{Guid.NewGuid():N}");
+        try
+        {
+            var folder = GraphVariants.Make(root, "fp16-int64");
+            DiffusionImageGenerator Engine(bool onDevice) => new(new InferenceOptions
+            {
+                ModelsRoot = Path.GetDirectoryName(folder)!,
+                DefaultModel = Path.GetFileName(folder),
+                Provider = ExecutionProviderPreference.Cpu,
+                StaticUnetShapes = 8,
+                LatentsOnDevice = onDevice,
+            });
+            var request = Request("a large yellow star in the top left on a black background", 42) with { BatchSize = 2 };
+            using var host = Engine(onDevice: false);
+            using var device = Engine(onDevice: true);
+
+            using var expected = await host.RunAsync(request, null, Ct);
+            using var actual = await device.RunAsync(request, null, Ct);
+
+            var graph = await StepGraphOf(device);
+            Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, graph.UnetType);
+            Assert.Equal(8, graph.Runs);
+            var error = Golden.RelativeError(actual.FinalLatents, expected.FinalLatents);
+            Assert.True(error < 1e-3, $"relative error {error:E2}");
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task WithoutFixedShapes_OrTheSetting_ThereIsNoGraph()
     {
         using var off = TinyModelFixture.NewGenerator(o => o.StaticUnetShapes = 8);
