@@ -533,11 +533,12 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
         t0 = Stopwatch.GetTimestamp();
         onDevice.Step(runOptions, fixedUnet.Shape.Rows, shape.Steps);
         StageTimings.AddShared(StageTimings.Advance, t0, activeTimings);
+        Action<BatchMember> fetchDenoised = member => onDevice.FetchDenoised(member, itemLength);
         foreach (var m in active)
         {
             try
             {
-                Report(m, m.Step, previewer, shape.Channels, shape.LatentH, shape.LatentW, member => onDevice.FetchDenoised(member, itemLength));
+                Report(m, m.Step, previewer, shape.Channels, shape.LatentH, shape.LatentW, fetchDenoised);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
