@@ -435,9 +435,10 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         if (_options.LatentsOnDevice && model.StaticUnets is not null)
         {
             var unetType = model.Unet.Outputs[model.UnetOutput].ElementDataType;
-            model.LatentStep = unetType == model.SampleType ? LatentStepGraph.TryCreate(_sessions, unetType, out var why) : null;
+            string? why = $"the UNet's sample is {model.SampleType} and its output {unetType}";
+            model.LatentStep = unetType == model.SampleType ? LatentStepGraph.TryCreate(_sessions, unetType, out why) : null;
             _options.Log?.Invoke(model.LatentStep is not null ? "Latents stay on the device between steps (DPM++ 2M and Euler)."
-                : $"Latents stay on the host: the UNet's sample is {model.SampleType} and its output {unetType}.");
+                : $"Latents stay on the host: {why}.");
         }
 
         if (_options.StaticVaeDecoder)

@@ -155,6 +155,23 @@ public sealed class LatentsOnDeviceTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task TheGraphIsCheckedOnKnownValuesWhenTheModelLoads_AndTheLogSaysSo()
+    {
+        var log = new List<string>();
+        using var engine = TinyModelFixture.NewGenerator(o =>
+        {
+            o.StaticUnetShapes = 8;
+            o.LatentsOnDevice = true;
+            o.Log = log.Add;
+        });
+
+        var graph = await StepGraphOf(engine);
+
+        Assert.Equal(0, graph.Runs); // (the load-time check is not counted as a step)
+        Assert.Contains(log, l => l.StartsWith("Latents stay on the device between steps", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WithoutFixedShapes_OrTheSetting_ThereIsNoGraph()
     {
         using var off = TinyModelFixture.NewGenerator(o => o.StaticUnetShapes = 8);
