@@ -177,11 +177,11 @@ def export_model(out: Path, te, unet, enc, dec, scaling: float, tok, sample_imag
 def export_from_checkpoint(work: Path, out: Path, combined: Path | None) -> None:
     """Exports from train.py's work folder (vae.pt + unet_ema.pt), e.g. an intermediate checkpoint."""
     import clip_tokenizer
-    from models import TextEncoder, unet_for, vae_config, vae_for
+    from models import text_encoder_for, unet_for, vae_config, vae_for
     vae = torch.load(work / "vae.pt", map_location="cpu")
     un = torch.load(work / "unet_ema.pt", map_location="cpu")
     tok = clip_tokenizer.build(shapes_world.vocabulary_words(), out / "tokenizer")
-    te, unet, (enc, dec) = TextEncoder(len(tok.encoder)), unet_for(un), vae_for(vae)
+    te, unet, (enc, dec) = text_encoder_for(un, len(tok.encoder)), unet_for(un), vae_for(vae)
     te.load_state_dict(un["te"])
     unet.load_state_dict(un["unet"])
     stats_file = out / "training.json"
@@ -198,7 +198,7 @@ def save_combined(path: Path, te, unet, enc, dec, scaling: float, steps: int, va
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "enc": enc.state_dict(), "dec": dec.state_dict(),
                 "scaling": scaling, "step": steps, "unet_channels": list(unet.channels), "vae": vae_config,
-                "relative_position": unet.relative_position}, path)
+                "relative_position": unet.relative_position, "text_bidirectional": te.bidirectional}, path)
 
 
 def refit_preview(folder: Path, combined: Path) -> None:

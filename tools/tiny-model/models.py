@@ -80,10 +80,15 @@ class Attention(nn.Module):
 
 
 class TextEncoder(nn.Module):
-    """input_ids int32 [B,77] -> last_hidden_state [B,77,D], pooler_output [B,D] (hidden state at EOS)."""
+    """input_ids int32 [B,77] -> last_hidden_state [B,77,D], pooler_output [B,D] (hidden state at EOS).
 
-    def __init__(self, vocab_size: int, dim: int = 128, layers: int = 2, heads: int = 4):
+    causal (CLIP's mask, v1-v4): a token sees only the tokens before it, so "a red circle" reads the same before
+    "above" as before "below"; bidirectional: every token up to the EOS sees the whole caption (the keys after the EOS
+    are masked, so the result does not depend on how much padding follows)."""
+
+    def __init__(self, vocab_size: int, dim: int = 128, layers: int = 2, heads: int = 4, bidirectional: bool = False):
         super().__init__()
+        self.bidirectional = bidirectional
         self.token = nn.Embedding(vocab_size, dim)
         self.position = nn.Parameter(torch.randn(MAX_TOKENS, dim) * 0.02)
         self.layers = nn.ModuleList()
@@ -105,17 +110,29 @@ class TextEncoder(nn.Module):
         ids = input_ids.long()
         n = ids.shape[1]
         x = self.token(ids[:, :length]) + self.position[:length]
+        eos = ids.argmax(dim=-1)
+        if self.bidirectional:  # [B, 1, 1, L]: keys after the EOS masked
+            keys = torch.arange(x.shape[1], device=ids.device)[None, :] > eos[:, None]
+            mask = torch.where(keys, -1e4, 0.0).to(x.dtype)[:, None, None, :]
+        else:
+            mask = self.causal[:length, :length]
         for layer in self.layers:
-            x = x + layer["attn"](layer["ln1"](x), mask=self.causal[:length, :length])
+            x = x + layer["attn"](layer["ln1"](x), mask=mask)
             x = x + layer["mlp"](layer["ln2"](x))
         x = self.final(x)
-        eos = ids.argmax(dim=-1)
         if length < n:
             x = torch.cat([x, x.new_zeros(x.shape[0], n - length, x.shape[2])], dim=1)
         after = (torch.arange(n, device=ids.device)[None, :] > eos[:, None]).unsqueeze(-1)
         x = torch.where(after, self.pad.expand_as(x), x)
         pooled = x[torch.arange(x.shape[0]), eos]
         return x, pooled
+
+
+def text_encoder_for(checkpoint: dict | None, vocab_size: int, bidirectional: bool = False) -> TextEncoder:
+    """The text encoder a checkpoint was trained with (checkpoints before `text_bidirectional` are causal)."""
+    if checkpoint is not None:
+        bidirectional = bool(checkpoint.get("text_bidirectional", False))
+    return TextEncoder(vocab_size, bidirectional=bidirectional)
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:

@@ -280,14 +280,14 @@ class ReferenceModel:
         import torch
         sys.path.insert(0, str(HERE))
         from clip_tokenizer import ClipTokenizer
-        from models import TextEncoder, unet_for, vae_for
+        from models import text_encoder_for, unet_for, vae_for
         folder = Path(folder)
         self.folder = folder
         self.info = json.loads((folder / "diffusion_gallery.json").read_text())
         self.schedule = Schedule(json.loads((folder / "scheduler/scheduler_config.json").read_text()))
         self.tok = ClipTokenizer.load(folder / "tokenizer")
         ck = torch.load(checkpoint or HERE / "checkpoint" / f"{folder.name}.pt", map_location="cpu")
-        self.te = TextEncoder(len(self.tok.encoder)).eval()
+        self.te = text_encoder_for(ck, len(self.tok.encoder)).eval()
         self.te.load_state_dict(ck["te"])
         self.unet = unet_for(ck).eval()
         self.unet.load_state_dict(ck["unet"])

@@ -283,11 +283,12 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
     inverse area so every step costs about the same (--batch is the 128x128 batch)."""
     torch.manual_seed(args.seed + 1)
     unet = unet_for(init) if init else UNet(channels=args.unet_channels)
-    te, unet, channels = TextEncoder(vocab_size).to(device), unet.to(device), unet.channels
+    bidirectional = args.text_attention == "bidirectional" if args.text_attention else bool(init and init.get("text_bidirectional"))
+    te, unet, channels = TextEncoder(vocab_size, bidirectional=bidirectional).to(device), unet.to(device), unet.channels
     if init:  # continue from an earlier run's EMA weights (fresh optimiser, warm-up and cosine again)
         te.load_state_dict(init["te"])
         unet.load_state_dict(init["unet"])
-    log(f"text encoder {count(te)} params, unet {count(unet)} params")
+    log(f"text encoder {count(te)} params ({'bidirectional' if bidirectional else 'causal'}), unet {count(unet)} params")
     if args.channels_last:
         unet = unet.to(memory_format=torch.channels_last)
     params = list(te.parameters()) + list(unet.parameters())
@@ -402,7 +403,7 @@ def train_unet(buckets: list[dict], vocab_size, eos_id, empty_ids, args, device,
         if time.time() - last_ckpt > 600:
             done = step + (int(init.get("step", 0)) if init else 0)
             torch.save({"te": ema[0].state_dict(), "unet": ema[1].state_dict(), "step": done, "unet_channels": list(channels),
-                        "relative_position": unet.relative_position},
+                        "relative_position": unet.relative_position, "text_bidirectional": te.bidirectional},
                        ckpt_dir / "unet_ema.pt")
             last_ckpt = time.time()
         step += 1
@@ -420,7 +421,7 @@ def load_resume(path: Path) -> tuple[dict, dict]:
         return torch.load(path / "vae.pt", map_location="cpu"), torch.load(path / "unet_ema.pt", map_location="cpu")
     ck = torch.load(path, map_location="cpu")
     vae = {k: ck[k] for k in ("enc", "dec", "scaling", "vae") if k in ck} | {"steps": ck.get("vae_steps", 0)}
-    return vae, {k: ck[k] for k in ("te", "unet", "step", "unet_channels", "relative_position") if k in ck}
+    return vae, {k: ck[k] for k in ("te", "unet", "step", "unet_channels", "relative_position", "text_bidirectional") if k in ck}
 
 
 def main() -> None:
@@ -462,6 +463,9 @@ def main() -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile the UNet forward in training (CUDA; compile time "
                                                           "counts against the UNet's minutes)")
     p.add_argument("--channels-last", action="store_true", help="UNet in channels_last memory format in training")
+    p.add_argument("--text-attention", choices=["causal", "bidirectional"], default=None,
+                   help="the text encoder's mask (default: the resumed checkpoint's, else causal); bidirectional lets the first "
+                        "object's words see the relation word after them")
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.999)
@@ -588,7 +592,7 @@ def main() -> None:
         else:
             log(f"no {args.decoder_from} after {args.decoder_wait:.0f} s: the resumed decoder stays")
     torch.save({"te": te.state_dict(), "unet": unet.state_dict(), "step": steps, "unet_channels": list(unet.channels),
-                "relative_position": unet.relative_position}, work / "unet_ema.pt")
+                "relative_position": unet.relative_position, "text_bidirectional": te.bidirectional}, work / "unet_ema.pt")
     log(f"trained in {(time.time() - t0) / 60:.1f} min; exporting")
     stats = {"device": device + (f" {torch.cuda.get_device_name()}" if device == "cuda" else ""), "torch": torch.__version__,
              "unet_channels": list(unet.channels), "resumed_from_steps": int(init.get("step", 0)) if init else 0,
