@@ -129,7 +129,9 @@ public sealed class InferenceOptions
     /// Keep a shared run's latents where its fixed-shape UNet runs (device memory on CUDA) between steps: CFG and the
     /// sampler step run as a small graph beside the UNet (<see cref="Pipeline.LatentStepGraph"/>) for DPM++ 2M and Euler
     /// (the others, and CFG rescale, step on the host), and only a member's entry, previews and final latents cross to
-    /// the host. Needs fixed-shape UNets (<see cref="StaticUnetShapes"/>). Off by default until measured on a GPU.
+    /// the host. Needs fixed-shape UNets (<see cref="StaticUnetShapes"/>). Off by default: measured on an H100 with the
+    /// bundled model (8 users at depth 8), GPU busy 61 % against 60 % and images/s 207 against 205 — the copies it saves
+    /// are spent again in the step graph's small kernels.
     /// </summary>
     public bool LatentsOnDevice { get; set; }
     /// <summary>Most fixed-shape VAE decoder sessions a model keeps (<see cref="StaticVaeDecoder"/>).</summary>
