@@ -9,7 +9,9 @@ depth-8 load; a load may end and start runs when the loop runs dry), as a markdo
 import re
 import sys
 
-KEYS = ["loop", "unet", "join", "advance", "leave", "tensor_io"]
+# the step loop's parts, then (since 2026-12-07 23:30) where each job's time in the worker went: ready_wait (queue → engine),
+# in_engine (engine → outcome), to_saved (outcome → saved); absent from older logs (0)
+KEYS = ["loop", "unet", "join", "advance", "leave", "tensor_io", "ready_wait", "in_engine", "to_saved"]
 
 
 def life(path: str) -> tuple[dict[str, float], int]:

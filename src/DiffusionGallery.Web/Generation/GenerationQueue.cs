@@ -51,6 +51,9 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
             set => Interlocked.Exchange(ref _chargedFromTicks, value.UtcTicks);
         }
 
+        /// <summary>When the engine handed its outcome back (decoded and encoded); default while it has not (<see cref="RunStages.Phases"/>).</summary>
+        public DateTimeOffset LeftEngineAt { get; set; }
+
         public double Units { get; init; } = 1;
         public double EstimatedSeconds { get; init; }
         public int Images { get; init; } = 1;

@@ -265,6 +265,7 @@ public sealed partial class GenerationWorker
             {
                 // charged its own time in the run, times its share of the UNet calls it took part in
                 var running = item.Running;
+                running.LeftEngineAt = now;
                 var shared = outcome.Result?.SharedBatchSize ?? 0;
                 running.Share = shared > 0 ? Math.Min(1, (double)running.Images / shared) : 1;
                 var gpuTime = (now - running.ChargedFrom) * running.Share; // (not the time it waited ready ahead of a full run)
@@ -309,9 +310,10 @@ public sealed partial class GenerationWorker
                 {
                     _worker.Logger.LogError(ex, "Results of jobs {JobIds} could not be saved", string.Join(", ", endings.Select(e => e.Job.Id)));
                 }
+                var phases = RunStages.Phases(endings.Select(e => running.GetValueOrDefault(e.Job.Id)).OfType<GenerationQueue.RunningJob>(), _worker.Time.GetUtcNow());
                 foreach (var ending in endings) running.Remove(ending.Job.Id);
-                _worker.Logger.LogInformation("Joinable run: {Jobs} jobs ({Images} images) ended, saved in {SaveMs:F0} ms [{Stages}]",
-                    endings.Count, endings.Sum(e => e.Result?.Images.Count ?? 0), clock.Elapsed.TotalMilliseconds, RunStages.Describe(endings.Select(e => e.Result)));
+                _worker.Logger.LogInformation("Joinable run: {Jobs} jobs ({Images} images) ended, saved in {SaveMs:F0} ms [{Stages}{Phases}]",
+                    endings.Count, endings.Sum(e => e.Result?.Images.Count ?? 0), clock.Elapsed.TotalMilliseconds, RunStages.Describe(endings.Select(e => e.Result)), phases.Length > 0 ? "; " + phases : "");
             }
         }
     }

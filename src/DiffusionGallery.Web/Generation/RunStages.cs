@@ -30,4 +30,20 @@ public static class RunStages
         }
         return string.Join(", ", parts);
     }
+
+    /// <summary>
+    /// Where the jobs' time in the worker went, means per job in milliseconds: <c>ready_wait</c> from leaving the queue to
+    /// the engine taking the job (claiming, loading, waiting ready for room), <c>in_engine</c> from then to the engine
+    /// handing its outcome back (admission, the step loop, decoding, encoding), <c>to_saved</c> from then to
+    /// <paramref name="savedAt"/> (waiting for the saver, files, the database). Jobs the engine has not handed back are left
+    /// out; "" when none is left.
+    /// </summary>
+    public static string Phases(IEnumerable<GenerationQueue.RunningJob> jobs, DateTimeOffset savedAt)
+    {
+        var ended = jobs.Where(j => j.LeftEngineAt != default).ToList();
+        if (ended.Count == 0) return "";
+        double Mean(Func<GenerationQueue.RunningJob, TimeSpan> phase) => ended.Average(j => Math.Max(0, phase(j).TotalMilliseconds));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"ready_wait {Mean(j => j.ChargedFrom - j.DequeuedAt):F1}, in_engine {Mean(j => j.LeftEngineAt - j.ChargedFrom):F1}, to_saved {Mean(j => savedAt - j.LeftEngineAt):F1}");
+    }
 }
