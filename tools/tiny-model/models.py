@@ -128,11 +128,9 @@ class TextEncoder(nn.Module):
         return x, pooled
 
 
-def text_encoder_for(checkpoint: dict | None, vocab_size: int, bidirectional: bool = False) -> TextEncoder:
+def text_encoder_for(checkpoint: dict, vocab_size: int) -> TextEncoder:
     """The text encoder a checkpoint was trained with (checkpoints before `text_bidirectional` are causal)."""
-    if checkpoint is not None:
-        bidirectional = bool(checkpoint.get("text_bidirectional", False))
-    return TextEncoder(vocab_size, bidirectional=bidirectional)
+    return TextEncoder(vocab_size, bidirectional=bool(checkpoint.get("text_bidirectional", False)))
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
