@@ -55,6 +55,14 @@ public interface IRunFeed
     /// the same step come together. Must not block.
     /// </summary>
     void Finished(IReadOnlyList<(BatchItem Item, BatchItemOutcome Outcome)> ended);
+
+    /// <summary>
+    /// Where the run's step loop spent its time since the last report: every few seconds while it runs, and when it
+    /// drains (engines that cannot join runs report nothing). Called on the engine's thread: must not block.
+    /// </summary>
+    void LoopReport(RunLoopReport report)
+    {
+    }
 }
 
 /// <summary>The settings that items of one shared run must have in common (compared by value).</summary>

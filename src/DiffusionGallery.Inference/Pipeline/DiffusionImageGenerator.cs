@@ -246,7 +246,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         try
         {
             await RunMembersAsync(members, keepImages: false, cancellationToken,
-                p => { pipeline = p; return new RunJoining(capacity, Take, Finished); }).ConfigureAwait(false);
+                p => { pipeline = p; return new RunJoining(capacity, Take, Finished, feed.LoopReport); }).ConfigureAwait(false);
         }
         finally
         {

@@ -39,6 +39,12 @@ namespace DiffusionGallery.Inference.Pipeline;
 internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote,
     DeviceThread? side = null)
 {
+    /// <summary>How often a joinable run's step loop reports where its time went (<see cref="RunJoining.Report"/>).</summary>
+    private static readonly long LoopReportInterval = 2 * Stopwatch.Frequency;
+
+    // the running joinable loop's counters (the loop's thread only)
+    private LoopCounters? _loopCounters;
+
     /// <summary>
     /// The ONNX phase. Member failures (bad init image, cancelled token, failing progress sink) are recorded on the
     /// member; a failure of a shared call is recorded on every member still running. Throws only
@@ -67,6 +73,8 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             finally
             {
                 WaitForSideWork(); // every member is decoded (or failed) before the run's outcome is settled
+                _loopCounters?.Flush(Stopwatch.GetTimestamp());
+                _loopCounters = null;
             }
         }
         catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
@@ -271,6 +279,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     /// </summary>
     private void RunSteps(List<BatchMember> members, RunJoining? joining, int hiddenSize, RunShape shape, RunOptions runOptions, CancellationToken ct)
     {
+        _loopCounters = joining?.Report is { } report ? new LoopCounters(report, LoopReportInterval, Stopwatch.GetTimestamp()) : null;
         var (channels, latentH, latentW, steps) = (shape.Channels, shape.LatentH, shape.LatentW, shape.Steps);
         var itemLength = shape.ItemLength;
         var perRowTimestep = model.TimestepPerRow;
@@ -338,7 +347,9 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             {
                 if (_admitting.Count == 0)
                     break;
+                var waitStart = Stopwatch.GetTimestamp();
                 Task.WaitAny([.. _admitting.Select(a => a.Admitted)], ct); // nothing to step until a joiner is admitted
+                _loopCounters?.Waited(waitStart, Stopwatch.GetTimestamp());
                 continue;
             }
 
@@ -438,6 +449,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             t0 = Stopwatch.GetTimestamp();
             unet.Run(runOptions, rows);
             StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
+            _loopCounters?.AddUnet(Stopwatch.GetTimestamp() - t0);
 
             t0 = Stopwatch.GetTimestamp();
             unetOut.Download(rows);
@@ -472,6 +484,13 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             // longer touches its timings)
             StageTimings.AddShared(StageTimings.Leave, t0, activeTimings);
             StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
+            if (_loopCounters is not null)
+            {
+                var images = 0;
+                foreach (var m in active)
+                    images += m.Batch;
+                _loopCounters.Stepped(stepStart, Stopwatch.GetTimestamp(), images);
+            }
             Hand(leaving, joining);
             if (decodeLater.Count > 0)
                 DecodeLater([.. decodeLater], shape, runOptions, joining);
@@ -490,7 +509,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     /// latents of members that ended come back. False, before anything ran, when this step cannot run so (a member that
     /// steps on the host, no fixed-shape UNet, or a refused UNet call): the caller steps on the host.
     /// </summary>
-    private static bool StepOnDevice(DeviceLatents onDevice, StaticUnetCall unet, List<BatchMember> active, List<int> offsets, int rows,
+    private bool StepOnDevice(DeviceLatents onDevice, StaticUnetCall unet, List<BatchMember> active, List<int> offsets, int rows,
         RowTensor sample, RowTensor timestep, RunShape shape, LatentPreviewer previewer, List<StageTimings> activeTimings, RunOptions runOptions,
         CancellationToken ct)
     {
@@ -529,6 +548,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
         if (!unet.RunOnDevice(runOptions, rows))
             return false;
         StageTimings.AddShared(StageTimings.Unet, t0, activeTimings);
+        _loopCounters?.AddUnet(Stopwatch.GetTimestamp() - t0);
 
         t0 = Stopwatch.GetTimestamp();
         onDevice.Step(runOptions, fixedUnet.Shape.Rows, shape.Steps);

@@ -1,3 +1,5 @@
+using DiffusionGallery.Inference.Abstractions;
+
 namespace DiffusionGallery.Inference.Pipeline;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// is asked, with the number of free image places, before each UNet call and returns members that are new to the run
 /// (validated, same batch key; empty when none); <see cref="Finished"/> receives each member once as it leaves the
 /// loop — decoded, failed or cancelled —, those that left at the same step together, on the loop's thread, so it must
-/// not block.
+/// not block. <see cref="Report"/> (optional) receives where the step loop's time went, every few seconds and when it drains.
 /// </summary>
-internal sealed record RunJoining(int MaxImages, Func<int, IReadOnlyList<BatchMember>> Take, Action<IReadOnlyList<BatchMember>> Finished);
+internal sealed record RunJoining(int MaxImages, Func<int, IReadOnlyList<BatchMember>> Take, Action<IReadOnlyList<BatchMember>> Finished,
+    Action<RunLoopReport>? Report = null);

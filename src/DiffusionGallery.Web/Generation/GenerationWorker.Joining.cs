@@ -59,6 +59,8 @@ public sealed partial class GenerationWorker
         // is claimed and loaded — the GPU does not idle between waves.
         private readonly int _readyAhead;
         private int _joined;
+        private int _passes; // engine calls (a run that drains while jobs were made ready too late starts another)
+        private TimeSpan _engineTime;
 
         public JoinableRun(GenerationWorker worker, DeviceEngine engine, BatchKey key, List<Item> initial, CancellationToken stopping)
         {
@@ -88,12 +90,15 @@ public sealed partial class GenerationWorker
                     total += next.Count;
                     using var feeding = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
                     var feeder = Task.Run(() => FeedAsync(feeding.Token), CancellationToken.None);
+                    var pass = Stopwatch.StartNew();
                     try
                     {
+                        _passes++;
                         await RunEngineAsync(next);
                     }
                     finally
                     {
+                        _engineTime += pass.Elapsed;
                         await feeding.CancelAsync();
                         await feeder; // jobs being prepared are ready (or ended) now
                     }
@@ -115,8 +120,13 @@ public sealed partial class GenerationWorker
                 lock (_gate) open = [.. _open.Values];
                 foreach (var job in open) _worker.Queue.Complete(job);
             }
-            _worker.Logger.LogInformation("Joinable run of {Jobs} jobs ({Joined} joined while it ran): {Ms:F0} ms", total, _joined, clock.Elapsed.TotalMilliseconds);
+            _worker.Logger.LogInformation("Joinable run of {Jobs} jobs ({Joined} joined while it ran): {Ms:F0} ms, {Passes} engine passes, in the engine {InEngine:F1} %",
+                total, _joined, clock.Elapsed.TotalMilliseconds, _passes, 100 * (_engineTime / clock.Elapsed));
         }
+
+        public void LoopReport(RunLoopReport report) =>
+            _worker.Logger.LogInformation("Joinable run's step loop: {Ms:F0} ms, stepping {Stepping:F1} %, waiting for joiners {Waiting:F1} %, UNet {Unet:F1} %, {Steps} steps, {Images:F1} images a step",
+                report.Wall.TotalMilliseconds, report.Percent(report.Stepping), report.Percent(report.Waiting), report.Percent(report.Unet), report.Steps, report.ImagesPerStep);
 
         /// <summary>A job of this run ends in the queue (its owner's fair share is charged) and leaves the run's records.</summary>
         private void Ended(GenerationQueue.RunningJob job, bool succeeded = false)

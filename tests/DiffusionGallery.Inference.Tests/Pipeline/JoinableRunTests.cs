@@ -53,6 +53,31 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
     }
 
     [Fact]
+    public async Task TheStepLoop_ReportsItsSteps_TheirImages_AndWhereItsTimeWent()
+    {
+        var feed = new TestRunFeed();
+        var joiner = new BatchItem(Dpm("a blue square on a red background", 32), null, Ct);
+        var first = new BatchItem(Dpm("a red circle on a blue background", 31) with { BatchSize = 2 }, new CallbackProgress(p =>
+        {
+            if (p.Step == 3) feed.Release(joiner);
+        }), Ct);
+
+        await fixture.Generator.RunJoinableAsync([first], feed, maxImages: 4, Ct);
+
+        // 8 steps of 2 images, the joiner's 8 steps of 1 from the first item's 4th: 11 UNet calls, 24 image-steps
+        var reports = feed.LoopReports;
+        Assert.NotEmpty(reports);
+        Assert.Equal(11, reports.Sum(r => r.Steps));
+        Assert.Equal(24, reports.Sum(r => r.ImageSteps));
+        Assert.All(reports, r =>
+        {
+            Assert.InRange(r.Stepping + r.Waiting, TimeSpan.Zero, r.Wall);
+            Assert.InRange(r.Unet, TimeSpan.FromTicks(1), r.Stepping);
+        });
+        Assert.InRange(reports.Sum(r => r.ImagesPerStep * r.Steps), 23.99, 24.01);
+    }
+
+    [Fact]
     public async Task JoinersThatDoNotFit_WaitForRoom_AndBadOrCancelledJoinersFailAlone()
     {
         var feed = new TestRunFeed();

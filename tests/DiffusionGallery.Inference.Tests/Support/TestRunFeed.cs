@@ -31,5 +31,12 @@ internal sealed class TestRunFeed : IRunFeed
         }
     }
 
+    public List<RunLoopReport> LoopReports { get; } = [];
+
+    void IRunFeed.LoopReport(RunLoopReport report)
+    {
+        lock (LoopReports) LoopReports.Add(report);
+    }
+
     public BatchItemOutcome OutcomeOf(BatchItem item) => Finished.Single(f => ReferenceEquals(f.Item, item)).Outcome;
 }
