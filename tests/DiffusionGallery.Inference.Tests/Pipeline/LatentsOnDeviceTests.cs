@@ -112,7 +112,11 @@ public sealed class LatentsOnDeviceTests(TinyModelFixture fixture)
 
         await engine.RunJoinableAsync([a], feed, maxImages: 4, Ct);
 
-        ImageAssert.SameImages(await fixture.Generator.GenerateAsync(a.Request, null, Ct), Assert.IsType<GenerationResult>(feed.OutcomeOf(a).Result), "a");
+        // (a's steps alternate between the graph's float32 arithmetic and the host's double one, in an order its run alone
+        // does not have: with model v5 one channel of one pixel lands 6/255 apart, the mean 0.07/255; a wrong buffer or a
+        // lost history moves the whole image, or fails the member)
+        ImageAssert.NearlySameImages(await fixture.Generator.GenerateAsync(a.Request, null, Ct), Assert.IsType<GenerationResult>(feed.OutcomeOf(a).Result), "a",
+            worstAllowed: 8, meanAllowed: 0.25);
         Assert.IsAssignableFrom<OperationCanceledException>(feed.OutcomeOf(b).Error);
         // a's first 2–3 steps, then (b gone) the rest of its 12 less the ~3 it shared with b
         Assert.InRange((await StepGraphOf(engine)).Runs, 4, 10);
