@@ -6,7 +6,9 @@
 #     MINUTES: UNet training time of each arm; COMMON: train.py options for both; A / B: each arm's own.
 #   e.g. bash tools/tiny-model/ab-run.sh 3 "--scenes 60000 --lr 5e-4" "--text-attention causal" "--text-attention bidirectional"
 #   SMOKE=1: CPU-sized (seconds of training, a few captions) to check the script.
-# $OUT: a.json, b.json (adherence reports), logs.txt.
+# $OUT: a.json, b.json (adherence reports), logs.txt. The checkpoints must travel with the call (scripts/gpu/slim-tree.sh
+# off, or carry tools/tiny-model/checkpoint), in every call until this one has ended: a later call without them removes
+# them on the device.
 set -uo pipefail
 cd "$(dirname "$0")"
 MIN=$1; read -r -a COMMON <<< "${2:-}"; read -r -a ARM_A <<< "${3:-}"; read -r -a ARM_B <<< "${4:-}"
@@ -29,6 +31,9 @@ arm() {  # name, options...
   timeout "$TRAIN_T" python3 train.py --out "$RUN/$name" --resume checkpoint/tiny-shapes.pt "${EXTRA[@]}" "${COMMON[@]}" "$@" \
     > "$RUN/$name.train.log" 2>&1
   echo "train exit $?" >> "$RUN/$name.train.log"
+  # (two exports side by side are slow: where the limit struck after model.pt was written, the scoring needs only the
+  # model folder's diffusion_gallery.json and tokenizer, which the committed model's serve: the vocabulary is the same)
+  [ -f "$RUN/$name.work/model.pt" ] && [ ! -f "$RUN/$name/diffusion_gallery.json" ] && cp ../../models/tiny-shapes/diffusion_gallery.json "$RUN/$name/"
   timeout "$EVAL_T" python3 checker.py evaluate --model "$RUN/$name" --checkpoint "$RUN/$name.work/model.pt" \
     --checker checkpoint/checker.pt --device $DEV --out "$OUT/$name.json" "${EVAL[@]}" > "$RUN/$name.eval.log" 2>&1
   echo "evaluate exit $?" >> "$RUN/$name.eval.log"
