@@ -9,6 +9,7 @@ namespace DiffusionGallery.LoadTest;
 /// </summary>
 public sealed record JobResource(Guid Id, string State, string? Error, IReadOnlyList<ImageLinks>? Images, int? BatchSize)
 {
+    public DateTimeOffset? CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
@@ -16,6 +17,9 @@ public sealed record JobResource(Guid Id, string State, string? Error, IReadOnly
 
     /// <summary>The worker's time for the job (its run went to the engine → its outcome was stored), when the server reports both.</summary>
     public double? WorkerMs => StartedAt is { } started && FinishedAt is { } finished ? (finished - started).TotalMilliseconds : null;
+
+    /// <summary>The job's time in the queue (submitted → its run went to the engine), when the server reports both.</summary>
+    public double? QueueMs => CreatedAt is { } created && StartedAt is { } started ? (started - created).TotalMilliseconds : null;
 }
 
 public sealed record ImageLinks(string Png);

@@ -83,6 +83,9 @@ public sealed class LoadRunner(LoadTestOptions options, Action<string>? log = nu
                 JobsSucceeded = jobs.Count, Images = images, ImagesPerSecond = wall > 0 ? images / wall : 0,
                 Latency = LatencySummary.Of(jobs.Select(j => j.LatencyMs).ToList()),
                 WorkerTime = LatencySummary.Of(jobs.Where(j => j.WorkerMs is not null).Select(j => j.WorkerMs!.Value).ToList()),
+                SubmitTime = LatencySummary.Of(jobs.Where(j => j.SubmitMs is not null).Select(j => j.SubmitMs!.Value).ToList()),
+                QueueTime = LatencySummary.Of(jobs.Where(j => j.QueueMs is not null).Select(j => j.QueueMs!.Value).ToList()),
+                AnswerTime = LatencySummary.Of(jobs.Where(j => j.AnswerMs is not null).Select(j => j.AnswerMs!.Value).ToList()),
                 Errors = errors.OrderBy(e => e.Key, StringComparer.Ordinal).ToDictionary(e => e.Key, e => e.Value),
                 ErrorSamples = [.. samples],
                 BatchSizes = jobs.GroupBy(j => j.BatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "absent")

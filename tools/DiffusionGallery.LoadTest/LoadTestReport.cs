@@ -37,6 +37,12 @@ public sealed record LoadTestReport
     public required LatencySummary Latency { get; init; }
     /// <summary>The server's own time per job (startedAt → finishedAt: its run went to the engine → its outcome was stored); Count 0 when not reported.</summary>
     public LatencySummary WorkerTime { get; init; } = LatencySummary.Of([]);
+    /// <summary>The submission's round trip per job (<see cref="JobOutcome.SubmitMs"/>).</summary>
+    public LatencySummary SubmitTime { get; init; } = LatencySummary.Of([]);
+    /// <summary>The server's createdAt → startedAt per job (<see cref="JobOutcome.QueueMs"/>); Count 0 when not reported.</summary>
+    public LatencySummary QueueTime { get; init; } = LatencySummary.Of([]);
+    /// <summary>The server's finishedAt → the client learnt of it, per job (<see cref="JobOutcome.AnswerMs"/>).</summary>
+    public LatencySummary AnswerTime { get; init; } = LatencySummary.Of([]);
     /// <summary>Failures by kind (e.g. "job-failed", "submit-http-500", "timeout"); empty when every job succeeded.</summary>
     public required IReadOnlyDictionary<string, int> Errors { get; init; }
     public IReadOnlyList<string> ErrorSamples { get; init; } = [];
@@ -66,6 +72,8 @@ public sealed record LoadTestReport
         text.AppendLine(c, $"  latency (ms)  p50 {Latency.P50Ms:0}  p95 {Latency.P95Ms:0}  max {Latency.MaxMs:0}  (mean {Latency.MeanMs:0}, min {Latency.MinMs:0}, n={Latency.Count})");
         if (WorkerTime.Count > 0)
             text.AppendLine(c, $"  worker (ms)   p50 {WorkerTime.P50Ms:0}  p95 {WorkerTime.P95Ms:0}  max {WorkerTime.MaxMs:0}  (mean {WorkerTime.MeanMs:0}, n={WorkerTime.Count}; server's startedAt → finishedAt)");
+        if (QueueTime.Count > 0)
+            text.AppendLine(c, $"  phases (ms)   mean / p50: submit {SubmitTime.MeanMs:0.0} / {SubmitTime.P50Ms:0.0}, queue {QueueTime.MeanMs:0.0} / {QueueTime.P50Ms:0.0}, worker {WorkerTime.MeanMs:0.0} / {WorkerTime.P50Ms:0.0}, answer {AnswerTime.MeanMs:0.0} / {AnswerTime.P50Ms:0.0} (submit round trip; createdAt → startedAt; startedAt → finishedAt; finishedAt → seen here)");
         text.AppendLine(c, $"  errors        {(Errors.Count == 0 ? "0" : string.Join(", ", Errors.Select(e => $"{e.Key}: {e.Value}")))}");
         foreach (var sample in ErrorSamples) text.AppendLine(c, $"    {sample}");
         text.AppendLine(c, $"  batchSize     {(BatchSizes.Count == 0 ? "-" : string.Join(", ", BatchSizes.Select(b => $"{b.Key}: {b.Value}")))}");

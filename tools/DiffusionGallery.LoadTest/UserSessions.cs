@@ -17,6 +17,12 @@ public sealed record JobOutcome(int User, int Job, Guid JobId, string State, dou
     public double? WorkerMs { get; init; }
     /// <summary>When the job was submitted, in milliseconds from the start of the timed run.</summary>
     public double StartMs { get; init; }
+    /// <summary>The submission's round trip (the POST, or the hub's Submit call).</summary>
+    public double? SubmitMs { get; init; }
+    /// <summary>The server's createdAt → startedAt (queued until its run went to the engine).</summary>
+    public double? QueueMs { get; init; }
+    /// <summary>The server's finishedAt → this client learnt of it (the long-poll answer or the hub update; the same host's clock).</summary>
+    public double? AnswerMs { get; init; }
 }
 
 /// <summary>One user's connection to the app: runs that user's jobs one at a time.</summary>
@@ -103,6 +109,7 @@ public sealed class RestUserSession(RestClient rest, LoadTestOptions options) : 
     {
         var started = Stopwatch.GetTimestamp();
         var (submitted, retries) = await rest.SubmitAsync(request, cancellationToken);
+        var submitMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var current = submitted;
         while (!current.IsFinished)
         {
@@ -121,10 +128,12 @@ public sealed class RestUserSession(RestClient rest, LoadTestOptions options) : 
             current = await rest.GetJobAsync(submitted.Id, cancellationToken);
         }
         var latency = Stopwatch.GetElapsedTime(started);
+        var seen = DateTimeOffset.UtcNow;
         await rest.CheckAsync(current, cancellationToken);
         return new(user, job, current.Id, current.State, latency.TotalMilliseconds, current.Images?.Count ?? 0, current.BatchSize, retries)
         {
-            WorkerMs = current.WorkerMs,
+            WorkerMs = current.WorkerMs, SubmitMs = submitMs, QueueMs = current.QueueMs,
+            AnswerMs = current.FinishedAt is { } finished ? (seen - finished).TotalMilliseconds : null,
         };
     }
 
@@ -144,7 +153,7 @@ public sealed class HubUserSession : IUserSession
     private readonly HubConnection _connection;
     private readonly RestClient _rest;
     private readonly LoadTestOptions _options;
-    private readonly ConcurrentDictionary<Guid, TaskCompletionSource<(HubJobUpdate Update, long At)>> _finished = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource<(HubJobUpdate Update, long At, DateTimeOffset Seen)>> _finished = new();
 
     private HubUserSession(HubConnection connection, RestClient rest, LoadTestOptions options)
     {
@@ -152,7 +161,7 @@ public sealed class HubUserSession : IUserSession
         // Stamped on arrival, before any continuation runs, so a busy client does not inflate the latency.
         connection.On<HubJobUpdate>("JobUpdated", update =>
         {
-            if (update.IsFinished) Finished(update.JobId).TrySetResult((update, Stopwatch.GetTimestamp()));
+            if (update.IsFinished) Finished(update.JobId).TrySetResult((update, Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow));
         });
         // A dropped connection fails the job being waited for at once rather than after the job timeout.
         connection.Closed += error =>
@@ -181,7 +190,7 @@ public sealed class HubUserSession : IUserSession
         return new HubUserSession(connection, rest, options);
     }
 
-    private TaskCompletionSource<(HubJobUpdate, long)> Finished(Guid jobId) =>
+    private TaskCompletionSource<(HubJobUpdate Update, long At, DateTimeOffset Seen)> Finished(Guid jobId) =>
         _finished.GetOrAdd(jobId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async Task<JobOutcome> RunJobAsync(int user, int job, GenerateRequest request, CancellationToken cancellationToken)
@@ -196,7 +205,9 @@ public sealed class HubUserSession : IUserSession
         {
             throw new LoadTestException("hub-submit", ex.Message, ex);
         }
+        var submitMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         long finishedAt;
+        var seen = DateTimeOffset.UtcNow;
         if (submitted.IsFinished)
         {
             finishedAt = Stopwatch.GetTimestamp();
@@ -205,7 +216,7 @@ public sealed class HubUserSession : IUserSession
         {
             try
             {
-                (_, finishedAt) = await Finished(submitted.JobId).Task.WaitAsync(_options.JobTimeout, cancellationToken);
+                (_, finishedAt, seen) = await Finished(submitted.JobId).Task.WaitAsync(_options.JobTimeout, cancellationToken);
             }
             catch (TimeoutException)
             {
@@ -218,7 +229,8 @@ public sealed class HubUserSession : IUserSession
         await _rest.CheckAsync(resource, cancellationToken);
         return new(user, job, resource.Id, resource.State, latency.TotalMilliseconds, resource.Images?.Count ?? 0, resource.BatchSize, 0)
         {
-            WorkerMs = resource.WorkerMs,
+            WorkerMs = resource.WorkerMs, SubmitMs = submitMs, QueueMs = resource.QueueMs,
+            AnswerMs = resource.FinishedAt is { } finished ? (seen - finished).TotalMilliseconds : null,
         };
     }
 

@@ -71,6 +71,9 @@ public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePositio
     /// <summary>How many images the UNet call that made this job's images held, its own included (others' jobs shared it); null until it ran.</summary>
     public int? BatchSize { get; init; }
 
+    /// <summary>When the job was submitted (stored and queued). <c>startedAt − createdAt</c> is its time in the queue.</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+
     /// <summary>
     /// When the worker handed the job's run to the engine; null while queued. While the job is Running, and for a job that
     /// failed or was cancelled before its run reached the engine, it is when the worker claimed the job (a little earlier).

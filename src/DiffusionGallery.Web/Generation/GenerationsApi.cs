@@ -38,6 +38,7 @@ public static class GenerationsApi
         var hints = VocabularyHints.Check(model.Vocabulary, job.Settings.Prompt, job.Settings.NegativePrompt);
         var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, [])
         {
+            CreatedAt = job.CreatedAt,
             UnknownWords = hints.UnknownWords.Select(u => u.Word).Distinct().ToList(),
             Hint = hints.Hint,
         };
@@ -54,7 +55,7 @@ public static class GenerationsApi
             ? TypedResults.NotFound()
             : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList())
             {
-                BatchSize = job.BatchSize, StartedAt = job.StartedAt, FinishedAt = job.FinishedAt,
+                BatchSize = job.BatchSize, CreatedAt = job.CreatedAt, StartedAt = job.StartedAt, FinishedAt = job.FinishedAt,
             });
     }
 

@@ -52,7 +52,7 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.GenerationJobs.AsNoTracking()
             .Where(j => j.Id == jobId && j.OwnerId == ownerId)
-            .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.StartedAt, j.FinishedAt, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
+            .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
         if (job is null) return null;
         return new JobUpdate
@@ -65,6 +65,7 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
             ImageIds = job.Images,
             Error = job.Error,
             BatchSize = job.BatchSize,
+            CreatedAt = job.CreatedAt,
             StartedAt = job.StartedAt,
             FinishedAt = job.FinishedAt,
         };

@@ -143,6 +143,16 @@ public sealed class LoadTestTests(AppProcess app, ITestOutputHelper output) : IC
         // The server's own time per job (startedAt → finishedAt), within the client's latency.
         Assert.Equal(Users * Jobs, report.WorkerTime.Count);
         Assert.All(report.Jobs, j => Assert.InRange(j.WorkerMs!.Value, 0.001, j.LatencyMs));
+        // The phases around it: the submission's round trip, the queue (createdAt → startedAt) and the answer
+        // (finishedAt → seen; the app runs on this host's clock), which with the worker's time make up the latency.
+        Assert.Equal((Users * Jobs, Users * Jobs, Users * Jobs), (report.SubmitTime.Count, report.QueueTime.Count, report.AnswerTime.Count));
+        Assert.All(report.Jobs, j =>
+        {
+            Assert.InRange(j.SubmitMs!.Value, 0.001, j.LatencyMs);
+            Assert.InRange(j.QueueMs!.Value, 0, j.LatencyMs);
+            Assert.InRange(j.AnswerMs!.Value, -50, j.LatencyMs); // (DateTimeOffset.UtcNow's resolution, two processes)
+            Assert.InRange(j.QueueMs!.Value + j.WorkerMs!.Value, 0, j.LatencyMs + 50);
+        });
         Assert.Equal(report.Via == "rest" ? 30 : null, report.RestWaitSeconds);
     }
 

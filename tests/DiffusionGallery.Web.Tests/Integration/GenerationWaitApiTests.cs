@@ -37,8 +37,10 @@ public sealed class GenerationWaitApiTests(GenerationFlowTests.AppFixture fixtur
         Assert.Equal("Succeeded", State(job));
         Assert.True(took < TimeSpan.FromSeconds(25), $"took {took}"); // the finish woke it, not the 30 s
         Assert.Equal(1, job.GetProperty("images").GetArrayLength());
+        var created = job.GetProperty("createdAt").GetDateTimeOffset();
         var started = job.GetProperty("startedAt").GetDateTimeOffset();
         var finished = job.GetProperty("finishedAt").GetDateTimeOffset();
+        Assert.True(started >= created, $"queued at {created:O}, started at {started:O}");
         Assert.True(finished >= started);
         // A finished job answers at once.
         var (again, quick) = await GetAsync(client, id, "?wait=30");
