@@ -5,6 +5,7 @@
 #   env: ROUNDS (2), SIZE (64), STEPS (4), LOADS ("16 16 4,32 8 2": users jobs depth), OUT (/tmp/dg-web-ab)
 set -u
 cd "$(dirname "$0")/.."
+apps=("$@")
 ROUNDS=${ROUNDS:-2}; SIZE=${SIZE:-64}; STEPS=${STEPS:-4}; LOADS=${LOADS:-16 16 4,32 8 2}; OUT=${OUT:-/tmp/dg-web-ab}
 mkdir -p "$OUT"
 dotnet build tools/DiffusionGallery.LoadTest -c Release -v q -nologo > /dev/null
@@ -13,7 +14,7 @@ BIN=tools/DiffusionGallery.LoadTest/bin/Release/net10.0/dg-loadtest
 IFS=, read -ra loads <<< "$LOADS"
 users_needed=1; for load in "${loads[@]}"; do set -- $load; users_needed=$((users_needed + $1)); done
 for round in $(seq "$ROUNDS"); do
-  for spec in "$@"; do
+  for spec in "${apps[@]}"; do
     name=${spec%%=*}; app=${spec#*=}
     data=$(mktemp -d /tmp/dg-web-ab-data.XXXXXX)
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); url=http://127.0.0.1:$port
