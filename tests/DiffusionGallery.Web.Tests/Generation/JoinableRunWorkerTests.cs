@@ -94,8 +94,10 @@ public sealed class JoinableRunWorkerTests
         {
             var charged = await db.UsageEntries.Where(u => u.JobId == b.Id && u.Kind == UsageKind.Charge).SumAsync(u => u.GpuSeconds, Ct);
             var held = (b.FinishedAt!.Value - b.StartedAt!.Value).TotalSeconds;
-            // (b was claimed at a's step 4 of 40: charged from then, it would be ~90 % of the time it was held)
-            Assert.True(charged >= 0.01 && charged <= 0.7 * held, $"charged {charged:F3} s of {held:F3} s held");
+            // (b is claimed around a's step 4 of 40 and charged from its first step, ~55 % of the time it is held; charged
+            // from the claim, it would be all of it but the save, ~95 %. On a loaded machine the claim comes later — before
+            // a's step 20 is seen, which the test checks — and the share rises: 70.5 % seen once in a full CI run.)
+            Assert.True(charged >= 0.01 && charged <= 0.8 * held, $"charged {charged:F3} s of {held:F3} s held");
         }
         await AssertEachStoredAsAloneAsync(h, new[] { b, c });
     }
