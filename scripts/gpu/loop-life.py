@@ -33,7 +33,7 @@ def busiest_load(path: str) -> list[str]:
 def occupancy(lines: list[str]) -> dict[str, float]:
     """The step loop's own reports (since 2026-12-08: "Joinable run's step loop: W ms, stepping S %, waiting for joiners
     J %, UNet U %, N steps, I images a step") summed over the load, and the runs' engine passes."""
-    wall = stepping = waiting = unet = steps = image_steps = 0.0
+    wall = stepping = waiting = unet = steps = image_steps = side = 0.0
     for line in lines:
         m = re.search(r"step loop: ([0-9.]+) ms, stepping ([0-9.]+) %, waiting for joiners ([0-9.]+) %, UNet ([0-9.]+) %, "
                       r"(\d+) steps, ([0-9.]+) images a step", line)
@@ -46,6 +46,8 @@ def occupancy(lines: list[str]) -> dict[str, float]:
         unet += w * float(m.group(4)) / 100
         steps += int(m.group(5))
         image_steps += int(m.group(5)) * float(m.group(6))
+        if (busy := re.search(r"side thread busy ([0-9.]+) %", line)):  # (since 2026-12-08 01:50)
+            side += w * float(busy.group(1)) / 100
     runs = [line for line in lines if line.startswith("Joinable run of")]
     passes = sum(int(m.group(1)) for line in runs if (m := re.search(r"(\d+) engine passes", line)))
     run_ms = sum(float(m.group(1)) for line in runs if (m := re.search(r"\): ([0-9.]+) ms", line)))
@@ -53,7 +55,7 @@ def occupancy(lines: list[str]) -> dict[str, float]:
         return {}
     return {"loop_s": wall / 1000, "runs_s": run_ms / 1000, "runs": len(runs), "passes": passes,
             "stepping": 100 * stepping / wall, "waiting": 100 * waiting / wall, "unet": 100 * unet / wall,
-            "steps": steps, "images_a_step": image_steps / steps if steps else 0.0,
+            "steps": steps, "images_a_step": image_steps / steps if steps else 0.0, "side_busy": 100 * side / wall,
             "step_ms": stepping / steps if steps else 0.0}
 
 
@@ -80,7 +82,7 @@ def main() -> None:
             print(f"| `{mode}` | " + " | ".join(f"{means[k]:.1f}" for k in KEYS) + f" | {images} |")
     occ = {mode: occupancy(busiest_load(f"{folder}/runs-{mode}.log")) for mode in modes}
     if any(occ.values()):
-        cols = ["loop_s", "runs_s", "runs", "passes", "stepping", "waiting", "unet", "steps", "images_a_step", "step_ms"]
+        cols = ["loop_s", "runs_s", "runs", "passes", "stepping", "waiting", "unet", "steps", "images_a_step", "step_ms", "side_busy"]
         print()
         print("The step loop's own account of the same load (wall s in loop reports and in runs; % of the loop's wall):")
         print("| mode | " + " | ".join(cols) + " |")

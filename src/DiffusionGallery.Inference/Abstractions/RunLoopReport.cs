@@ -11,7 +11,12 @@ namespace DiffusionGallery.Inference.Abstractions;
 /// <param name="Unet">Within the steps, the UNet calls.</param>
 /// <param name="Steps">UNet steps.</param>
 /// <param name="ImageSteps">Images summed over those steps (a step of 20 images counts 20).</param>
-public sealed record RunLoopReport(TimeSpan Wall, TimeSpan Stepping, TimeSpan Waiting, TimeSpan Unet, int Steps, long ImageSteps)
+/// <param name="SideBusy">
+/// Within the interval, the engine's side thread's time running work (admitting joiners, decoding leavers; zero without
+/// one): near <paramref name="Wall"/> it is the queue those wait in.
+/// </param>
+public sealed record RunLoopReport(TimeSpan Wall, TimeSpan Stepping, TimeSpan Waiting, TimeSpan Unet, int Steps, long ImageSteps,
+    TimeSpan SideBusy = default)
 {
     /// <summary>Images a UNet call on average.</summary>
     public double ImagesPerStep => Steps == 0 ? 0 : (double)ImageSteps / Steps;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace DiffusionGallery.Inference.Pipeline;
 
@@ -14,6 +15,10 @@ internal sealed class DeviceThread : IDisposable
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
     private bool _disposed;
+    private long _busyTicks;
+
+    /// <summary>The thread's time running work so far (<see cref="Stopwatch"/> ticks; read from any thread).</summary>
+    public long BusyTicks => Interlocked.Read(ref _busyTicks);
 
     public DeviceThread(string name)
     {
@@ -49,7 +54,11 @@ internal sealed class DeviceThread : IDisposable
     private void Loop()
     {
         foreach (var work in _work.GetConsumingEnumerable())
+        {
+            var start = Stopwatch.GetTimestamp();
             work();
+            Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
+        }
     }
 
     /// <summary>Lets the work already queued finish, then ends the thread.</summary>

@@ -279,7 +279,8 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     /// </summary>
     private void RunSteps(List<BatchMember> members, RunJoining? joining, int hiddenSize, RunShape shape, RunOptions runOptions, CancellationToken ct)
     {
-        _loopCounters = joining?.Report is { } report ? new LoopCounters(report, LoopReportInterval, Stopwatch.GetTimestamp()) : null;
+        _loopCounters = joining?.Report is { } report ? new LoopCounters(report, LoopReportInterval, Stopwatch.GetTimestamp(),
+            side is null ? null : () => side.BusyTicks) : null;
         var (channels, latentH, latentW, steps) = (shape.Channels, shape.LatentH, shape.LatentW, shape.Steps);
         var itemLength = shape.ItemLength;
         var perRowTimestep = model.TimestepPerRow;

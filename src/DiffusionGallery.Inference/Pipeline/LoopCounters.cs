@@ -7,10 +7,12 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// Counts where a joinable run's step loop spends its wall time (<see cref="RunLoopReport"/>) and reports each interval
 /// of at least <paramref name="intervalTicks"/> (<see cref="Stopwatch"/> ticks) as its step ends, and the rest at
 /// <see cref="Flush(long)"/>. The loop's thread only; timestamps are <see cref="Stopwatch.GetTimestamp"/> values.
+/// <paramref name="sideBusyTicks"/> (optional) reads the engine's side thread's busy time so far.
 /// </summary>
-internal sealed class LoopCounters(Action<RunLoopReport> report, long intervalTicks, long start)
+internal sealed class LoopCounters(Action<RunLoopReport> report, long intervalTicks, long start, Func<long>? sideBusyTicks = null)
 {
     private long _from = start;
+    private long _sideFrom = sideBusyTicks?.Invoke() ?? 0;
     private long _stepping, _waiting, _unet, _imageSteps;
     private int _steps;
 
@@ -35,7 +37,9 @@ internal sealed class LoopCounters(Action<RunLoopReport> report, long intervalTi
     {
         if (now <= _from || (_steps == 0 && _waiting == 0))
             return;
-        var counted = new RunLoopReport(Span(now - _from), Span(_stepping), Span(_waiting), Span(_unet), _steps, _imageSteps);
+        var side = sideBusyTicks?.Invoke() ?? 0;
+        var counted = new RunLoopReport(Span(now - _from), Span(_stepping), Span(_waiting), Span(_unet), _steps, _imageSteps, Span(side - _sideFrom));
+        _sideFrom = side;
         (_from, _stepping, _waiting, _unet, _imageSteps, _steps) = (now, 0, 0, 0, 0, 0);
         report(counted);
     }

@@ -125,8 +125,9 @@ public sealed partial class GenerationWorker
         }
 
         public void LoopReport(RunLoopReport report) =>
-            _worker.Logger.LogInformation("Joinable run's step loop: {Ms:F0} ms, stepping {Stepping:F1} %, waiting for joiners {Waiting:F1} %, UNet {Unet:F1} %, {Steps} steps, {Images:F1} images a step",
-                report.Wall.TotalMilliseconds, report.Percent(report.Stepping), report.Percent(report.Waiting), report.Percent(report.Unet), report.Steps, report.ImagesPerStep);
+            _worker.Logger.LogInformation("Joinable run's step loop: {Ms:F0} ms, stepping {Stepping:F1} %, waiting for joiners {Waiting:F1} %, UNet {Unet:F1} %, {Steps} steps, {Images:F1} images a step, side thread busy {Side:F1} %",
+                report.Wall.TotalMilliseconds, report.Percent(report.Stepping), report.Percent(report.Waiting), report.Percent(report.Unet), report.Steps, report.ImagesPerStep,
+                report.Percent(report.SideBusy));
 
         /// <summary>A job of this run ends in the queue (its owner's fair share is charged) and leaves the run's records.</summary>
         private void Ended(GenerationQueue.RunningJob job, bool succeeded = false)

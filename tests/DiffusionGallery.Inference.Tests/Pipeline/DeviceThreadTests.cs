@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DiffusionGallery.Inference.Pipeline;
 
 namespace DiffusionGallery.Inference.Tests.Pipeline;
@@ -66,5 +67,19 @@ public sealed class DeviceThreadTests
         await first.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         Assert.Equal(2, await second.WaitAsync(TimeSpan.FromSeconds(10), Ct));
         Assert.Throws<ObjectDisposedException>(() => { _ = device.RunAsync(() => 3); }); // (nothing is taken after disposal)
+    }
+
+    [Fact]
+    public async Task TheDeviceThread_CountsItsTimeRunningWork_NotItsIdleTime()
+    {
+        using var thread = new DeviceThread("test side thread");
+        Assert.Equal(0, thread.BusyTicks);
+        await Task.Delay(100, TestContext.Current.CancellationToken); // idle: not counted
+        await thread.RunAsync(() => Thread.Sleep(60));
+        await thread.RunAsync(() => Thread.Sleep(60));
+        await thread.RunAsync(() => { }); // (a work item's time is added after its task completes: the next one starts after that)
+
+        var busy = TimeSpan.FromSeconds(thread.BusyTicks / (double)Stopwatch.Frequency);
+        Assert.InRange(busy, TimeSpan.FromMilliseconds(115), TimeSpan.FromMilliseconds(400));
     }
 }

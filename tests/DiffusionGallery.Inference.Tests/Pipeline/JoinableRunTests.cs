@@ -75,6 +75,7 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
             Assert.InRange(r.Unet, TimeSpan.FromTicks(1), r.Stepping);
         });
         Assert.InRange(reports.Sum(r => r.ImagesPerStep * r.Steps), 23.99, 24.01);
+        Assert.All(reports, r => Assert.InRange(r.SideBusy, TimeSpan.Zero, r.Wall)); // (zero: this engine has no side thread)
     }
 
     [Fact]

@@ -43,4 +43,22 @@ public sealed class LoopCountersTests
         counters.Flush(14 * Second); // nothing counted since: no report
         Assert.Equal(2, reports.Count);
     }
+
+    [Fact]
+    public void AReport_CarriesTheSideThreadsBusyTime_SinceTheLastReport()
+    {
+        var reports = new List<RunLoopReport>();
+        var sideBusy = 3 * Second; // (busy before the run began: not this run's)
+        var counters = new LoopCounters(reports.Add, 2 * Second, start: 0, () => sideBusy);
+
+        sideBusy += Second / 2;
+        counters.Stepped(0, 2 * Second, images: 1);
+        sideBusy += Second / 4;
+        counters.Stepped(2 * Second, 3 * Second, images: 1);
+        counters.Flush(3 * Second);
+
+        Assert.Equal([TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(0.25)], reports.Select(r => r.SideBusy));
+        Assert.Equal(25, reports[0].Percent(reports[0].SideBusy));
+    }
+
 }
