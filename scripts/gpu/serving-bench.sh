@@ -67,6 +67,7 @@ for mode in $modes; do
     devcap*) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__LatentsOnDevice=true Generation__MaxImagesPerRun=${settings#devcap}" ;;   # devlat with at most N images a run
     statcap*) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Generation__MaxImagesPerRun=${settings#statcap}" ;;   # statall with at most N images a run (e.g. statcap64)
     statlanes*) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__EnginesPerDevice=${settings#statlanes}" ;;   # statall with N engines on the GPU
+    statdect) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__DecodeThread=true" ;;   # statall with decoding on a thread of its own (admissions alone on the side thread)
     statdec0) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Inference__DecodeImagesPerCall=0" ;;   # statall with a step's leavers decoded in shared VAE calls
     statnogather) app=web; env="Inference__StaticVaeDecoder=true Inference__AdmitOffLoop=true Inference__DecodeOffLoop=true Generation__GatherWindowMs=0" ;;   # statall without gathering
     quickjit) app=web; env="DOTNET_TC_QuickJitForLoops=1" ;;   # methods with loops start as tier-0 code (the web app before 2026-12-07 15:00)

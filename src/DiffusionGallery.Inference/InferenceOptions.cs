@@ -110,6 +110,13 @@ public sealed class InferenceOptions
     /// </summary>
     public bool DecodeOffLoop { get; set; }
     /// <summary>
+    /// With <see cref="DecodeOffLoop"/>: decode on a thread of its own instead of the side thread that also admits joiners
+    /// (<see cref="AdmitOffLoop"/>), so that a joiner's admission does not wait behind a wave of decodes, nor a decode
+    /// behind the joiners' text encoding. Off by default: not yet measured on a GPU (built 2026-12-08 for the next call;
+    /// the step loop's reports now say how busy the side thread is).
+    /// </summary>
+    public bool DecodeThread { get; set; }
+    /// <summary>
     /// Admit members that join a running shared run (tokens, text encoder, samplers, noise, an init image's encoding) on a
     /// second thread of the engine; they enter the loop at the first step boundary after that is done, instead of the
     /// loop waiting for it at every step at which someone joins. Off by default: on an H100 (docs/benchmarks.md, 2026-12-07
@@ -179,6 +186,8 @@ public sealed class InferenceOptions
             errors.Add("SamplerParallelFrom must be 0 (automatic) or more.");
         if (DecodeImagesPerCall is < 0 or > 64)
             errors.Add("DecodeImagesPerCall must be between 0 (automatic) and 64.");
+        if (DecodeThread && !DecodeOffLoop)
+            errors.Add("DecodeThread needs DecodeOffLoop (decoding off the step loop's thread).");
         if (PngCompressionLevel is < 0 or > 9)
             errors.Add("PngCompressionLevel must be between 0 and 9.");
         if (Cuda.CudnnConvAlgoSearch is not ("EXHAUSTIVE" or "HEURISTIC" or "DEFAULT"))

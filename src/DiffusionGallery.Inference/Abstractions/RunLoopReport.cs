@@ -12,8 +12,9 @@ namespace DiffusionGallery.Inference.Abstractions;
 /// <param name="Steps">UNet steps.</param>
 /// <param name="ImageSteps">Images summed over those steps (a step of 20 images counts 20).</param>
 /// <param name="SideBusy">
-/// Within the interval, the engine's side thread's time running work (admitting joiners, decoding leavers; zero without
-/// one): near <paramref name="Wall"/> it is the queue those wait in.
+/// Within the interval, the engine's side threads' time running work (admitting joiners, decoding leavers; summed over
+/// the side thread and, with <c>DecodeThread</c>, the decoding thread; zero without them): near <paramref name="Wall"/>
+/// per thread it is the queue those wait in.
 /// </param>
 public sealed record RunLoopReport(TimeSpan Wall, TimeSpan Stepping, TimeSpan Waiting, TimeSpan Unet, int Steps, long ImageSteps,
     TimeSpan SideBusy = default)

@@ -36,6 +36,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly DeviceThread _device;
     private readonly DeviceThread? _side;
+    private readonly DeviceThread? _decoder; // (Inference:DecodeThread: decoding apart from admissions)
     private readonly LinkedList<LoadedModel> _loaded = new(); // most recently used first
     private IReadOnlyList<ModelInfo> _catalog = [];
     private bool _disposed;
@@ -50,6 +51,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
         _sessions = new SessionFactory(options);
         _device = new DeviceThread($"Inference device {options.DeviceId}");
         _side = options.DecodeOffLoop || options.AdmitOffLoop ? new DeviceThread($"Inference device {options.DeviceId} side") : null;
+        _decoder = options.DecodeOffLoop && options.DecodeThread ? new DeviceThread($"Inference device {options.DeviceId} decoder") : null;
         RefreshModels();
     }
 
@@ -338,7 +340,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
                     }
                 }
 
-                pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason, _side);
+                pipeline = new DiffusionPipeline(model, _options, _imageDecoder, _sessions.FallbackReason, _side, _decoder);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -490,6 +492,7 @@ public sealed class DiffusionImageGenerator : IImageGenerator, IBatchImageGenera
 
         _device.Dispose();
         _side?.Dispose();
+        _decoder?.Dispose();
         _gate.Dispose();
     }
 }

@@ -17,7 +17,7 @@ internal sealed partial class DiffusionPipeline
     // decodes posted to the side thread and not yet waited for (the loop's thread only)
     private readonly List<Task> _decoding = [];
 
-    private DeviceThread? Decoder => options.DecodeOffLoop ? side : null;
+    private DeviceThread? Decoder => options.DecodeOffLoop ? decodeThread ?? side : null;
 
     // The VAE decoder's host tensors by images a call, kept for the run (a joinable run decodes at many steps: without
     // them every call allocated its output anew on the large-object heap); disposed when the ONNX phase ends.

@@ -36,8 +36,12 @@ namespace DiffusionGallery.Inference.Pipeline;
 /// where the members that finish at a step are decoded (and handed on), and where members that join a running run are
 /// admitted (tokens, text encoder, samplers, noise), while the loop goes on with the next step; null = both on the loop's thread.
 /// </param>
+/// <param name="decodeThread">
+/// With <see cref="InferenceOptions.DecodeThread"/>: the thread that decodes instead of <paramref name="side"/>, which then
+/// only admits.
+/// </param>
 internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOptions options, SafeImageDecoder imageDecoder, string? providerNote,
-    DeviceThread? side = null)
+    DeviceThread? side = null, DeviceThread? decodeThread = null)
 {
     /// <summary>How often a joinable run's step loop reports where its time went (<see cref="RunJoining.Report"/>).</summary>
     private static readonly long LoopReportInterval = 2 * Stopwatch.Frequency;
@@ -280,7 +284,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
     private void RunSteps(List<BatchMember> members, RunJoining? joining, int hiddenSize, RunShape shape, RunOptions runOptions, CancellationToken ct)
     {
         _loopCounters = joining?.Report is { } report ? new LoopCounters(report, LoopReportInterval, Stopwatch.GetTimestamp(),
-            side is null ? null : () => side.BusyTicks) : null;
+            side is null && decodeThread is null ? null : () => (side?.BusyTicks ?? 0) + (decodeThread?.BusyTicks ?? 0)) : null;
         var (channels, latentH, latentW, steps) = (shape.Channels, shape.LatentH, shape.LatentW, shape.Steps);
         var itemLength = shape.ItemLength;
         var perRowTimestep = model.TimestepPerRow;

@@ -60,6 +60,7 @@ public static class InferenceExtensions
         MaxLoadedModels = options.MaxLoadedModels,
         DecodeImagesPerCall = options.DecodeImagesPerCall,
         DecodeOffLoop = options.DecodeOffLoop,
+        DecodeThread = options.DecodeThread,
         AdmitOffLoop = options.AdmitOffLoop,
         StaticVaeDecoder = options.StaticVaeDecoder,
         LatentsOnDevice = options.LatentsOnDevice,

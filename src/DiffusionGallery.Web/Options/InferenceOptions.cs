@@ -60,6 +60,8 @@ public sealed class InferenceOptions : IValidatableObject
             yield return new ValidationResult("Inference:Devices holds device ids from 0 to 64.", [nameof(Devices)]);
         if (Devices.Distinct().Count() != Devices.Count)
             yield return new ValidationResult("Inference:Devices lists a device twice; each device gets one worker.", [nameof(Devices)]);
+        if (DecodeThread && !DecodeOffLoop)
+            yield return new ValidationResult("Inference:DecodeThread needs Inference:DecodeOffLoop (decoding off the step loop's thread).", [nameof(DecodeThread)]);
     }
 
     /// <summary>CPU threads for the engine; 0 lets the runtime choose.</summary>
@@ -86,6 +88,9 @@ public sealed class InferenceOptions : IValidatableObject
 
     /// <summary>Decode finished images on a second thread of each engine while the step loop goes on (off; see the engine's option).</summary>
     public bool DecodeOffLoop { get; set; }
+
+    /// <summary>With <see cref="DecodeOffLoop"/>: decode on a thread of its own, apart from admissions (off; see the engine's option).</summary>
+    public bool DecodeThread { get; set; }
 
     /// <summary>Admit jobs that join a running run on a second thread of each engine while the step loop goes on (off; see the engine's option).</summary>
     public bool AdmitOffLoop { get; set; }

@@ -108,10 +108,12 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
         ImageAssert.SameImages(await fixture.Generator.GenerateAsync(big.Request, null, Ct), feed.OutcomeOf(big).Result!, "big");
     }
 
-    [Fact]
-    public async Task DecodingOffTheLoop_HandsEachItemOnOnce_WithTheImagesItWouldHaveAlone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // (decoding on a thread of its own, admissions on the side thread)
+    public async Task DecodingOffTheLoop_HandsEachItemOnOnce_WithTheImagesItWouldHaveAlone(bool decodeThread)
     {
-        using var generator = TinyModelFixture.NewGenerator(o => o.DecodeOffLoop = true);
+        using var generator = TinyModelFixture.NewGenerator(o => (o.DecodeOffLoop, o.AdmitOffLoop, o.DecodeThread) = (true, decodeThread, decodeThread));
         var feed = new TestRunFeed();
         using var cancelled = new CancellationTokenSource();
         var quitter = new BatchItem(Dpm("a yellow triangle", 63), null, cancelled.Token);
@@ -136,6 +138,8 @@ public sealed class JoinableRunTests(TinyModelFixture fixture)
             var alone = await fixture.Generator.GenerateAsync(item.Request, null, Ct); // (decoded on the loop: the default)
             ImageAssert.SameImages(alone, Assert.IsType<GenerationResult>(feed.OutcomeOf(item).Result), item.Request.Prompt);
         }
+        // the decodes (and, with the decode thread, the admissions on the side thread) count as the side threads' work
+        Assert.True(feed.LoopReports.Sum(r => r.SideBusy.Ticks) > 0, "the side threads' busy time was reported");
     }
 
     [Fact]

@@ -382,6 +382,15 @@ public sealed class SharedRunTests(TinyModelFixture fixture)
         Assert.Empty(new InferenceOptions { ModelsRoot = Path.GetTempPath(), EnginesSharingDevice = 16 }.Validate());
     }
 
+    [Fact]
+    public void DecodeThread_WithoutDecodingOffTheLoop_IsRefusedAtStart()
+    {
+        var options = new InferenceOptions { ModelsRoot = Path.GetTempPath(), DecodeThread = true };
+        Assert.Contains(options.Validate(), e => e.Contains("DecodeThread needs DecodeOffLoop", StringComparison.Ordinal));
+        options.DecodeOffLoop = true;
+        Assert.Empty(options.Validate());
+    }
+
     private sealed class DemandProgress(Func<int, bool>? wants) : IProgress<GenerationProgress>, IPreviewDemand
     {
         public List<GenerationProgress> Reports { get; } = [];

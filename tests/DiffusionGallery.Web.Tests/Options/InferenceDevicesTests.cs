@@ -45,6 +45,14 @@ public sealed class InferenceDevicesTests
     }
 
     [Fact]
+    public void DecodeThread_WithoutDecodingOffTheLoop_FailsAtStartUpWithAClearMessage()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => Validated(o => o.DecodeThread = true));
+        Assert.Contains("Inference:DecodeThread needs Inference:DecodeOffLoop", ex.Message);
+        Assert.True(Validated(o => (o.DecodeThread, o.DecodeOffLoop) = (true, true)).DecodeThread);
+    }
+
+    [Fact]
     public void EnginesPerDevice_IsOneOnTheCpu_TheConfiguredCountOnCuda_AndAutomaticWhenZero()
     {
         Assert.Equal(1, Validated(o => o.EnginesPerDevice = 3).EffectiveEnginesPerDevice("CPU")); // two would share the same cores

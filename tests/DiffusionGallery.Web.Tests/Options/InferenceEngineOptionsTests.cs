@@ -18,7 +18,7 @@ public sealed class InferenceEngineOptionsTests
         var web = new InferenceOptions
         {
             DefaultModel = "other", Provider = "Cpu", Threads = 3, AllowSpinning = true, UseIoBinding = false, StaticUnetShapes = 5,
-            MaxLoadedModels = 2, DecodeImagesPerCall = 0, DecodeOffLoop = true, AdmitOffLoop = true, StaticVaeDecoder = true, BatchMemoryBudgetMB = 777, EnginesPerDevice = 2, SamplerParallelFrom = 9,
+            MaxLoadedModels = 2, DecodeImagesPerCall = 0, DecodeOffLoop = true, DecodeThread = true, AdmitOffLoop = true, StaticVaeDecoder = true, BatchMemoryBudgetMB = 777, EnginesPerDevice = 2, SamplerParallelFrom = 9,
             Cuda = new() { CudnnConvAlgoSearch = "EXHAUSTIVE", CudaGraphs = false },
         };
 
