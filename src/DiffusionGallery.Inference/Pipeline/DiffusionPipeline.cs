@@ -410,7 +410,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             if (onDevice is not null && StepOnDevice(onDevice, (StaticUnetCall)unet, active, offsets, rows, sample, timestep, shape, previewer,
                     activeTimings, runOptions, ct))
             {
-                EndStep(stepStart);
+                EndStep(stepStart, images);
                 continue;
             }
 
@@ -463,11 +463,11 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             t0 = Stopwatch.GetTimestamp();
             AdvanceAll(active, offsets, unetOut.Data, itemLength, previewer, shape, SamplerParallelFrom(options.SamplerParallelFrom), ct);
             StageTimings.AddShared(StageTimings.Advance, t0, activeTimings);
-            EndStep(stepStart);
+            EndStep(stepStart, images);
         }
 
         // members that ended this step leave (decoded here, or later on the engine's side thread)
-        void EndStep(long stepStart)
+        void EndStep(long stepStart, int images)
         {
             var t0 = Stopwatch.GetTimestamp();
             ending.Clear();
@@ -489,13 +489,7 @@ internal sealed partial class DiffusionPipeline(LoadedModel model, InferenceOpti
             // longer touches its timings)
             StageTimings.AddShared(StageTimings.Leave, t0, activeTimings);
             StageTimings.AddShared(StageTimings.Loop, stepStart, activeTimings);
-            if (_loopCounters is not null)
-            {
-                var images = 0;
-                foreach (var m in active)
-                    images += m.Batch;
-                _loopCounters.Stepped(stepStart, Stopwatch.GetTimestamp(), images);
-            }
+            _loopCounters?.Stepped(stepStart, Stopwatch.GetTimestamp(), images);
             Hand(leaving, joining);
             if (decodeLater.Count > 0)
                 DecodeLater([.. decodeLater], shape, runOptions, joining);

@@ -11,8 +11,8 @@ namespace DiffusionGallery.Web.Data;
 /// Within this process such transactions on one database file also queue in arrival order on an async gate before they
 /// ask SQLite for the lock: SQLite's busy handler makes a waiting writer sleep in growing steps (up to 100 ms at a time)
 /// and lets later writers pass it, so under many concurrent writers (submissions, the worker's claims and saves) some
-/// waited seconds while the lock was free most of the time (measured: 16 writers, ~0.5 ms transactions, worst wait 1.5–2 s
-/// without the gate, 21–35 ms with it, and 30 % more transactions a second; docs/benchmarks.md).
+/// waited seconds while the lock was free most of the time (tools/sqlite-write-bench, 4–32 writers: worst wait 0.1–1.9 s
+/// without the gate, at most 37 ms with it, and 5–32 % more transactions a second; docs/benchmarks.md).
 /// </summary>
 public static class WriteTransaction
 {

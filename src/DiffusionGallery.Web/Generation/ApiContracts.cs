@@ -71,7 +71,10 @@ public sealed record GenerationJobDto(Guid Id, JobState State, int? QueuePositio
     /// <summary>How many images the UNet call that made this job's images held, its own included (others' jobs shared it); null until it ran.</summary>
     public int? BatchSize { get; init; }
 
-    /// <summary>When the job was submitted (stored and queued). <c>startedAt − createdAt</c> is its time in the queue.</summary>
+    /// <summary>
+    /// When the submission was accepted (validated, just before it was stored and queued). <c>startedAt − createdAt</c> is
+    /// its time in the queue, storing included.
+    /// </summary>
     public DateTimeOffset? CreatedAt { get; init; }
 
     /// <summary>

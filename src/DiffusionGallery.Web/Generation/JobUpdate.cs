@@ -25,7 +25,7 @@ public sealed record JobUpdate
     /// worker claimed it.
     /// </summary>
     public DateTimeOffset? StartedAt { get; init; }
-    /// <summary>When the job was submitted (stored, queued); set in stored reads.</summary>
+    /// <summary>When the submission was accepted (just before it was stored and queued); set in stored reads.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
     /// <summary>When its outcome was committed; set on finished states and in stored reads.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
