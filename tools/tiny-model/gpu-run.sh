@@ -8,12 +8,20 @@
 # adherence.json, logs.txt, grid128.png, grid256.png. Back here: cat bundle.tar.part* | tar -x -C out
 set -uo pipefail
 cd "$(dirname "$0")"
+ARGS_ALL=$(printf "%q " "$@")
 SMOKE=0; CONTINUE=0
 if [ "${1:-}" = "--smoke" ]; then SMOKE=1; shift; fi
 # --continue: start from the committed model (checkpoint/tiny-shapes.pt) instead of nothing: fine-tune its VAE decoder
 # (frozen encoder, so the latent space stays) in one process while another continues its text encoder + UNet; the
 # committed checker scores the result (no checker training). Extra train.py options go to the UNet process.
 if [ "${1:-}" = "--continue" ]; then CONTINUE=1; shift; fi
+# --full: the whole model in one command, two stages: (1) train.py from nothing with its defaults (the v2 recipe,
+# `--base-args "..."` adds options; no ONNX export), then (2) --continue from stage 1's model.pt instead of the committed
+# checkpoint (decoder fine-tuning beside the UNet; the options after it go to the UNet process). The committed checker
+# scores it. Takes longer than one device call: start it detached and collect it in a second call (see README).
+FULL=0; BASE_EXTRA=()
+if [ "${1:-}" = "--full" ]; then FULL=1; CONTINUE=1; shift; fi
+if [ "${1:-}" = "--base-args" ]; then read -r -a BASE_EXTRA <<< "${2:-}"; shift 2; fi
 # --decoder-args "...": with --continue, extra train.py options for the decoder fine-tuning process (after DEC_ARGS, so
 # they win), e.g. --decoder-args "--vae-minutes 6.5 --vae-bucket-shares 0.7,0.1,0.1,0.1"
 DEC_EXTRA=()
@@ -27,7 +35,7 @@ left() { echo $(( ${BUDGET} - ($(date +%s) - T0) )); }
 
 DEC_ARGS=(--vae-minutes 4 --vae-lr 2e-4 --vae-steps 100000 --scenes 60000 --processes 4)
 if [ $SMOKE = 1 ]; then
-  BUDGET=3000; TRAIN_T=1500; CHECK_T=900; EVAL_MAX=900
+  BUDGET=3000; TRAIN_T=1500; CHECK_T=900; EVAL_MAX=900; BASE_T=900
   TRAIN_ARGS=(--smoke --processes 2); DEC_ARGS=(--smoke --processes 1)
   CHECK_ARGS=(--n 300 --n-val 100 --epochs 1 --processes 1 --batch 32)
   EVAL_ARGS=(--sizes 64,128 --n 6 --n-held 3 --n-vae 6 --batch 6 --steps 3)
@@ -35,6 +43,7 @@ if [ $SMOKE = 1 ]; then
 else
   BUDGET=565; TRAIN_T=450; CHECK_T=240; EVAL_MAX=150
   [ $CONTINUE = 1 ] && { BUDGET=585; TRAIN_T=495; }  # no checker training: train.py may take longer (--max-minutes <= 6)
+  [ $FULL = 1 ] && { BUDGET=1035; BASE_T=450; }       # stage 1 <= 450 s (v2: 6.9 min with export), then as --continue
   TRAIN_ARGS=()
   CHECK_ARGS=()
   EVAL_ARGS=(--sizes 128,256)
@@ -42,7 +51,18 @@ else
 fi
 DEV=cpu; python3 -c "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null && DEV=cuda
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || echo "no GPU"; python3 -c "import torch; print('torch', torch.__version__)"; } >> "$LOG" 2>&1
-stamp "start (smoke=$SMOKE, device $DEV)"
+stamp "start (smoke=$SMOKE, continue=$CONTINUE, full=$FULL, device $DEV): gpu-run.sh ${ARGS_ALL}"
+
+RESUME=checkpoint/tiny-shapes.pt
+if [ $FULL = 1 ]; then
+  # 0 (full): stage 1 from nothing, alone on the GPU; its model.pt is what stage 2 continues
+  timeout $BASE_T python3 train.py --out "$RUN/base" --no-export "${TRAIN_ARGS[@]}" ${BASE_EXTRA[@]+"${BASE_EXTRA[@]}"} \
+    > "$RUN/base.log" 2>&1
+  stamp "stage 1 (train.py from nothing) exit $?"
+  grep -v -i "warn\|_C._jit\|^  " "$RUN/base.log" | sed 's/^/[stage 1] /' >> "$LOG"
+  RESUME="$RUN/base.work/model.pt"
+  [ -f "$RESUME" ] || { stamp "stage 1 wrote no model.pt: stopping"; exit 1; }
+fi
 
 if [ $CONTINUE = 0 ]; then
   # 1. the checker, in the background on the same GPU (its own renders and training, <= CHECK_T s)
@@ -54,10 +74,10 @@ if [ $CONTINUE = 0 ]; then
 else
   # 1-2 (continue): from the committed one-file checkpoint; decoder fine-tuning beside the UNet's
   cp checkpoint/checker.pt "$RUN/checker.pt"; echo "committed checker (checkpoint/checker.pt)" > "$RUN/checker.log"
-  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume checkpoint/tiny-shapes.pt --decoder-only "${DEC_ARGS[@]}" ${DEC_EXTRA[@]+"${DEC_EXTRA[@]}"} \
+  ( timeout $TRAIN_T python3 train.py --out "$RUN/decoder" --resume "$RESUME" --decoder-only "${DEC_ARGS[@]}" ${DEC_EXTRA[@]+"${DEC_EXTRA[@]}"} \
       > "$RUN/decoder.log" 2>&1; echo "decoder exit $?" >> "$RUN/decoder.log" ) &
   CHECKER_PID=$!
-  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume checkpoint/tiny-shapes.pt --decoder-from "$RUN/decoder.work/vae.pt" \
+  timeout $TRAIN_T python3 train.py --out "$RUN/tiny-shapes" --resume "$RESUME" --decoder-from "$RUN/decoder.work/vae.pt" \
     "${TRAIN_ARGS[@]}" "$@" > "$RUN/train.log" 2>&1
 fi
 stamp "train.py exit $? ($(grep -c . "$RUN/train.log") log lines)"
@@ -84,6 +104,19 @@ if [ -f "$RUN/tiny-shapes.work/model.pt" ] && [ -f "$RUN/checker.pt" ]; then
   done
 else
   stamp "no model.pt or no checker.pt: evaluation skipped"
+fi
+
+# (full) one training.json for both stages: stage 2's, with stage 1's as "base" and the command
+if [ $FULL = 1 ] && [ -f "$RUN/tiny-shapes/training.json" ]; then
+  python3 - "$RUN/tiny-shapes/training.json" "$RUN/base/training.json" "bash tools/tiny-model/gpu-run.sh ${ARGS_ALL}" <<'PY'
+import json, sys
+final, base = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+final["base"], final["command"] = base, sys.argv[3]
+final["train_minutes_both_stages"] = base.get("train_minutes", 0) + final.get("train_minutes", 0)
+json.dump(final, open(sys.argv[1], "w"), indent=2)
+print(f"both stages: {final['train_minutes_both_stages']:.1f} min of training")
+PY
+  stamp "training.json: stage 1 as base"
 fi
 
 # 5. pack: one tar (model folder, model.pt, export check, checker), in 15 MB parts

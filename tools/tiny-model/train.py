@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import copy
 import inspect
+import json
 import math
 import multiprocessing
 import os
@@ -475,6 +476,8 @@ def main() -> None:
     p.add_argument("--decoder-only", action="store_true",
                    help="with --resume: fine-tune the VAE decoder only (frozen encoder, --vae-minutes), write OUT.work/vae.pt, stop")
     p.add_argument("--decoder-from", help="a vae.pt whose decoder replaces the resumed one at export (waits for it to appear)")
+    p.add_argument("--no-export", action="store_true",
+                   help="write model.pt, the work files and training.json only (no ONNX graphs): a stage that another run continues")
     p.add_argument("--decoder-wait", type=float, default=120, help="seconds to wait for --decoder-from after the UNet is done")
     p.add_argument("--layouts", help="scene layout shares, e.g. single=0.3,count=0.3,relation=0.3,mixed=0.1")
     p.add_argument("--bucket-steps", help="UNet step shares of the buckets 128x128,256x256,96x128,128x96, e.g. 0.4,0.3,0.15,0.15")
@@ -610,6 +613,10 @@ def main() -> None:
              "train_minutes": (time.time() - t0) / 60, "smoke": args.smoke}
     # model.pt first (reference.py / checker.py): should the ONNX export fail, export.py --work can redo it anywhere
     export.save_combined(work / "model.pt", te, unet, enc, dec, scaling, steps, vae_shape)
+    if args.no_export:
+        (out / "training.json").write_text(json.dumps(stats, indent=2))
+        log(f"wrote {work / 'model.pt'} (no ONNX export) in {(time.time() - t0) / 60:.1f} min")
+        return
     export.export_model(out, te.cpu(), unet.cpu(), enc.cpu(), dec.cpu(), scaling, tok, buckets[0]["images"][:512], stats)
     log(f"wrote {out} in {(time.time() - t0) / 60:.1f} min")
 
