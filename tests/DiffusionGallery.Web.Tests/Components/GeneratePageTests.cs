@@ -64,6 +64,46 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
     }
 
     [Fact]
+    public async Task RefusedSettings_AreNotRemembered_AcceptedOnesAre()
+    {
+        var userId = await SignInAsync(new GenerationSettings { Prompt = "a red circle", Model = "tiny-shapes", Steps = 20, Seed = 3 });
+        var preferences = new UserPreferencesService(_h.Database, TimeProvider.System);
+        var page = Render<GeneratePage>();
+        page.WaitForAssertion(() => page.Find("textarea"));
+        var form = page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>();
+
+        page.Find("textarea").Input(new string('a', 1100));
+        page.Find("[data-testid=generate]").Click();
+        page.WaitForAssertion(() => Assert.Contains("1000", FieldText(page, "prompt")));
+        Assert.Equal("a red circle", (await preferences.LoadAsync(userId, Xunit.TestContext.Current.CancellationToken))?.Prompt);
+
+        page.Find("textarea").Input("a blue square");
+        page.Find("[data-testid=generate]").Click();
+        page.WaitForAssertion(() => Assert.Equal(1, _h.Queue.QueuedCount));
+        Assert.Equal("a blue square", (await preferences.LoadAsync(userId, Xunit.TestContext.Current.CancellationToken))?.Prompt);
+    }
+
+    [Fact]
+    public async Task ARemixsKeptSeed_IsUsedOnce_ButNotRememberedAsTheUsersSeed()
+    {
+        var userId = await SignInAsync(new GenerationSettings { Prompt = "a red circle", Model = "tiny-shapes", Steps = 20, Seed = -1 });
+        var creator = await _h.Database.AddUserAsync("creator@x.test");
+        var original = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, creator, "a green star", ImageVisibility.Public, seed: 4242);
+        Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo($"generate?remix={original.Id}");
+        var page = Render<GeneratePage>();
+        var form = page.FindComponent<DiffusionGallery.Web.Components.Pages.Generate.PromptForm>();
+        page.WaitForAssertion(() => Assert.Equal(original.Seed, form.Instance.Settings.Seed));
+
+        page.Find("[data-testid=size-square]").Click(); // (the seeded image records no size)
+        page.Find("[data-testid=generate]").Click();
+        page.WaitForAssertion(() => Assert.Equal(1, _h.Queue.QueuedCount));
+
+        var remembered = await new UserPreferencesService(_h.Database, TimeProvider.System).LoadAsync(userId, Xunit.TestContext.Current.CancellationToken);
+        Assert.Equal("a green star", remembered?.Prompt); // what was last generated
+        Assert.Equal(-1, remembered?.Seed); // random again, as before the remix
+    }
+
+    [Fact]
     public async Task UseAsReference_AnothersPublicImage_IsChosen_ButNotOneThatForbidsRemix_OrIsUnlisted()
     {
         await SignInAsync();

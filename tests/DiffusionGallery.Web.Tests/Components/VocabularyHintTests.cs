@@ -40,6 +40,20 @@ public sealed class VocabularyHintTests : MudTestContext
     }
 
     [Fact]
+    public void ARunOnWord_IsShortenedInItsChip_WithTheWholeWordInTheTitle_AndTheHintWraps()
+    {
+        var word = new string('q', 1100);
+        var hint = RenderHint($"a red {word}");
+
+        var chip = hint.Find("[data-testid=unknown-word]");
+        Assert.Equal(new string('q', VocabularyHint.ChipCharacters - 1) + "…", chip.TextContent.Trim());
+        Assert.Equal(word, chip.GetAttribute("title"));
+        Assert.Contains("dg-wrap-anywhere", hint.Find("[data-testid=vocabulary-hint-text]").ClassList);
+        var css = File.ReadAllText(Path.Combine(RepoPaths.Root, "wwwroot", "app.css"));
+        Assert.Contains(".dg-wrap-anywhere { overflow-wrap: anywhere; }", css);
+    }
+
+    [Fact]
     public void KnownPrompt_ShowsNothing() =>
         Assert.Empty(RenderHint("a large red circle in the top left on a sunset gradient").FindAll("[data-testid=vocabulary-hint]"));
 

@@ -39,9 +39,24 @@ public partial class PromptForm
 
     private bool RandomSeed
     {
-        get => Settings.Seed < 0;
-        set => Settings.Seed = value ? -1 : LastSeed ?? 0;
+        get => Settings.Seed < 0 && _negativeSeed is null;
+        set
+        {
+            _negativeSeed = null;
+            Settings.Seed = value ? -1 : LastSeed ?? 0;
+        }
     }
+
+    /// <summary>A negative number typed as the fixed seed: kept as typed and refused (a negative seed in the settings means "random").</summary>
+    private long? _negativeSeed;
+
+    public const string SeedRangeMessage = "The seed must be 0 or more (0–9223372036854775807); use the dice for a random one.";
+
+    private long SeedShown => _negativeSeed ?? Settings.Seed;
+
+    private bool SeedHasError => _negativeSeed is not null || HasError(Fields.Seed);
+
+    private string? SeedError => _negativeSeed is not null ? SeedRangeMessage : ErrorFor(Fields.Seed);
 
     /// <summary>The seed used for the last submission (shown after generation).</summary>
     public long? LastSeed { get; private set; }
@@ -89,7 +104,8 @@ public partial class PromptForm
 
     private async Task OnSeedChanged(long seed)
     {
-        Settings.Seed = Math.Max(0, seed);
+        _negativeSeed = seed < 0 ? seed : null;
+        if (seed >= 0) Settings.Seed = seed;
         await Edited(Fields.Seed);
     }
 
@@ -112,7 +128,7 @@ public partial class PromptForm
 
     public async Task SubmitAsync()
     {
-        if (Busy) return;
+        if (Busy || _negativeSeed is not null) return; // (the seed's message is under its field)
         var submitted = Settings.Clone();
         if (submitted.Seed < 0) submitted.Seed = GenerateRequestDto.RandomSeed();
         LastSeed = submitted.Seed;
