@@ -201,6 +201,31 @@ public sealed class GeneratePageTests : MudTestContext, IDisposable
         await worker.StopAsync(Xunit.TestContext.Current.CancellationToken);
     }
 
+    [Fact]
+    public async Task RecentImages_StayInReach_AfterNewRuns_TheCurrentOneShownAboveThemNotTwice()
+    {
+        var userId = await SignInAsync(new GenerationSettings { Prompt = "a blue square", Model = "tiny-shapes", Steps = 6, Seed = 5 });
+        var older = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, userId, "an older red circle", createdAt: DateTimeOffset.UtcNow.AddMinutes(-5));
+        var someoneElses = await Sharing.SharingSeed.AddImageAsync(_h.Database, _h.Store, await _h.Database.AddUserAsync("other@x.test"), "not mine", ImageVisibility.Public);
+        using var worker = _h.CreateWorker();
+        await worker.StartAsync(Xunit.TestContext.Current.CancellationToken);
+        var page = Render<GeneratePage>();
+        string[] Recent() => page.FindAll("[data-testid=recent-image]").Select(a => a.GetAttribute("data-image-id")!).ToArray();
+        page.WaitForAssertion(() => Assert.Equal([older.Id.ToString()], Recent()));
+
+        page.Find("[data-testid=generate]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=results] [data-testid=image-card]")), TimeSpan.FromSeconds(20));
+        var made = page.Find("[data-testid=results] [data-testid=image-card]").GetAttribute("data-image-id");
+        page.WaitForAssertion(() => Assert.Equal([older.Id.ToString()], Recent())); // the new one is above, not twice
+        Assert.DoesNotContain(someoneElses.Id.ToString(), page.Markup);
+
+        page.Find("[data-testid=generate]").Click(); // a second run: the first one's image joins the recent ones, newest first
+        page.WaitForAssertion(() => Assert.NotEqual(made, page.Find("[data-testid=results] [data-testid=image-card]").GetAttribute("data-image-id")), TimeSpan.FromSeconds(20));
+        page.WaitForAssertion(() => Assert.Equal([made!, older.Id.ToString()], Recent()));
+        await worker.StopAsync(Xunit.TestContext.Current.CancellationToken);
+    }
+
     public new void Dispose()
     {
         base.Dispose();
