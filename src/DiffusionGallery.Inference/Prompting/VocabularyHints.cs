@@ -56,7 +56,7 @@ public static class VocabularyHints
         var sentences = new List<string>();
         var inPrompt = unknown.Where(u => !u.InNegativePrompt).ToList();
         foreach (var u in inPrompt.Where(u => u.KnownAlternative is not null))
-            sentences.Add($"'{u.Word}' is not known to this model; it knows '{u.KnownAlternative}'.");
+            sentences.Add($"'{Shorten(u.Word)}' is not known to this model; it knows '{u.KnownAlternative}'.");
         foreach (var category in HintOrder)
         {
             var words = inPrompt.Where(u => u.KnownAlternative is null && u.Category == category).Select(u => u.Word).ToList();
@@ -98,11 +98,17 @@ public static class VocabularyHints
 
     private static string QuotedList(List<string> words)
     {
-        var quoted = words.Take(MaxQuotedWords).Select(w => $"'{w}'").ToList();
+        var quoted = words.Take(MaxQuotedWords).Select(w => $"'{Shorten(w)}'").ToList();
         if (words.Count > MaxQuotedWords)
             quoted.Add($"{words.Count - MaxQuotedWords} more");
         return AndList(quoted);
     }
+
+    /// <summary>At most this many characters of a word are quoted in the hint (a pasted run-on "word" stays readable); the
+    /// report's <see cref="VocabularyReport.UnknownWords"/> keep the whole word.</summary>
+    public const int QuotedCharacters = 32;
+
+    private static string Shorten(string word) => word.Length <= QuotedCharacters ? word : word[..(QuotedCharacters - 1)] + "…";
 
     private static string AndList(List<string> items) =>
         items.Count == 1 ? items[0] : $"{string.Join(", ", items.Take(items.Count - 1))} and {items[^1]}";

@@ -37,6 +37,17 @@ public sealed class VocabularyHintsTests
     }
 
     [Fact]
+    public void ARunOnWord_IsQuotedShortened_ButReportedWhole()
+    {
+        var word = new string('q', 1100);
+        var report = VocabularyHints.Check(Vocabulary, $"a red {word} circle");
+
+        Assert.Equal(word, Assert.Single(report.UnknownWords).Word);
+        Assert.StartsWith($"'{new string('q', VocabularyHints.QuotedCharacters - 1)}…' is not known to this model", report.Hint);
+        Assert.True(report.Hint!.Length < 200, report.Hint);
+    }
+
+    [Fact]
     public void UnknownWords_AreGroupedByCategory_InPromptOrder()
     {
         var report = VocabularyHints.Check(Vocabulary, "a pink and teal hexagon on a beach, pink");

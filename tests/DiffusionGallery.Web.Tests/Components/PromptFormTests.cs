@@ -152,21 +152,24 @@ public sealed class PromptFormTests : MudTestContext
     }
 
     [Fact]
-    public void NegativeFixedSeed_IsKeptAsTyped_RefusedUnderTheField_AndNotSubmitted()
+    public void NotASeed_IsKeptAsTyped_RefusedUnderTheField_AndNotSubmitted()
     {
         GenerationSettings? submitted = null;
         var settings = new GenerationSettings { Prompt = "x", Seed = 1234 };
         var form = RenderForm(settings, s => submitted = s);
 
-        Input(form, "seed").Change("-5");
+        foreach (var typed in new[] { "-5", "12.5", "abc", "9223372036854775808" })
+        {
+            Input(form, "seed").Input(typed);
 
-        Assert.Equal("-5", Input(form, "seed").GetAttribute("value")); // not turned into 0
-        Assert.Contains(PromptForm.SeedRangeMessage, FieldText(form, "seed"));
-        Assert.Equal(1234, settings.Seed); // (a negative seed in the settings would mean "random")
-        form.Find("[data-testid=generate]").Click();
-        Assert.Null(submitted);
+            Assert.Equal(typed, Input(form, "seed").GetAttribute("value")); // not turned into 0 or clamped
+            Assert.Contains(PromptForm.SeedRangeMessage, FieldText(form, "seed"));
+            Assert.Equal(1234, settings.Seed); // (a negative seed in the settings would mean "random")
+            form.Find("[data-testid=generate]").Click();
+            Assert.Null(submitted);
+        }
 
-        Input(form, "seed").Change("42");
+        Input(form, "seed").Input("42");
         Assert.DoesNotContain(PromptForm.SeedRangeMessage, FieldText(form, "seed"));
         form.Find("[data-testid=generate]").Click();
         Assert.Equal(42, submitted?.Seed);

@@ -39,24 +39,25 @@ public partial class PromptForm
 
     private bool RandomSeed
     {
-        get => Settings.Seed < 0 && _negativeSeed is null;
+        get => Settings.Seed < 0 && _seedTyped is null;
         set
         {
-            _negativeSeed = null;
+            _seedTyped = null;
             Settings.Seed = value ? -1 : LastSeed ?? 0;
         }
     }
 
-    /// <summary>A negative number typed as the fixed seed: kept as typed and refused (a negative seed in the settings means "random").</summary>
-    private long? _negativeSeed;
+    /// <summary>A fixed seed as typed that is not one (negative, not a whole number, too large): kept as typed and refused;
+    /// the settings keep the last valid seed (a negative seed there means "random").</summary>
+    private string? _seedTyped;
 
-    public const string SeedRangeMessage = "The seed must be 0 or more (0–9223372036854775807); use the dice for a random one.";
+    public const string SeedRangeMessage = "The seed must be a whole number from 0 to 9223372036854775807; use the dice for a random one.";
 
-    private long SeedShown => _negativeSeed ?? Settings.Seed;
+    private string SeedShown => _seedTyped ?? Settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private bool SeedHasError => _negativeSeed is not null || HasError(Fields.Seed);
+    private bool SeedHasError => _seedTyped is not null || HasError(Fields.Seed);
 
-    private string? SeedError => _negativeSeed is not null ? SeedRangeMessage : ErrorFor(Fields.Seed);
+    private string? SeedError => _seedTyped is not null ? SeedRangeMessage : ErrorFor(Fields.Seed);
 
     /// <summary>The seed used for the last submission (shown after generation).</summary>
     public long? LastSeed { get; private set; }
@@ -102,10 +103,14 @@ public partial class PromptForm
         await Edited(Fields.Height);
     }
 
-    private async Task OnSeedChanged(long seed)
+    private async Task OnSeedChanged(string? text)
     {
-        _negativeSeed = seed < 0 ? seed : null;
-        if (seed >= 0) Settings.Seed = seed;
+        if (long.TryParse(text?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seed))
+        {
+            Settings.Seed = seed;
+            _seedTyped = null;
+        }
+        else _seedTyped = text ?? "";
         await Edited(Fields.Seed);
     }
 
@@ -128,7 +133,7 @@ public partial class PromptForm
 
     public async Task SubmitAsync()
     {
-        if (Busy || _negativeSeed is not null) return; // (the seed's message is under its field)
+        if (Busy || _seedTyped is not null) return; // (the seed's message is under its field)
         var submitted = Settings.Clone();
         if (submitted.Seed < 0) submitted.Seed = GenerateRequestDto.RandomSeed();
         LastSeed = submitted.Seed;
