@@ -24,7 +24,9 @@ public static class UploadFormatSniffer
                 throw UploadRejectedException.Unsupported("The file is an animated WebP; only still images can be used as a reference.");
             return UploadFormat.Webp;
         }
-        throw UploadRejectedException.Unsupported($"The file is {Describe(data)}, not a supported image.");
+        throw UploadRejectedException.Unsupported(Describe(data) is { } kind
+            ? $"The file is {kind}; only PNG, JPEG or WebP images can be used."
+            : "The file is not an image this app can read; only PNG, JPEG or WebP images can be used.");
     }
 
     /// <summary>A WebP whose VP8X header sets the animation flag, or that carries ANIM/ANMF chunks.</summary>
@@ -44,7 +46,8 @@ public static class UploadFormatSniffer
         return false;
     }
 
-    private static string Describe(ReadOnlySpan<byte> data)
+    /// <summary>What the file is, where its first bytes tell; null where they do not.</summary>
+    private static string? Describe(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return "empty";
         if (data.StartsWith("GIF8"u8)) return "a GIF image";
@@ -58,6 +61,6 @@ public static class UploadFormatSniffer
         var head = Encoding.UTF8.GetString(data[..Math.Min(data.Length, 512)]).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
         if (head.Contains("<svg", StringComparison.OrdinalIgnoreCase)) return "an SVG drawing";
         if (head.StartsWith('<')) return "an HTML or XML document";
-        return "not an image format we know";
+        return null;
     }
 }

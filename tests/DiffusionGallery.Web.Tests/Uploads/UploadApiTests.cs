@@ -102,6 +102,8 @@ public sealed class UploadApiTests(GenerationFlowTests.AppFixture fixture) : ICl
         new("pixel bomb (50000x50000 declared)", () => UploadCorpus.PixelBomb(), HttpStatusCode.BadRequest, "50000x50000"),
         new("renamed executable", UploadCorpus.RenamedExecutable, HttpStatusCode.UnsupportedMediaType, "Windows executable"),
         new("SVG", UploadCorpus.Svg, HttpStatusCode.UnsupportedMediaType, "SVG"),
+        new("text file", () => System.Text.Encoding.UTF8.GetBytes("hello, this is not an image"), HttpStatusCode.UnsupportedMediaType,
+            "The file is not an image this app can read; only PNG, JPEG or WebP images can be used."),
         new("truncated PNG", UploadCorpus.TruncatedPng, HttpStatusCode.BadRequest, "could not be decoded"),
         new("12 MB file", UploadCorpus.TwelveMegabytes, HttpStatusCode.RequestEntityTooLarge, "larger than 10 MB"),
         new("animated WebP", UploadCorpus.AnimatedWebp, HttpStatusCode.UnsupportedMediaType, "animated WebP"),
