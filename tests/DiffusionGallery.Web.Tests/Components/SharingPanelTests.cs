@@ -58,6 +58,37 @@ public sealed class SharingPanelTests : MudTestContext, IDisposable
         panel.WaitForAssertion(() => AssertChosen(panel, "Unlisted"));
     }
 
+    [Fact]
+    public async Task CollectionToggle_AddsThenRemoves_WithFeedbackEachTime()
+    {
+        var ct = Xunit.TestContext.Current.CancellationToken;
+        var (me, imageId) = await SeedAsync();
+        var shapes = await Collections.CreateAsync(me, new CollectionCreate("Shapes", null), ct);
+        var panel = RenderPanel(me, imageId);
+        var snackbar = Services.GetRequiredService<ISnackbar>();
+
+        panel.WaitForAssertion(() => Assert.Equal("false", panel.Find("[data-testid=collection-toggle]").GetAttribute("aria-pressed")));
+        panel.Find("[data-testid=collection-toggle]").Click();
+        panel.WaitForAssertion(() => Assert.Equal("true", panel.Find("[data-testid=collection-toggle]").GetAttribute("aria-pressed")));
+        Assert.Equal([imageId], (await Collections.GetAsync(me, shapes.Id, ct))!.ImageIds);
+        Assert.Contains(snackbar.ShownSnackbars, s => s.Message == "Added to \"Shapes\".");
+
+        panel.Find("[data-testid=collection-toggle]").Click();
+        panel.WaitForAssertion(() => Assert.Equal("false", panel.Find("[data-testid=collection-toggle]").GetAttribute("aria-pressed")));
+        Assert.Empty((await Collections.GetAsync(me, shapes.Id, ct))!.ImageIds);
+        Assert.Contains(snackbar.ShownSnackbars, s => s.Message == "Removed from \"Shapes\".");
+    }
+
+    [Fact]
+    public async Task NoCollections_SaysSoAndLinksToMakeOne()
+    {
+        var (me, imageId) = await SeedAsync();
+        var panel = RenderPanel(me, imageId);
+
+        panel.WaitForAssertion(() => Assert.Contains("No collections yet. Make one", panel.Find("[data-testid=sharing-panel]").TextContent));
+        Assert.Contains(panel.FindAll("a"), a => a.GetAttribute("href") == "collections");
+    }
+
     public new void Dispose()
     {
         base.Dispose();
