@@ -62,6 +62,21 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AccessDenied_ExplainsAndLinksHome_SignedInOffersAnotherAccount()
+    {
+        var anonymous = await NewClient().GetStringAsync("/Account/AccessDenied", TestContext.Current.CancellationToken);
+        Assert.Contains("data-testid=\"home-link\"", anonymous, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"sign-in-link\"", anonymous, StringComparison.Ordinal);
+
+        var email = $"denied-{Guid.NewGuid():N}@example.test";
+        var (client, _) = await App.RegisterAsync(email);
+        var signedIn = await client.GetStringAsync("/Account/AccessDenied", TestContext.Current.CancellationToken);
+        Assert.Contains(email, signedIn, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"home-link\"", signedIn, StringComparison.Ordinal);
+        Assert.Contains("Sign in as someone else", signedIn, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Password64Characters_Accepted()
     {
         var (client, _) = await App.RegisterAsync($"long-{Guid.NewGuid():N}@example.test", new string('p', 64));
