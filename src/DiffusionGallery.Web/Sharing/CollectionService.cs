@@ -13,6 +13,9 @@ public sealed record CollectionImagesPut(IReadOnlyList<Guid>? ImageIds);
 
 public sealed record CollectionDto(Guid Id, string Name, string Description, ImageVisibility Visibility, string? ShareUrl, Guid? CoverImageId, int ImageCount, IReadOnlyList<Guid> ImageIds, DateTimeOffset CreatedAt);
 
+/// <summary>The owner's own view of a collection: it and its images, in order.</summary>
+public sealed record OwnCollectionView(CollectionDto Collection, IReadOnlyList<GeneratedImage> Images);
+
 public sealed record SharedCollectionItemDto(Guid Id, string Image, string Thumb, SharedImageDto Details);
 
 public sealed record SharedCollectionDto(string Name, string Description, CreatorDto Creator, string? Cover, IReadOnlyList<SharedCollectionItemDto> Items);
@@ -58,6 +61,16 @@ public sealed class CollectionService(IDbContextFactory<ApplicationDbContext> db
         return collection is null ? null : ToDto(collection);
     }
 
+    /// <summary>The collection with its images for its owner's page; null when the collection is not theirs.</summary>
+    public async Task<OwnCollectionView?> GetWithImagesAsync(string ownerId, Guid id, CancellationToken cancellationToken = default)
+    {
+        var collection = await GetAsync(ownerId, id, cancellationToken);
+        if (collection is null) return null;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var images = await db.GeneratedImages.AsNoTracking().Where(i => i.OwnerId == ownerId && collection.ImageIds.Contains(i.Id)).ToDictionaryAsync(i => i.Id, cancellationToken);
+        return new OwnCollectionView(collection, collection.ImageIds.Where(images.ContainsKey).Select(i => images[i]).ToList());
+    }
+
     /// <summary>Replaces the images (in this order). Only the owner's own images; null when the collection is not theirs.</summary>
     public async Task<CollectionDto?> SetImagesAsync(string ownerId, Guid id, CollectionImagesPut request, CancellationToken cancellationToken = default)
     {
@@ -85,6 +98,14 @@ public sealed class CollectionService(IDbContextFactory<ApplicationDbContext> db
         var current = await GetAsync(ownerId, id, cancellationToken);
         if (current is null) return null;
         return await SetImagesAsync(ownerId, id, new CollectionImagesPut(current.ImageIds.Concat(imageIds.Where(i => !current.ImageIds.Contains(i))).ToList()), cancellationToken);
+    }
+
+    /// <summary>Takes images out (the image page's collection toggle, the owner's collection page); the rest keep their order.</summary>
+    public async Task<CollectionDto?> RemoveImagesAsync(string ownerId, Guid id, IReadOnlyCollection<Guid> imageIds, CancellationToken cancellationToken = default)
+    {
+        var current = await GetAsync(ownerId, id, cancellationToken);
+        if (current is null) return null;
+        return await SetImagesAsync(ownerId, id, new CollectionImagesPut(current.ImageIds.Where(i => !imageIds.Contains(i)).ToList()), cancellationToken);
     }
 
     public async Task<CollectionDto?> PatchAsync(string ownerId, Guid id, CollectionPatch patch, CancellationToken cancellationToken = default)

@@ -26,6 +26,7 @@ public sealed class AccountPagesTests : MudTestContext
         var grid = Render<GalleryGrid>(p => p.Add(g => g.Images, []));
 
         Assert.Equal("generate", grid.Find("[data-testid=gallery-empty] a[data-testid=generate-link]").GetAttribute("href"));
+        Assert.Equal("No images yet. Generate one!", grid.Find("[data-testid=gallery-empty]").TextContent.Trim());
     }
 
     [Fact]

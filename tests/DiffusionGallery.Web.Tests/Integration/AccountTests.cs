@@ -62,6 +62,36 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task ShortPassword_TheMessageShowsOnce_UnderTheField()
+    {
+        var response = await GalleryAppFactory.PostFormAsync(NewClient(), "/Account/Register", new()
+        {
+            ["Input.Email"] = $"once-{Guid.NewGuid():N}@example.test", ["Input.Password"] = "short", ["Input.ConfirmPassword"] = "short",
+        });
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        const string message = "The Password must be at least 8 and at most 128 characters long.";
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, System.Text.RegularExpressions.Regex.Escape(message)));
+        // The field's own message, after the password input (the summary lists only errors of no one field).
+        Assert.True(html.IndexOf($"<div class=\"text-danger\">{message}</div>", StringComparison.Ordinal) > html.IndexOf("id=\"Input.Password\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AccessDenied_ExplainsAndLinksHome_SignedInOffersAnotherAccount()
+    {
+        var anonymous = await NewClient().GetStringAsync("/Account/AccessDenied", TestContext.Current.CancellationToken);
+        Assert.Contains("data-testid=\"home-link\"", anonymous, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"sign-in-link\"", anonymous, StringComparison.Ordinal);
+
+        var email = $"denied-{Guid.NewGuid():N}@example.test";
+        var (client, _) = await App.RegisterAsync(email);
+        var signedIn = await client.GetStringAsync("/Account/AccessDenied", TestContext.Current.CancellationToken);
+        Assert.Contains(email, signedIn, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"home-link\"", signedIn, StringComparison.Ordinal);
+        Assert.Contains("Sign in as someone else", signedIn, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Password64Characters_Accepted()
     {
         var (client, _) = await App.RegisterAsync($"long-{Guid.NewGuid():N}@example.test", new string('p', 64));

@@ -21,6 +21,8 @@ public sealed class NotFoundPageTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("does not exist", html, StringComparison.Ordinal);
         Assert.Contains("DiffusionGallery", html, StringComparison.Ordinal); // inside the app's layout
+        Assert.Matches("<a[^>]*href=\"./\"[^>]*data-testid=\"home-link\"|<a[^>]*data-testid=\"home-link\"[^>]*href=\"./\"", html);
+        Assert.Contains("Account/Login", html, StringComparison.Ordinal); // an anonymous visitor is offered to sign in
     }
 
     [Fact]
