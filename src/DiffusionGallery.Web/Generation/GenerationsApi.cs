@@ -46,13 +46,13 @@ public static class GenerationsApi
     }
 
     /// <param name="wait">Seconds to wait for the job to finish (0–30); read as text so that a bad value gets a clear 400.</param>
-    private static async Task<Results<Ok<GenerationJobDto>, NotFound>> GetJobAsync(Guid id, string? wait, ICurrentUser user, JobQueries jobs,
+    private static async Task<Results<Ok<GenerationJobDto>, ProblemHttpResult>> GetJobAsync(Guid id, string? wait, ICurrentUser user, JobQueries jobs,
         CancellationToken cancellationToken)
     {
         var userId = user.RequireUserId();
         var job = await jobs.WaitAsync(userId, id, ParseWait(wait), cancellationToken);
         return job is null
-            ? TypedResults.NotFound()
+            ? ApiProblems.NotFound($"You have no generation job {id}.")
             : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList())
             {
                 BatchSize = job.BatchSize, CreatedAt = job.CreatedAt, StartedAt = job.StartedAt, FinishedAt = job.FinishedAt,
