@@ -53,6 +53,25 @@ public sealed class ProblemDetailsTests(GenerationFlowTests.AppFixture fixture) 
     }
 
     [Fact]
+    public async Task UnknownSamplerName_Is400SayingItIsUnknown_AndListingTheValidNames()
+    {
+        var (_, userId) = await fixture.App.RegisterAsync($"sampler-{Guid.NewGuid():N}@example.test");
+        using var api = fixture.App.CreateTokenClient(await fixture.App.CreateTokenAsync(userId));
+
+        var problem = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", sampler = "Bogus" }, Ct), HttpStatusCode.BadRequest);
+
+        var message = Assert.Single(FieldErrors(problem, "sampler"));
+        Assert.StartsWith("Unknown sampler 'Bogus'. Valid names: ", message);
+        Assert.All(Enum.GetNames<DiffusionGallery.Inference.Abstractions.SamplerKind>(), name => Assert.Contains(name, message));
+        Assert.DoesNotContain("wrong type", message);
+        // Names are read as before: any case, and the answer names them as declared.
+        var accepted = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", sampler = "eulerancestral", steps = 2 }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var unknownFit = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", fit = "Zoom" }, Ct), HttpStatusCode.BadRequest);
+        Assert.Equal(["Unknown fit 'Zoom'. Valid names: Crop, Pad, Stretch."], FieldErrors(unknownFit, "fit"));
+    }
+
+    [Fact]
     public async Task InvalidSettings_AnswerOneMessagePerField_WithTheLimits()
     {
         var (_, userId) = await fixture.App.RegisterAsync($"fields-{Guid.NewGuid():N}@example.test");
