@@ -281,6 +281,20 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         Assert.Equal(HttpStatusCode.OK, (await user.Client.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var upper = A1111User.BasicClient(App, user.Email.ToUpperInvariant(), user.Token))
             Assert.Equal(HttpStatusCode.OK, (await upper.GetAsync("/sdapi/v1/sd-models")).StatusCode);
+        // The user name people know is their handle (Identity's UserName is the e-mail): it works, with or without "@".
+        string handle, otherHandle;
+        await using (var db = App.CreateDbContext())
+        {
+            handle = (await db.Users.SingleAsync(u => u.Id == user.UserId)).Handle!;
+            otherHandle = (await db.Users.SingleAsync(u => u.Id == other.UserId)).Handle!;
+        }
+        foreach (var name in new[] { handle, "@" + handle, handle.ToUpperInvariant() })
+        {
+            using var byHandle = A1111User.BasicClient(App, name, user.Token);
+            Assert.Equal(HttpStatusCode.OK, (await byHandle.GetAsync("/sdapi/v1/sd-models")).StatusCode);
+        }
+        using (var othersHandle = A1111User.BasicClient(App, otherHandle, user.Token))
+            Assert.Equal(HttpStatusCode.Unauthorized, (await othersHandle.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var password = A1111User.BasicClient(App, user.Email, GalleryAppFactory.Password))
             Assert.Equal(HttpStatusCode.Unauthorized, (await password.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var wrongName = A1111User.BasicClient(App, other.Email, user.Token))
