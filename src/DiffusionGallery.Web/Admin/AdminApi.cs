@@ -93,7 +93,7 @@ public static class AdminApi
     {
         await admin.RequireAdminAsync(user, cancellationToken);
         var result = await audit.QueryAsync(new AuditQuery(search, action, from, to, page, pageSize), cancellationToken);
-        return TypedResults.Ok(new AuditPageDto(result.Items.Select(AuditEntryDto.From).ToList(), result.Total));
+        return TypedResults.Ok(new AuditPageDto(result.Items.Select(e => AuditEntryDto.From(e, result)).ToList(), result.Total));
     }
 
     private static async Task AuditCsvAsync(HttpContext http, ClaimsPrincipal user, AdminUserService admin, UsageExport export, CancellationToken cancellationToken,

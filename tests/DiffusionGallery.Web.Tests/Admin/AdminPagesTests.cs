@@ -86,4 +86,26 @@ public sealed class AdminPagesTests(AdminAppFixture fixture) : MudTestContext, I
         Assert.Equal(5, (await check.QuotaPolicies.FindAsync([user.Id], Ct))!.ImagesPerDay);
         Assert.Contains("imagesPerDay=5", (await check.Set<AuditEntry>().SingleAsync(a => a.TargetId == user.Id && a.Action == "quota.update", Ct)).Details);
     }
+
+    [Fact]
+    public async Task AuditLog_TargetColumn_ShowsTheUsersEmail_WithTheIdInTheTooltip_AndSearchFindsByEmail()
+    {
+        var user = await fixture.RegisterUserAsync("audited");
+        var disabled = await fixture.AdminToken.PostAsync($"/api/admin/users/{user.Id}/disable", null, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, disabled.StatusCode);
+        await SignInAsAdminAsync();
+
+        var page = Render<AdminAudit>();
+
+        page.WaitForAssertion(() => Assert.Contains(page.FindAll("[data-testid=audit-target]"), c => c.TextContent.Contains(user.Email, StringComparison.Ordinal)), Patience);
+        var target = page.FindAll("[data-testid=audit-target]").First(c => c.TextContent.Contains(user.Email, StringComparison.Ordinal));
+        Assert.DoesNotContain(user.Id, target.TextContent); // no raw GUID to read ...
+        Assert.Contains(user.Id, target.QuerySelector("[title]")!.GetAttribute("title")); // ... but the id is at hand
+
+        // The REST view carries the e-mail too, and searching by it finds the entry.
+        var json = await fixture.AdminToken.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/admin/audit?search={Uri.EscapeDataString(user.Email)}", Ct);
+        var entry = Assert.Single(json.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "user.disable");
+        Assert.Equal(user.Id, entry.GetProperty("targetId").GetString());
+        Assert.Equal(user.Email, entry.GetProperty("targetEmail").GetString());
+    }
 }
