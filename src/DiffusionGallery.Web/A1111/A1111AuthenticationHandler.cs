@@ -10,8 +10,10 @@ using Microsoft.Extensions.Options;
 namespace DiffusionGallery.Web.A1111;
 
 /// <summary>
-/// What A1111 clients send: HTTP Basic (<c>--api-auth</c>) where the user name is the account's user name or e-mail
-/// and the password one of its personal access tokens (never the account password), or <c>Bearer dgp_…</c>.
+/// What A1111 clients send: HTTP Basic (<c>--api-auth</c>) where the user name is the account's handle (the public
+/// name people see, <c>/u/{handle}</c>, with or without "@") or its e-mail, and the password one of its personal access
+/// tokens (never the account password), or <c>Bearer dgp_…</c>. (Identity's UserName is the e-mail address here, so the
+/// handle is the only other name a user knows.)
 /// No cookie, so a browser page on another site cannot drive this API with the visitor's session.
 /// </summary>
 public sealed class A1111AuthenticationHandler(
@@ -46,12 +48,24 @@ public sealed class A1111AuthenticationHandler(
 
         var token = await tokens.FindActiveAsync(secret, Context.RequestAborted);
         if (token?.User is not { } user || await users.IsLockedOutAsync(user)
-            || (name is not null && !string.Equals(name, user.UserName, StringComparison.OrdinalIgnoreCase) && !string.Equals(name, user.Email, StringComparison.OrdinalIgnoreCase)))
+            || (name is not null && !Names(user).Contains(name.Trim(), StringComparer.OrdinalIgnoreCase)))
         {
             Logger.LogWarning("Refused A1111 API credentials: unknown, revoked or locked-out token, or a user name that is not the token's owner");
             return AuthenticateResult.Fail("Incorrect username or password");
         }
         return AuthenticateResult.Success(await PersonalAccessTokenHandler.CreateTicketAsync(principalFactory, token, user, SchemeName));
+    }
+
+    /// <summary>What a user may type as the Basic user name: the handle (also as "@handle"), the e-mail, Identity's user name.</summary>
+    private static IEnumerable<string> Names(ApplicationUser user)
+    {
+        if (!string.IsNullOrEmpty(user.Handle))
+        {
+            yield return user.Handle;
+            yield return "@" + user.Handle;
+        }
+        if (user.Email is { } email) yield return email;
+        if (user.UserName is { } userName) yield return userName;
     }
 
     internal static bool TryDecodeBasic(string encoded, out string name, out string secret)

@@ -37,7 +37,6 @@ public sealed class A1111RequestMapper(
         if (prompt.Length > max.MaxPromptLength) body.Errors.Add(A1111ValidationError.Body("prompt", $"ensure this value has at most {max.MaxPromptLength} characters", "value_error.any_str.max_length"));
         if (negative.Length > max.MaxPromptLength) body.Errors.Add(A1111ValidationError.Body("negative_prompt", $"ensure this value has at most {max.MaxPromptLength} characters", "value_error.any_str.max_length"));
         var seed = body.Integer("seed");
-        body.InRange("seed", seed, -1, long.MaxValue / 2);
         var steps = body.Integer("steps");
         body.InRange("steps", steps, 1, max.MaxSteps);
         var cfg = body.Number("cfg_scale");
@@ -53,6 +52,7 @@ public sealed class A1111RequestMapper(
         body.InRange("batch_size", batchSize, 1, max.MaxBatch);
         var iterations = body.Integer("n_iter");
         body.InRange("n_iter", iterations, 1, MaxIterations);
+        CheckSeed(body, seed, Math.Clamp(iterations ?? 1, 1, MaxIterations) * Math.Clamp(batchSize ?? 1, 1, max.MaxBatch));
         var samplerName = body.String("sampler_name");
         var samplerIndex = body.String("sampler_index");
         var scheduler = body.String("scheduler");
@@ -186,5 +186,18 @@ public sealed class A1111RequestMapper(
         var chosen = await userOptions.GetCheckpointAsync(userId, cancellationToken);
         return (chosen is null ? null : await models.ForNameAsync(chosen, cancellationToken))
             ?? await models.ForNameAsync(models.DefaultModelName, cancellationToken);
+    }
+
+    /// <summary>
+    /// -1 (random) or 0 … <see cref="Seeds.Max"/>, less room for the seeds that follow (image k of the call has seed + k), so
+    /// that no job of the call is refused halfway. Compared as a long: a double misses seeds just over the limit.
+    /// </summary>
+    private static void CheckSeed(A1111Body body, long? seed, long images)
+    {
+        if (seed is not { } value || value == -1) return;
+        var upper = Seeds.Max - Math.Max(0, images - 1);
+        if (value >= 0 && value <= upper) return;
+        body.Errors.Add(A1111ValidationError.Body("seed", $"ensure this value is -1 (random) or from 0 to {upper}", value < 0 ? "value_error.number.not_ge" : "value_error.number.not_le")
+            with { Ctx = new JsonObject { ["limit_value"] = value < 0 ? -1 : upper } });
     }
 }

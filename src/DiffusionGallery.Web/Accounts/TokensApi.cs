@@ -53,6 +53,6 @@ public static class TokensApi
         TypedResults.Ok((await service.ListAsync(UserId(user), cancellationToken))
             .Select(t => new TokenDto(t.Id, t.Name, t.Prefix, t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToList());
 
-    private static async Task<Results<NoContent, NotFound>> RevokeAsync(Guid id, ClaimsPrincipal user, PersonalAccessTokenService service, CancellationToken cancellationToken) =>
-        await service.RevokeAsync(UserId(user), id, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(Guid id, ClaimsPrincipal user, PersonalAccessTokenService service, CancellationToken cancellationToken) =>
+        await service.RevokeAsync(UserId(user), id, cancellationToken) ? TypedResults.NoContent() : Errors.ApiProblems.NotFound($"You have no token {id}.");
 }

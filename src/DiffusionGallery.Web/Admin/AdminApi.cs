@@ -14,7 +14,7 @@ public static class AdminApi
 
         api.MapGet("/users", ListUsersAsync).WithSummary("Accounts with roles, status, usage today and effective quota; search and paging.");
         api.MapGet("/users/{id}", GetUserAsync).WithSummary("One account.");
-        api.MapPut("/users/{id}/quota", SetQuotaAsync).WithSummary("Replace the account's quota override (null = the default, 0 = unlimited).");
+        api.MapPut("/users/{id}/quota", SetQuotaAsync).WithSummary("Replace the account's quota override (null = the default, 0 = no limit; negative values are refused with 400 naming the field).");
         api.MapPost("/users/{id}/disable", (string id, ClaimsPrincipal user, HttpContext http, AdminUserService admin, CancellationToken ct) =>
             SetDisabledAsync(id, true, user, http, admin, ct)).WithSummary("Disable the account: no sign-in, no tokens, no generation.");
         api.MapPost("/users/{id}/enable", (string id, ClaimsPrincipal user, HttpContext http, AdminUserService admin, CancellationToken ct) =>
@@ -93,7 +93,7 @@ public static class AdminApi
     {
         await admin.RequireAdminAsync(user, cancellationToken);
         var result = await audit.QueryAsync(new AuditQuery(search, action, from, to, page, pageSize), cancellationToken);
-        return TypedResults.Ok(new AuditPageDto(result.Items.Select(AuditEntryDto.From).ToList(), result.Total));
+        return TypedResults.Ok(new AuditPageDto(result.Items.Select(e => AuditEntryDto.From(e, result)).ToList(), result.Total));
     }
 
     private static async Task AuditCsvAsync(HttpContext http, ClaimsPrincipal user, AdminUserService admin, UsageExport export, CancellationToken cancellationToken,

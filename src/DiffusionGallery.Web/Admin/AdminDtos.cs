@@ -55,7 +55,16 @@ public sealed record RolesDto(IReadOnlyList<string>? Roles);
 
 public sealed record AuditEntryDto(long Id, DateTimeOffset At, string? ActorId, string? ActorEmail, string Action, string? TargetType, string? TargetId, string? Details, string? IpAddress)
 {
+    /// <summary>For a user target: the account's e-mail now (null for other targets and deleted accounts).</summary>
+    public string? TargetEmail { get; init; }
+
     public static AuditEntryDto From(AuditEntry e) => new(e.Id, e.At, e.ActorId, e.ActorEmail, e.Action, e.TargetType, e.TargetId, e.Details, e.IpAddress);
+
+    public static AuditEntryDto From(AuditEntry e, AuditPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return From(e) with { TargetEmail = e.TargetId is { } id && e.TargetType == AuditLog.UserTarget ? page.TargetEmails.GetValueOrDefault(id) : null };
+    }
 }
 
 public sealed record AuditPageDto(IReadOnlyList<AuditEntryDto> Items, int Total);

@@ -6,12 +6,26 @@ namespace DiffusionGallery.Web.Admin;
 
 public sealed record AuditQuery(string? Search = null, string? Action = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Page = 1, int PageSize = 50);
 
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int Total);
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, int Total)
+{
+    /// <summary>E-mail addresses of the accounts the page's entries target (<see cref="AuditLog.UserTarget"/>), by user id; a deleted account has none.</summary>
+    public IReadOnlyDictionary<string, string> TargetEmails { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What to show for an entry's target: the account's e-mail for a user, else the id.</summary>
+    public string? TargetLabel(AuditEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.TargetType == AuditLog.UserTarget && entry.TargetId is { } id && TargetEmails.TryGetValue(id, out var email) ? email : entry.TargetId;
+    }
+}
 
 /// <summary>The append-only audit log of admin actions and security events.</summary>
 public sealed class AuditLog(IDbContextFactory<ApplicationDbContext> dbFactory, TimeProvider time, ILogger<AuditLog> logger)
 {
     public const int MaxPageSize = 200;
+
+    /// <summary>The target type of entries about an account (the target id is the user id).</summary>
+    public const string UserTarget = "user";
 
     public async Task RecordAsync(AuditActor actor, string action, string? targetType = null, string? targetId = null, string? details = null, CancellationToken cancellationToken = default)
     {
@@ -42,7 +56,10 @@ public sealed class AuditLog(IDbContextFactory<ApplicationDbContext> dbFactory, 
         var size = Math.Clamp(query.PageSize, 1, MaxPageSize);
         var items = await entries.OrderByDescending(a => a.At).ThenByDescending(a => a.Id)
             .Skip((page - 1) * size).Take(size).ToListAsync(cancellationToken);
-        return new AuditPage(items, total);
+        var userIds = items.Where(a => a.TargetType == UserTarget && a.TargetId != null).Select(a => a.TargetId!).Distinct().ToList();
+        var emails = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id) && u.Email != null)
+            .ToDictionaryAsync(u => u.Id, u => u.Email!, cancellationToken);
+        return new AuditPage(items, total) { TargetEmails = emails };
     }
 
     /// <summary>Every matching entry, oldest first, streamed (for the CSV export).</summary>
@@ -63,6 +80,7 @@ public sealed class AuditLog(IDbContextFactory<ApplicationDbContext> dbFactory, 
         {
             var term = query.Search.Trim();
             entries = entries.Where(a => (a.ActorEmail != null && a.ActorEmail.Contains(term)) || (a.TargetId != null && a.TargetId.Contains(term))
+                || (a.TargetType == UserTarget && db.Users.Any(u => u.Id == a.TargetId && u.Email != null && u.Email.Contains(term)))
                 || a.Action.Contains(term) || (a.Details != null && a.Details.Contains(term)) || (a.IpAddress != null && a.IpAddress.Contains(term)));
         }
         return entries;

@@ -18,6 +18,12 @@ public static class JsonBody
             return await request.ReadFromJsonAsync<T>(options, cancellationToken)
                 ?? throw new RequestInvalidException(BodyField, "The body is empty or null; send a JSON object.");
         }
+        catch (UnknownEnumNameException ex)
+        {
+            var field = FieldOf(ex.Path);
+            var value = ex.Value.Length <= 60 ? ex.Value : ex.Value[..60] + "…";
+            throw new RequestInvalidException(field, $"Unknown {field} '{value}'. Valid names: {string.Join(", ", ex.ValidNames)}.", ex);
+        }
         catch (JsonException ex)
         {
             var field = FieldOf(ex.Path);

@@ -37,6 +37,8 @@ public static class UiExtensions
         // Friendly status pages for the UI only: API, image and hub responses keep their status and body.
         app.UseWhen(context => !IsMachineEndpoint(context.Request.Path),
             ui => ui.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        // ... and for the REST and A1111 APIs, bodies in their own formats (problem+json, FastAPI's {"detail"}).
+        app.UseApiErrorBodies();
         // Routing after the status code pages, so a re-executed request (/nope -> /not-found) is routed again; with the
         // implicit routing at the start of the pipeline it found no endpoint and answered an empty 404.
         app.UseRouting();

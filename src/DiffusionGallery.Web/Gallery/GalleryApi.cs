@@ -15,7 +15,7 @@ public static class GalleryApi
         api.MapGet("", ListImagesAsync).WithName("ListImages").WithSummary("Your images, newest first.");
         // Also for anyone when the image is Public (Sharing decides; an Unlisted image is never served by id).
         app.MapGet("/api/images/{id:guid}", GetImageAsync).RequireAuthorization(SharingExtensions.ViewerPolicy).WithTags("DiffusionGallery").WithDomainErrors()
-            .WithName("GetImage").WithSummary("Settings and links of one of your images, or of a Public image as others see it.");
+            .WithName("GetImage").WithSummary("Settings and links of one of your images, or of a Public image as others see it.").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{id:guid}", DeleteImageAsync).WithName("DeleteImage").WithSummary("Delete one of your images and its files.");
         return app;
     }
@@ -32,10 +32,10 @@ public static class GalleryApi
     private static async Task<IResult> GetImageAsync(Guid id, ICurrentUser user, ImageAccess access, SharedImageReader shared, CancellationToken cancellationToken)
     {
         var grant = await access.ByIdAsync(id, Viewer.From(user), cancellationToken);
-        if (grant is null) return TypedResults.NotFound();
+        if (grant is null) return ApiProblems.NotFound($"There is no image {id} that you may see.");
         return grant.IsOwner ? TypedResults.Ok(ImageDto.From(grant.Image)) : TypedResults.Ok(await shared.ReadAsync(grant, cancellationToken));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteImageAsync(Guid id, ICurrentUser user, GalleryService gallery, CancellationToken cancellationToken) =>
-        await gallery.DeleteAsync(user.RequireUserId(), id, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteImageAsync(Guid id, ICurrentUser user, GalleryService gallery, CancellationToken cancellationToken) =>
+        await gallery.DeleteAsync(user.RequireUserId(), id, cancellationToken) ? TypedResults.NoContent() : ApiProblems.NotFound($"You have no image {id}.");
 }

@@ -39,7 +39,7 @@ public static class GenerationExtensions
         services.AddSingleton<HubSubscriptions>();
         services.ConfigureHttpJsonOptions(json =>
         {
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            json.SerializerOptions.Converters.Add(new EnumNamesJsonConverter()); // names; an unknown one is refused listing the valid names
             json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict; // no numbers from strings
         });
         return builder;

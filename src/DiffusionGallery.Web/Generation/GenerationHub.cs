@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Accounts;
+using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Errors;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -27,9 +28,11 @@ public sealed class GenerationHub(SubmissionService submissions, GenerationReque
     {
         if (request is null) throw new RequestInvalidException(JsonBody.BodyField, "Send the generation settings.");
         var userAgent = Context.GetHttpContext()?.Request.Headers.UserAgent.ToString();
-        var job = await submissions.SubmitAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
+        var (job, position) = await submissions.SubmitWithPositionAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
         subscriptions.Add(Context.ConnectionId, job.Id);
-        return await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
+        var now = await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
+        // Still stored as Queued but already taken by a worker: the position it was queued at, not none.
+        return now.State == JobState.Queued && now.QueuePosition is null ? now with { QueuePosition = position } : now;
     }
 
     public async Task<JobUpdate> Subscribe(Guid jobId)

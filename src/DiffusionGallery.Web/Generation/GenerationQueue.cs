@@ -70,13 +70,20 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
 
     public int QueuedCount { get { lock (_gate) return _order.Count; } }
 
-    /// <summary>Adds a stored, Queued job to the fair-share order.</summary>
-    public void Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1, Data.Entities.GenerationSettings? settings = null) =>
-        EnqueueRange([new QueuedJob(jobId, ownerId, units, weight, settings)]);
+    /// <summary>
+    /// Adds a stored, Queued job to the fair-share order and returns its 1-based position there at that moment (taken
+    /// before a worker can see it: an idle worker may take it at once, so asking <see cref="GetPosition"/> afterwards can
+    /// already answer null).
+    /// </summary>
+    public int Enqueue(Guid jobId, string ownerId, double units = 1, double weight = 1, Data.Entities.GenerationSettings? settings = null) =>
+        Add([new QueuedJob(jobId, ownerId, units, weight, settings)], jobId) ?? throw new InvalidOperationException("The job was not queued.");
 
     /// <summary>Adds many stored jobs at once (start-up), in the order given.</summary>
-    public void EnqueueRange(IEnumerable<QueuedJob> jobs)
+    public void EnqueueRange(IEnumerable<QueuedJob> jobs) => Add(jobs, null);
+
+    private int? Add(IEnumerable<QueuedJob> jobs, Guid? positionOf)
     {
+        int? position = null;
         var described = jobs.Select(j => (Job: j, Slot: j.Settings is null ? BatchSlot.Alone(1) : batching.Describe(j.Settings))).ToList();
         var count = 0;
         lock (_gate)
@@ -88,13 +95,15 @@ public sealed class GenerationQueue(JobNotifier notifier, JobCostEstimator costs
                 _order.Enqueue(job.JobId, job.OwnerId, job.Units * costs.SecondsPerUnit, job.Weight);
                 count++;
             }
+            if (positionOf is { } id && _order.Positions().TryGetValue(id, out var placed)) position = placed.Position;
         }
-        if (count == 0) return;
+        if (count == 0) return position;
         TaskCompletionSource arrived;
         lock (_gate) (arrived, _arrival) = (_arrival, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         _available.Release(count);
         arrived.TrySetResult();
         PublishPositions();
+        return position;
     }
 
     /// <summary>1-based position among waiting jobs in the order they will run; null when not queued.</summary>

@@ -47,6 +47,7 @@ public sealed class GenerationRequestFactory(IImageGenerator generator, IOptions
             Add(Fields.NegativePrompt, $"The negative prompt is {settings.NegativePrompt!.Length} characters long; the limit is {limits.MaxPromptLength}.");
         if (!Enum.IsDefined(settings.Sampler)) Add(Fields.Sampler, $"Unknown sampler. Known: {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
         if (settings.Steps < 1 || settings.Steps > limits.MaxSteps) Add(Fields.Steps, $"Steps must be between 1 and {limits.MaxSteps}.");
+        if (!Seeds.IsValid(settings.Seed)) Add(Fields.Seed, Seeds.RangeMessage);
         if (settings.BatchCount < 1 || settings.BatchCount > limits.MaxBatch) Add(Fields.BatchCount, $"Batch count must be between 1 and {limits.MaxBatch}.");
         if (!float.IsFinite(settings.GuidanceScale) || settings.GuidanceScale < limits.MinGuidance || settings.GuidanceScale > limits.MaxGuidance)
             Add(Fields.GuidanceScale, $"CFG scale must be between {N(limits.MinGuidance)} and {N(limits.MaxGuidance)}.");

@@ -34,9 +34,9 @@ public sealed class GenerationSession(
     public async Task<Guid> SubmitAsync(SubmitCommand command, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var job = await submissions.SubmitAsync(command, cancellationToken);
+        var (job, position) = await submissions.SubmitWithPositionAsync(command, cancellationToken);
         CurrentSettings = job.Settings;
-        Current = new JobUpdate { JobId = job.Id, State = JobState.Queued, QueuePosition = queue.GetPosition(job.Id), TotalSteps = job.Settings.Steps };
+        Current = new JobUpdate { JobId = job.Id, State = JobState.Queued, QueuePosition = position, TotalSteps = job.Settings.Steps };
         lock (_gate)
         {
             if (!_disposed) _subscriptions[job.Id] = notifier.Subscribe(job.Id, update => OnUpdateAsync(update));

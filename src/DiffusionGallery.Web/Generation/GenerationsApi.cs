@@ -30,13 +30,14 @@ public static class GenerationsApi
 
     /// <summary>The body is read here (not by parameter binding) so that malformed JSON gets problem+json naming the field, in every environment.</summary>
     private static async Task<Accepted<GenerationJobDto>> SubmitAsync(HttpRequest http, SubmissionService submissions, GenerationRequestFactory requests,
-        GenerationQueue queue, IOptions<JsonOptions> json, CancellationToken cancellationToken)
+        IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         var request = await JsonBody.ReadAsync<GenerateRequestDto>(http, json.Value.SerializerOptions, cancellationToken);
         var model = requests.ResolveModel(request.Model);
-        var job = await submissions.SubmitAsync(request.ToCommand(model, JobOrigins.Api, http.Headers.UserAgent.ToString()), cancellationToken);
+        var (job, position) = await submissions.SubmitWithPositionAsync(request.ToCommand(model, JobOrigins.Api, http.Headers.UserAgent.ToString()), cancellationToken);
         var hints = VocabularyHints.Check(model.Vocabulary, job.Settings.Prompt, job.Settings.NegativePrompt);
-        var dto = new GenerationJobDto(job.Id, job.State, queue.GetPosition(job.Id), job.Settings.Steps, null, [])
+        // The job as it was queued: Queued at its position then (an idle worker may already have taken it; GET tells what followed).
+        var dto = new GenerationJobDto(job.Id, job.State, position, job.Settings.Steps, null, [])
         {
             CreatedAt = job.CreatedAt,
             UnknownWords = hints.UnknownWords.Select(u => u.Word).Distinct().ToList(),
@@ -46,13 +47,13 @@ public static class GenerationsApi
     }
 
     /// <param name="wait">Seconds to wait for the job to finish (0–30); read as text so that a bad value gets a clear 400.</param>
-    private static async Task<Results<Ok<GenerationJobDto>, NotFound>> GetJobAsync(Guid id, string? wait, ICurrentUser user, JobQueries jobs,
+    private static async Task<Results<Ok<GenerationJobDto>, ProblemHttpResult>> GetJobAsync(Guid id, string? wait, ICurrentUser user, JobQueries jobs,
         CancellationToken cancellationToken)
     {
         var userId = user.RequireUserId();
         var job = await jobs.WaitAsync(userId, id, ParseWait(wait), cancellationToken);
         return job is null
-            ? TypedResults.NotFound()
+            ? ApiProblems.NotFound($"You have no generation job {id}.")
             : TypedResults.Ok(new GenerationJobDto(job.JobId, job.State, job.QueuePosition, job.TotalSteps, job.Error, job.ImageIds.Select(Gallery.ApiLinks.For).ToList())
             {
                 BatchSize = job.BatchSize, CreatedAt = job.CreatedAt, StartedAt = job.StartedAt, FinishedAt = job.FinishedAt,

@@ -55,7 +55,11 @@ public sealed class SubmissionService(
     ImageAccess access,
     ILogger<SubmissionService> logger)
 {
-    public async Task<GenerationJob> SubmitAsync(SubmitCommand command, CancellationToken ct = default)
+    public async Task<GenerationJob> SubmitAsync(SubmitCommand command, CancellationToken ct = default) =>
+        (await SubmitWithPositionAsync(command, ct)).Job;
+
+    /// <summary>As <see cref="SubmitAsync"/>, with the job's place in the queue when it was queued (1 = next to run).</summary>
+    public async Task<SubmittedJob> SubmitWithPositionAsync(SubmitCommand command, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(command.Settings);
@@ -76,9 +80,9 @@ public sealed class SubmissionService(
             Client = Clean(command.Client, GenerationJobLimits.ClientLength),
         };
         var reservation = await quotas.ReserveAndStoreAsync(job, ct);
-        queue.Enqueue(job.Id, userId, reservation.Units, reservation.Weight, settings);
-        logger.LogInformation("Job {JobId} queued for user {UserId} from {Origin}", job.Id, userId, job.Origin);
-        return job;
+        var position = queue.Enqueue(job.Id, userId, reservation.Units, reservation.Weight, settings);
+        logger.LogInformation("Job {JobId} queued for user {UserId} from {Origin} at position {Position}", job.Id, userId, job.Origin, position);
+        return new SubmittedJob(job, position);
     }
 
     /// <summary>Cancels one of the caller's queued or running jobs; <see cref="NotFoundException"/> when there is no such job (or it has finished).</summary>
@@ -136,3 +140,6 @@ public sealed class SubmissionService(
         return kept.Length == 0 ? null : kept.Length <= maxLength ? kept : kept[..maxLength];
     }
 }
+
+/// <summary>A stored, queued job and its 1-based place in the queue when it was queued (an idle worker may take it at once).</summary>
+public sealed record SubmittedJob(GenerationJob Job, int QueuePosition);

@@ -25,12 +25,12 @@ public sealed record QuotaLayer
         {
             if (bad) errors[field] = [message];
         }
-        Check(ImagesPerDay is < 0 or > 1_000_000, "imagesPerDay", "Images per day must be between 0 (unlimited) and 1000000.");
-        Check(GpuSecondsPerDay is < 0 or > 10_000_000 || GpuSecondsPerDay is { } g && !double.IsFinite(g), "gpuSecondsPerDay", "GPU-seconds per day must be between 0 (unlimited) and 10000000.");
-        Check(MaxQueuedJobs is < 0 or > 10_000, "maxQueuedJobs", "Max queued jobs must be between 0 (unlimited) and 10000.");
-        Check(MaxSteps is < 0 or > 10_000, "maxSteps", "Max steps must be between 0 (unlimited) and 10000.");
-        Check(MaxPixels is < 0 or > 100_000_000, "maxPixels", "Max pixels must be between 0 (unlimited) and 100000000.");
-        Check(MaxBatch is < 0 or > 1_000, "maxBatch", "Max batch must be between 0 (unlimited) and 1000.");
+        Check(ImagesPerDay is < 0 or > 1_000_000, "imagesPerDay", "Images per day must be between 0 (no limit) and 1000000.");
+        Check(GpuSecondsPerDay is < 0 or > 10_000_000 || GpuSecondsPerDay is { } g && !double.IsFinite(g), "gpuSecondsPerDay", "GPU-seconds per day must be between 0 (no limit) and 10000000.");
+        Check(MaxQueuedJobs is < 0 or > 10_000, "maxQueuedJobs", "Max queued jobs must be between 0 (no limit) and 10000.");
+        Check(MaxSteps is < 0 or > 10_000, "maxSteps", "Max steps must be between 0 (no limit) and 10000.");
+        Check(MaxPixels is < 0 or > 100_000_000, "maxPixels", "Max pixels must be between 0 (no limit) and 100000000.");
+        Check(MaxBatch is < 0 or > 1_000, "maxBatch", "Max batch must be between 0 (no limit) and 1000.");
         Check(Weight is { } w && (!double.IsFinite(w) || w < MinWeight || w > MaxWeight), "weight", $"Weight must be between {MinWeight} and {MaxWeight}.");
         Check(AllowedModels is { } models && (models.Count > 100 || models.Any(m => string.IsNullOrWhiteSpace(m) || m.Length > 200)),
             "allowedModels", "Allowed models must be at most 100 non-empty names of up to 200 characters.");

@@ -71,14 +71,14 @@ public static class UploadEndpoints
         }
     }
 
-    private static async Task<Results<FileContentHttpResult, NotFound>> GetAsync(Guid id, ClaimsPrincipal user, UploadService uploads, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetAsync(Guid id, ClaimsPrincipal user, UploadService uploads, HttpContext http, CancellationToken cancellationToken)
     {
         var png = await uploads.ReadPngAsync(UserId(user), id, cancellationToken);
-        if (png is null) return TypedResults.NotFound();
+        if (png is null) return Errors.ApiProblems.NotFound($"You have no upload {id}.");
         http.Response.Headers.CacheControl = "private, max-age=3600";
         return TypedResults.File(png, "image/png");
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, ClaimsPrincipal user, UploadService uploads, CancellationToken cancellationToken) =>
-        await uploads.DeleteAsync(UserId(user), id, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ClaimsPrincipal user, UploadService uploads, CancellationToken cancellationToken) =>
+        await uploads.DeleteAsync(UserId(user), id, cancellationToken) ? TypedResults.NoContent() : Errors.ApiProblems.NotFound($"You have no upload {id}.");
 }

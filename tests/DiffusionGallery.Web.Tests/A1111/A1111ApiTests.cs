@@ -239,6 +239,35 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Seed_MinusOneIsRandom_OtherNegativesAndSeedsOverTheLimitAre422NamingTheRange()
+    {
+        var user = await A1111User.CreateAsync(App);
+        foreach (var (seed, type, limit) in new[] { (-5L, "value_error.number.not_ge", -1L), (-2L, "value_error.number.not_ge", -1L),
+                     (DiffusionGallery.Web.Generation.Seeds.Max + 1, "value_error.number.not_le", DiffusionGallery.Web.Generation.Seeds.Max) })
+        {
+            var (response, body) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, seed });
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            var error = Assert.Single(body.GetProperty("detail").EnumerateArray());
+            Assert.Equal(["body", "seed"], error.GetProperty("loc").EnumerateArray().Select(l => l.GetString()));
+            Assert.Equal($"ensure this value is -1 (random) or from 0 to {DiffusionGallery.Web.Generation.Seeds.Max}", error.GetProperty("msg").GetString());
+            Assert.Equal(type, error.GetProperty("type").GetString());
+            Assert.Equal(limit, error.GetProperty("ctx").GetProperty("limit_value").GetInt64());
+        }
+        // The images of one call have seed + k: the last one must fit too, so no job of the call is refused halfway.
+        var (tooLate, lateBody) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, n_iter = 2, seed = DiffusionGallery.Web.Generation.Seeds.Max });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLate.StatusCode);
+        Assert.EndsWith($"from 0 to {DiffusionGallery.Web.Generation.Seeds.Max - 1}", lateBody.GetProperty("detail")[0].GetProperty("msg").GetString());
+        await using (var db = App.CreateDbContext())
+            Assert.Equal(0, await db.GenerationJobs.CountAsync(j => j.OwnerId == user.UserId));
+
+        var (random, randomBody) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, seed = -1, send_images = false });
+        Assert.Equal(HttpStatusCode.OK, random.StatusCode);
+        Assert.InRange(JsonDocument.Parse(randomBody.GetProperty("info").GetString()!).RootElement.GetProperty("seed").GetInt64(), 0, uint.MaxValue);
+        var (largest, _) = await user.PostAsync("/sdapi/v1/txt2img", new { prompt = "a red circle", steps = 2, seed = DiffusionGallery.Web.Generation.Seeds.Max, send_images = false });
+        Assert.Equal(HttpStatusCode.OK, largest.StatusCode);
+    }
+
+    [Fact]
     public async Task Auth_BasicWithHandleOrEmailAndToken_Bearer_NeverTheAccountPassword_NoAnonymousNoCookie()
     {
         var user = await A1111User.CreateAsync(App);
@@ -252,6 +281,20 @@ public sealed class A1111ApiTests(GenerationFlowTests.AppFixture fixture) : ICla
         Assert.Equal(HttpStatusCode.OK, (await user.Client.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var upper = A1111User.BasicClient(App, user.Email.ToUpperInvariant(), user.Token))
             Assert.Equal(HttpStatusCode.OK, (await upper.GetAsync("/sdapi/v1/sd-models")).StatusCode);
+        // The user name people know is their handle (Identity's UserName is the e-mail): it works, with or without "@".
+        string handle, otherHandle;
+        await using (var db = App.CreateDbContext())
+        {
+            handle = (await db.Users.SingleAsync(u => u.Id == user.UserId)).Handle!;
+            otherHandle = (await db.Users.SingleAsync(u => u.Id == other.UserId)).Handle!;
+        }
+        foreach (var name in new[] { handle, "@" + handle, handle.ToUpperInvariant() })
+        {
+            using var byHandle = A1111User.BasicClient(App, name, user.Token);
+            Assert.Equal(HttpStatusCode.OK, (await byHandle.GetAsync("/sdapi/v1/sd-models")).StatusCode);
+        }
+        using (var othersHandle = A1111User.BasicClient(App, otherHandle, user.Token))
+            Assert.Equal(HttpStatusCode.Unauthorized, (await othersHandle.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var password = A1111User.BasicClient(App, user.Email, GalleryAppFactory.Password))
             Assert.Equal(HttpStatusCode.Unauthorized, (await password.GetAsync("/sdapi/v1/samplers")).StatusCode);
         using (var wrongName = A1111User.BasicClient(App, other.Email, user.Token))

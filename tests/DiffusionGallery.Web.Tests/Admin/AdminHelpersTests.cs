@@ -17,6 +17,25 @@ public sealed class AdminHelpersTests
     [InlineData("line\nbreak", "\"line\nbreak\"")]
     public void CsvEscape_QuotesAndDefusesFormulas(string cell, string expected) => Assert.Equal(expected, CsvWriter.Escape(cell));
 
+    [Theory]
+    [InlineData(14)]
+    [InlineData(7)]
+    [InlineData(30)]
+    [InlineData(1)]
+    public void DayAxisLabels_TheLastBarAlwaysCarriesItsOwnDate_AtMostSevenLabels(int count)
+    {
+        var today = new DateOnly(2026, 12, 8); // UTC days, oldest first, ending today (as UsageDashboard builds them)
+        var days = Enumerable.Range(0, count).Select(i => today.AddDays(i - count + 1)).ToList();
+
+        var labels = DayAxisLabels.For(days);
+
+        Assert.Equal(count, labels.Length);
+        Assert.Equal("Dec 8", labels[^1]); // was "" under the last bar, with "Dec 7" the last label (14 days)
+        Assert.InRange(labels.Count(l => l.Length > 0), 1, DayAxisLabels.MaxLabels);
+        for (var i = 0; i < count; i++)
+            if (labels[i].Length > 0) Assert.Equal(days[i].ToString("MMM d", System.Globalization.CultureInfo.InvariantCulture), labels[i]); // each under its own bar
+    }
+
     [Fact]
     public void CsvEscape_NumbersAreInvariantAndNotDefused() => Assert.Equal("-1.5", CsvWriter.Escape(-1.5));
 

@@ -2,6 +2,7 @@ using Bunit;
 using DiffusionGallery.Inference.Abstractions;
 using DiffusionGallery.Web.Components.Pages.Generate;
 using DiffusionGallery.Web.Data.Entities;
+using DiffusionGallery.Web.Generation;
 using DiffusionGallery.Web.Tests.Support;
 using Microsoft.AspNetCore.Components.Web;
 
@@ -158,7 +159,7 @@ public sealed class PromptFormTests : MudTestContext
         var settings = new GenerationSettings { Prompt = "x", Seed = 1234 };
         var form = RenderForm(settings, s => submitted = s);
 
-        foreach (var typed in new[] { "-5", "12.5", "abc", "9223372036854775808" })
+        foreach (var typed in new[] { "-5", "12.5", "abc", "9223372036854775808", (Seeds.Max + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             Input(form, "seed").Input(typed);
 

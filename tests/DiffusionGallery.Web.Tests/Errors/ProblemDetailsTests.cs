@@ -53,6 +53,50 @@ public sealed class ProblemDetailsTests(GenerationFlowTests.AppFixture fixture) 
     }
 
     [Fact]
+    public async Task UnknownSamplerName_Is400SayingItIsUnknown_AndListingTheValidNames()
+    {
+        var (_, userId) = await fixture.App.RegisterAsync($"sampler-{Guid.NewGuid():N}@example.test");
+        using var api = fixture.App.CreateTokenClient(await fixture.App.CreateTokenAsync(userId));
+
+        var problem = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", sampler = "Bogus" }, Ct), HttpStatusCode.BadRequest);
+
+        var message = Assert.Single(FieldErrors(problem, "sampler"));
+        Assert.StartsWith("Unknown sampler 'Bogus'. Valid names: ", message);
+        Assert.All(Enum.GetNames<DiffusionGallery.Inference.Abstractions.SamplerKind>(), name => Assert.Contains(name, message));
+        Assert.DoesNotContain("wrong type", message);
+        // Names are read as before: any case, and the answer names them as declared.
+        var accepted = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", sampler = "eulerancestral", steps = 2 }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var unknownFit = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", fit = "Zoom" }, Ct), HttpStatusCode.BadRequest);
+        Assert.Equal(["Unknown fit 'Zoom'. Valid names: Crop, Pad, Stretch."], FieldErrors(unknownFit, "fit"));
+    }
+
+    [Fact]
+    public async Task Seed_NegativeOrOverTheLimit_Is400NamingTheRange_NullOrOmittedIsRandom()
+    {
+        var (_, userId) = await fixture.App.RegisterAsync($"seed-{Guid.NewGuid():N}@example.test");
+        using var api = fixture.App.CreateTokenClient(await fixture.App.CreateTokenAsync(userId));
+        var max = DiffusionGallery.Web.Generation.Seeds.Max;
+
+        foreach (var seed in new[] { -5L, -1L, long.MinValue, max + 1, long.MaxValue })
+        {
+            var problem = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", steps = 2, seed }, Ct), HttpStatusCode.BadRequest);
+            Assert.Equal([$"Seed must be a whole number from 0 to {max}; leave it out (or null) for a random seed."], FieldErrors(problem, "seed"));
+        }
+        await using (var db = fixture.App.CreateDbContext())
+            Assert.False(await db.GenerationJobs.AnyAsync(j => j.OwnerId == userId, Ct));
+
+        foreach (var body in new object[] { new { prompt = "a red circle", steps = 2, seed = (long?)null }, new { prompt = "a red circle", steps = 2 },
+                     new { prompt = "a red circle", steps = 2, seed = (long?)0 }, new { prompt = "a red circle", steps = 2, seed = (long?)max } })
+            Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsJsonAsync("/api/generations", body, Ct)).StatusCode);
+        await using var check = fixture.App.CreateDbContext();
+        var seeds = await check.GenerationJobs.Where(j => j.OwnerId == userId).Select(j => j.Settings.Seed).ToListAsync(Ct);
+        Assert.Equal(4, seeds.Count);
+        Assert.All(seeds, s => Assert.InRange(s, 0, max));
+        Assert.Contains(max, seeds);
+    }
+
+    [Fact]
     public async Task InvalidSettings_AnswerOneMessagePerField_WithTheLimits()
     {
         var (_, userId) = await fixture.App.RegisterAsync($"fields-{Guid.NewGuid():N}@example.test");

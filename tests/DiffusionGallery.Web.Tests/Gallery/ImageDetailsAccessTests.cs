@@ -32,7 +32,7 @@ public sealed class ImageDetailsAccessTests(GenerationFlowTests.AppFixture fixtu
             var response = await otherClient.GetAsync(path, TestContext.Current.CancellationToken);
             var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.Contains("Not Found", html); // the app's own not-found page, in the app's layout
+            Assert.Contains("data-testid=\"not-found\"", html); // the app's own not-found page, in the app's layout
             Assert.Contains("_content/MudBlazor/MudBlazor.min", html);
             Assert.DoesNotContain("a private purple star", html);
         }

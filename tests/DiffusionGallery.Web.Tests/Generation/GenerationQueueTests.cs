@@ -39,6 +39,25 @@ public sealed class GenerationQueueTests
     }
 
     [Fact]
+    public async Task Submit_ReportsThePositionTheJobWasQueuedAt_OneWhenFirst_EvenOnceAWorkerHasTakenIt()
+    {
+        using var h = new QueueHarness(new GenerationOptions { MaxQueuedJobsPerUser = 5 });
+        var a = await h.Database.AddUserAsync("a@x.test");
+        var submissions = h.Submissions(new TestUser(a));
+
+        var first = await submissions.SubmitWithPositionAsync(new SubmitCommand(QueueHarness.Settings("a1")), Ct);
+        Assert.Equal((JobState.Queued, 1), (first.Job.State, first.QueuePosition));
+        var run = await h.Queue.DequeueRunAsync(Ct); // an idle worker takes it at once ...
+        Assert.Equal(first.Job.Id, Assert.Single(run.Jobs).JobId);
+        Assert.Null(h.Queue.GetPosition(first.Job.Id)); // ... so asking the queue after submitting found nothing (the defect)
+
+        var second = await submissions.SubmitWithPositionAsync(new SubmitCommand(QueueHarness.Settings("a2", steps: 9)), Ct);
+        var third = await submissions.SubmitWithPositionAsync(new SubmitCommand(QueueHarness.Settings("a3", steps: 9)), Ct);
+        Assert.Equal((1, 2), (second.QueuePosition, third.QueuePosition));
+        Assert.Equal((1, 2), (h.Queue.GetPosition(second.Job.Id), h.Queue.GetPosition(third.Job.Id)));
+    }
+
+    [Fact]
     public async Task Dequeue_JobsOfSeveralUsers_TakeTurnsByFairShare()
     {
         using var h = new QueueHarness();

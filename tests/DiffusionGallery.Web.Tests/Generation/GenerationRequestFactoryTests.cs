@@ -67,11 +67,24 @@ public sealed class GenerationRequestFactoryTests
         Assert.IsType<InvalidGenerationRequestException>(ex.InnerException);
     }
 
+    [Theory]
+    [InlineData(-5L)]
+    [InlineData(-1L)]
+    [InlineData(long.MinValue)]
+    [InlineData(DiffusionGallery.Web.Generation.Seeds.Max + 1)]
+    public void Validate_SeedOutsideZeroToMax_IsRefusedAtTheSeedField_NamingTheRange(long seed)
+    {
+        using var h = new QueueHarness();
+        var error = Assert.Throws<DiffusionGallery.Web.Errors.RequestInvalidException>(() => h.RequestFactory.Validate(QueueHarness.Settings(seed: seed)));
+        Assert.Equal([DiffusionGallery.Web.Generation.Seeds.RangeMessage], error.FieldErrors["seed"]);
+        Assert.Contains("0 to 4611686018427387903", DiffusionGallery.Web.Generation.Seeds.RangeMessage);
+    }
+
     [Fact]
     public void Create_ValidSettings_MapEveryField()
     {
         using var h = new QueueHarness();
-        var settings = QueueHarness.Settings(prompt: "  a red circle  ", steps: 12, seed: -5, batch: 3);
+        var settings = QueueHarness.Settings(prompt: "  a red circle  ", steps: 12, seed: 5, batch: 3); // a negative seed is refused (Validate_NegativeSeed…)
         settings.NegativePrompt = "blurry";
         settings.Sampler = SamplerKind.EulerAncestral;
         settings.GuidanceScale = 4.5f;
@@ -87,7 +100,7 @@ public sealed class GenerationRequestFactoryTests
         Assert.Equal(12, request.Steps);
         Assert.Equal(4.5f, request.GuidanceScale);
         Assert.Equal(0.8f, request.Temperature);
-        Assert.Equal(-5, request.Seed);
+        Assert.Equal(5, request.Seed);
         Assert.Equal(3, request.BatchSize);
         Assert.Equal((192, 128), (request.Width, request.Height));
         Assert.Equal(h.Options.PreviewInterval, request.PreviewInterval);

@@ -28,6 +28,9 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
         Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
         var job = (await submit.Content.ReadFromJsonAsync<GenerationJobDto>(GalleryAppFactory.Json))!;
         Assert.Equal($"/api/generations/{job.Id}", submit.Headers.Location?.OriginalString);
+        Assert.Equal(JobState.Queued, job.State);
+        Assert.NotNull(job.QueuePosition); // where it was queued (1 = next), even when an idle worker took it at once
+        Assert.InRange(job.QueuePosition.Value, 1, 100);
         var snapshot = await hub.Connection.InvokeAsync<DiffusionGallery.Web.Generation.JobUpdate>("Subscribe", job.Id);
         var final = await hub.WaitFinishedAsync(snapshot);
         Assert.Equal(JobState.Succeeded, final.State);
@@ -45,6 +48,21 @@ public sealed class ApiTests(GenerationFlowTests.AppFixture fixture) : IClassFix
         var list = (await api.GetFromJsonAsync<ImagePageDto>("/api/images?page=1&pageSize=10&search=purple", GalleryAppFactory.Json))!;
         Assert.Equal(2, list.Total);
         Assert.All(list.Items, i => Assert.Contains("purple", i.Prompt));
+    }
+
+    [Fact]
+    public async Task FirstSubmission_OnAnIdleServer_IsQueuedAtPositionOne()
+    {
+        await using var app = new GalleryAppFactory();
+        var (_, userId) = await app.RegisterAsync($"first-{Guid.NewGuid():N}@example.test");
+        using var api = app.CreateTokenClient(await app.CreateTokenAsync(userId));
+
+        var submit = await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", steps = 2, seed = 1 });
+
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        var json = await submit.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Queued", json.GetProperty("state").GetString());
+        Assert.Equal(1, json.GetProperty("queuePosition").GetInt32());
     }
 
     [Fact]

@@ -26,11 +26,15 @@ public sealed class NotFoundPageTests
     }
 
     [Fact]
-    public async Task UnknownApiUrl_StaysAnEmpty404()
+    public async Task UnknownApiUrl_IsA404ProblemJson_NotTheUiPage()
     {
         await using var app = new GalleryAppFactory { Environment = "Production" };
         var response = await app.CreateTokenClient("dgp_x").GetAsync("/api/nope", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        // README: API errors are application/problem+json (it was an empty body); never the UI's HTML page.
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("/api/nope", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<html", body, StringComparison.OrdinalIgnoreCase);
     }
 }

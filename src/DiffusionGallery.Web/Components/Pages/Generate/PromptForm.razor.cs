@@ -51,7 +51,8 @@ public partial class PromptForm
     /// the settings keep the last valid seed (a negative seed there means "random").</summary>
     private string? _seedTyped;
 
-    public const string SeedRangeMessage = "The seed must be a whole number from 0 to 9223372036854775807; use the dice for a random one.";
+    public static readonly string SeedRangeMessage =
+        $"The seed must be a whole number from 0 to {Seeds.Max.ToString(System.Globalization.CultureInfo.InvariantCulture)}; use the dice for a random one.";
 
     private string SeedShown => _seedTyped ?? Settings.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -105,7 +106,7 @@ public partial class PromptForm
 
     private async Task OnSeedChanged(string? text)
     {
-        if (long.TryParse(text?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seed))
+        if (long.TryParse(text?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seed) && Seeds.IsValid(seed))
         {
             Settings.Seed = seed;
             _seedTyped = null;
