@@ -47,6 +47,9 @@ public sealed class MigrationLogTests
             var options = new DbContextOptionsBuilder<ApplicationDbContext>()
                 .UseSqlite($"Data Source={Path.Combine(folder, "app.db")};Pooling=False")
                 .UseLoggerFactory(loggers)
+                // its own EF Core service provider, so its own model cache: a model cached by another test's context
+                // (another Identity schema version) is not taken for this one
+                .EnableServiceProviderCaching(false)
                 .UseApplicationServiceProvider(new ServiceCollection() // (Identity schema v3, as the app)
                     .Configure<IdentityOptions>(o => o.Stores.SchemaVersion = IdentitySchemaVersions.Version3).BuildServiceProvider())
                 .Options;
