@@ -18,19 +18,37 @@ public static class JsonBody
             return await request.ReadFromJsonAsync<T>(options, cancellationToken)
                 ?? throw new RequestInvalidException(BodyField, "The body is empty or null; send a JSON object.");
         }
-        catch (UnknownEnumNameException ex)
+        catch (JsonException ex)
         {
-            var field = FieldOf(ex.Path);
-            var value = ex.Value.Length <= 60 ? ex.Value : ex.Value[..60] + "…";
-            throw new RequestInvalidException(field, $"Unknown {field} '{value}'. Valid names: {string.Join(", ", ex.ValidNames)}.", ex);
+            throw Refusal(ex);
+        }
+    }
+
+    /// <summary>The same for a JSON value that arrived another way (a hub method's argument).</summary>
+    public static T Read<T>(JsonElement value, JsonSerializerOptions options) where T : class
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new RequestInvalidException(BodyField, "Send the generation settings as a JSON object.");
+        try
+        {
+            return value.Deserialize<T>(options) ?? throw new RequestInvalidException(BodyField, "Send a JSON object.");
         }
         catch (JsonException ex)
         {
-            var field = FieldOf(ex.Path);
-            var problem = ex.Path is null or "$" ? "The body is not valid JSON" : $"'{field}' has the wrong type or is not valid JSON";
-            var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {(ex.BytePositionInLine ?? 0) + 1})" : "";
-            throw new RequestInvalidException(field, $"{problem}{where}.", ex);
+            throw Refusal(ex);
         }
+    }
+
+    private static RequestInvalidException Refusal(JsonException ex)
+    {
+        var field = FieldOf(ex.Path);
+        if (ex is UnknownEnumNameException unknown)
+        {
+            var value = unknown.Value.Length <= 60 ? unknown.Value : unknown.Value[..60] + "…";
+            return new RequestInvalidException(field, $"Unknown {field} '{value}'. Valid names: {string.Join(", ", unknown.ValidNames)}.", ex);
+        }
+        var problem = ex.Path is null or "$" ? "The body is not valid JSON" : $"'{field}' has the wrong type or is not valid JSON";
+        var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {(ex.BytePositionInLine ?? 0) + 1})" : "";
+        return new RequestInvalidException(field, $"{problem}{where}.", ex);
     }
 
     /// <summary>"$.seed" → "seed", "$.items[0].name" → "items[0].name", "$" or null → "body".</summary>

@@ -28,7 +28,7 @@ public static class GenerationExtensions
         services.AddScoped<GenerationSession>();
 
         services.AddSignalR(hub => hub.MaximumReceiveMessageSize = 32 * 1024)
-            .AddJsonProtocol(json => json.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()))
+            .AddJsonProtocol(json => json.PayloadSerializerOptions.Converters.Add(new DiffusionGallery.Web.Errors.EnumNamesJsonConverter()))
             .AddHubOptions<GenerationHub>(hub =>
             {
                 // Per hub, not global: a global hub filter would also run on Blazor's circuit hub.

@@ -5,6 +5,7 @@ using DiffusionGallery.Web.Data.Entities;
 using DiffusionGallery.Web.Errors;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace DiffusionGallery.Web.Generation;
 
@@ -20,13 +21,15 @@ public interface IGenerationClient
 /// </summary>
 [Authorize(Policy = AuthPolicies.Api)]
 public sealed class GenerationHub(SubmissionService submissions, GenerationRequestFactory requests, JobQueries jobs, HubSubscriptions subscriptions,
-    ICurrentUser currentUser, ILogger<GenerationHub> logger) : Hub<IGenerationClient>
+    ICurrentUser currentUser, IOptions<JsonHubProtocolOptions> protocol, ILogger<GenerationHub> logger) : Hub<IGenerationClient>
 {
     public const string Path = "/hubs/generation";
 
-    public async Task<JobUpdate> Submit(GenerateRequestDto request)
+    /// <param name="settings">The same JSON object as <c>POST /api/generations</c>' body, read here (not bound by SignalR) so
+    /// that a wrong type or an unknown name gets the REST API's message ("Unknown sampler 'Bogus'. Valid names: …").</param>
+    public async Task<JobUpdate> Submit(System.Text.Json.JsonElement settings)
     {
-        if (request is null) throw new RequestInvalidException(JsonBody.BodyField, "Send the generation settings.");
+        var request = JsonBody.Read<GenerateRequestDto>(settings, protocol.Value.PayloadSerializerOptions);
         var userAgent = Context.GetHttpContext()?.Request.Headers.UserAgent.ToString();
         var (job, position) = await submissions.SubmitWithPositionAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
         subscriptions.Add(Context.ConnectionId, job.Id);

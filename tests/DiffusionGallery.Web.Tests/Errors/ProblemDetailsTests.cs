@@ -69,6 +69,15 @@ public sealed class ProblemDetailsTests(GenerationFlowTests.AppFixture fixture) 
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var unknownFit = await ReadProblemAsync(await api.PostAsJsonAsync("/api/generations", new { prompt = "a red circle", fit = "Zoom" }, Ct), HttpStatusCode.BadRequest);
         Assert.Equal(["Unknown fit 'Zoom'. Valid names: Crop, Pad, Stretch."], FieldErrors(unknownFit, "fit"));
+
+        // The hub reads the same object the same way: the same message, and names in any case still work.
+        await using var hub = await HubTestClient.ConnectAsync(fixture.App, await fixture.App.CreateTokenAsync(userId));
+        var hubError = await Assert.ThrowsAsync<HubException>(() => hub.SubmitAsync(new { prompt = "a red circle", sampler = "Bogus" }));
+        Assert.Contains("Unknown sampler 'Bogus'. Valid names: ", hubError.Message);
+        var wrongType = await Assert.ThrowsAsync<HubException>(() => hub.SubmitAsync(new { prompt = "a red circle", steps = "many" }));
+        Assert.Contains("'steps' has the wrong type", wrongType.Message);
+        var submitted = await hub.SubmitAsync(new { prompt = "a red circle", sampler = "eulerancestral", steps = 2 });
+        Assert.NotEqual(Guid.Empty, submitted.JobId); // accepted
     }
 
     [Fact]
