@@ -55,11 +55,14 @@ public sealed class JobQueries(IDbContextFactory<ApplicationDbContext> dbFactory
             .Select(j => new { j.Id, j.State, j.Error, j.BatchSize, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Settings.Steps, Images = j.Images.OrderBy(i => i.Seed).Select(i => i.Id).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
         if (job is null) return null;
+        var position = job.State == JobState.Queued ? queue.GetPosition(job.Id) : null;
+        // Taken by a worker a moment before its row says so: running, not "queued at no position".
+        var state = job.State == JobState.Queued && position is null && queue.IsRunning(job.Id) ? JobState.Running : job.State;
         return new JobUpdate
         {
             JobId = job.Id,
-            State = job.State,
-            QueuePosition = job.State == JobState.Queued ? queue.GetPosition(job.Id) : null,
+            State = state,
+            QueuePosition = position,
             TotalSteps = job.Steps,
             Step = job.State == JobState.Succeeded ? job.Steps : 0,
             ImageIds = job.Images,

@@ -55,6 +55,14 @@ public sealed class GenerationQueueTests
         var third = await submissions.SubmitWithPositionAsync(new SubmitCommand(QueueHarness.Settings("a3", steps: 9)), Ct);
         Assert.Equal((1, 2), (second.QueuePosition, third.QueuePosition));
         Assert.Equal((1, 2), (h.Queue.GetPosition(second.Job.Id), h.Queue.GetPosition(third.Job.Id)));
+
+        // Its row still says Queued (the worker has not stored the start yet): asking for the job tells it is running,
+        // not "queued at no position"; the waiting ones are queued at theirs.
+        var queries = h.CreateQueries();
+        var taken = await queries.GetAsync(a, first.Job.Id, Ct);
+        Assert.Equal((JobState.Running, (int?)null), (taken!.State, taken.QueuePosition));
+        var waiting = await queries.GetAsync(a, third.Job.Id, Ct);
+        Assert.Equal((JobState.Queued, (int?)2), (waiting!.State, waiting.QueuePosition));
     }
 
     [Fact]
