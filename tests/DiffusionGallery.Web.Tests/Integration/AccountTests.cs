@@ -120,6 +120,25 @@ public sealed class AccountTests(GenerationFlowTests.AppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AuthenticatorSetup_ShowsAScannableQrCodeOfTheKey_UnderOurName_NotTheTemplatesPlaceholder()
+    {
+        var (client, _) = await App.RegisterAsync($"2fa-{Guid.NewGuid():N}@example.test");
+
+        var html = await (await client.GetAsync("/Account/Manage/EnableAuthenticator")).Content.ReadAsStringAsync();
+
+        var qr = System.Text.RegularExpressions.Regex.Match(html, "data-testid=\"authenticator-qr\"[^>]*>(?<svg><svg.*?</svg>)", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(qr.Success, "no QR code on the page");
+        Assert.True(qr.Groups["svg"].Value.Length > 2000, "the SVG draws no modules");
+        Assert.DoesNotContain("enable QR code generation", html);
+        var key = System.Text.RegularExpressions.Regex.Match(html, "data-testid=\"authenticator-key\">([a-z0-9 ]+)<").Groups[1].Value.Replace(" ", "");
+        Assert.Equal(32, key.Length);
+        // What the QR code holds: the otpauth URI with that key, issued by DiffusionGallery.
+        var uri = $"otpauth://totp/DiffusionGallery:x?secret={key.ToUpperInvariant()}&issuer=DiffusionGallery&digits=6";
+        Assert.StartsWith("<svg", DiffusionGallery.Web.Accounts.AuthenticatorQrCode.Svg(uri));
+        Assert.NotEqual(DiffusionGallery.Web.Accounts.AuthenticatorQrCode.Svg(uri), DiffusionGallery.Web.Accounts.AuthenticatorQrCode.Svg(uri + "0"));
+    }
+
+    [Fact]
     public async Task SignOut_EndsTheCookieSession()
     {
         var (client, _) = await App.RegisterAsync($"out-{Guid.NewGuid():N}@example.test");
