@@ -108,7 +108,12 @@ public static class VocabularyHints
     /// report's <see cref="VocabularyReport.UnknownWords"/> keep the whole word.</summary>
     public const int QuotedCharacters = 32;
 
-    private static string Shorten(string word) => word.Length <= QuotedCharacters ? word : word[..(QuotedCharacters - 1)] + "…";
+    /// <summary>A word as the hint quotes it (and the generate page's chips show it): at most <see cref="QuotedCharacters"/>.</summary>
+    public static string Shorten(string word)
+    {
+        ArgumentNullException.ThrowIfNull(word);
+        return word.Length <= QuotedCharacters ? word : word[..(QuotedCharacters - 1)] + "…";
+    }
 
     private static string AndList(List<string> items) =>
         items.Count == 1 ? items[0] : $"{string.Join(", ", items.Take(items.Count - 1))} and {items[^1]}";

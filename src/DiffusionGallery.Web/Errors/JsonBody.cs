@@ -27,7 +27,7 @@ public static class JsonBody
     /// <summary>The same for a JSON value that arrived another way (a hub method's argument).</summary>
     public static T Read<T>(JsonElement value, JsonSerializerOptions options) where T : class
     {
-        if (value.ValueKind != JsonValueKind.Object) throw new RequestInvalidException(BodyField, "Send the generation settings as a JSON object.");
+        if (value.ValueKind != JsonValueKind.Object) throw new RequestInvalidException(BodyField, "Send a JSON object.");
         try
         {
             return value.Deserialize<T>(options) ?? throw new RequestInvalidException(BodyField, "Send a JSON object.");

@@ -31,11 +31,10 @@ public sealed class GenerationHub(SubmissionService submissions, GenerationReque
     {
         var request = JsonBody.Read<GenerateRequestDto>(settings, protocol.Value.PayloadSerializerOptions);
         var userAgent = Context.GetHttpContext()?.Request.Headers.UserAgent.ToString();
-        var (job, position) = await submissions.SubmitWithPositionAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
+        var job = await submissions.SubmitAsync(request.ToCommand(requests.ResolveModel(request.Model), JobOrigins.Hub, userAgent), Context.ConnectionAborted);
         subscriptions.Add(Context.ConnectionId, job.Id);
-        var now = await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
-        // Still stored as Queued but already taken by a worker: the position it was queued at, not none.
-        return now.State == JobState.Queued && now.QueuePosition is null ? now with { QueuePosition = position } : now;
+        // As it is now: queued at its position, or running when an idle worker took it at once (JobQueries tells which).
+        return await jobs.GetAsync(job.OwnerId, job.Id, Context.ConnectionAborted) ?? throw new NotFoundException("Job not found.");
     }
 
     public async Task<JobUpdate> Subscribe(Guid jobId)

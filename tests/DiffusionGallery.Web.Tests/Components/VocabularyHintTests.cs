@@ -46,7 +46,7 @@ public sealed class VocabularyHintTests : MudTestContext
         var hint = RenderHint($"a red {word}");
 
         var chip = hint.Find("[data-testid=unknown-word]");
-        Assert.Equal(new string('q', VocabularyHint.ChipCharacters - 1) + "…", chip.TextContent.Trim());
+        Assert.Equal(new string('q', DiffusionGallery.Inference.Prompting.VocabularyHints.QuotedCharacters - 1) + "…", chip.TextContent.Trim());
         Assert.Equal(word, chip.GetAttribute("title"));
         Assert.Contains("dg-wrap-anywhere", hint.Find("[data-testid=vocabulary-hint-text]").ClassList);
         var css = File.ReadAllText(Path.Combine(RepoPaths.Root, "wwwroot", "app.css"));

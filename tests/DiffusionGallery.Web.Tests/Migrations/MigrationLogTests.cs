@@ -10,15 +10,9 @@ namespace DiffusionGallery.Web.Tests.Migrations;
 /// <summary>
 /// A fresh database's migrations log no warning that asks an admin to act: the SQLite rebuilds' own foreign-key PRAGMA,
 /// which EF Core reports as a non-transactional operation, is logged at Debug — and it is the only such operation.
-/// Runs alone (its own non-parallel collection): under heavy parallel load EF Core's model check at migration time has
-/// misfired as "the model changes each time it is built" (as TestDatabase notes), which is not what this test is about.
 /// </summary>
-[Collection(nameof(MigrationLogTests))]
 public sealed class MigrationLogTests
 {
-    [CollectionDefinition(nameof(MigrationLogTests), DisableParallelization = true)]
-    public sealed class RunsAlone;
-
     private sealed class Capture : ILoggerProvider, ILogger
     {
         public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];

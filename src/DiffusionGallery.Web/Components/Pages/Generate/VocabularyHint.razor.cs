@@ -22,16 +22,14 @@ public sealed partial class VocabularyHint : IDisposable
     /// <summary>The clock of the delay (tests pass a fake one).</summary>
     [Parameter] public TimeProvider Time { get; set; } = TimeProvider.System;
 
-    /// <summary>A chip shows at most this many characters of a word (a pasted run-on "word" must not widen the page); its title holds the whole word.</summary>
-    public const int ChipCharacters = 32;
-
     private VocabularyReport _report = VocabularyReport.None;
 
-    private static string Shorten(string word) => word.Length <= ChipCharacters ? word : word[..(ChipCharacters - 1)] + "…";
+    /// <summary>A chip shows the word as the hint quotes it (a pasted run-on "word" must not widen the page); its title holds the whole word.</summary>
+    private static string Shorten(string word) => VocabularyHints.Shorten(word);
 
     private static string? Title(UnknownWord word) =>
-        word.InNegativePrompt ? (word.Word.Length > ChipCharacters ? $"{word.Word} (in the negative prompt)" : "in the negative prompt")
-        : word.Word.Length > ChipCharacters ? word.Word : null;
+        word.InNegativePrompt ? (word.Word.Length > VocabularyHints.QuotedCharacters ? $"{word.Word} (in the negative prompt)" : "in the negative prompt")
+        : word.Word.Length > VocabularyHints.QuotedCharacters ? word.Word : null;
     private (string? Prompt, string? Negative, ModelVocabulary? Vocabulary)? _requested;
     private CancellationTokenSource? _pending;
 
